@@ -1,0 +1,42 @@
+import { z } from 'zod'
+
+const positiveInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback)
+const optionalText = z.string().trim().min(1).optional().catch(undefined)
+
+/** Every environment variable the service reads, with its default. The README's table mirrors this. */
+const schema = z.object({
+  NODE_ENV: z.string().default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: positiveInt(4000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  BOOTSTRAP_ADMIN_TOKEN: optionalText,
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
+  RATE_LIMIT_PER_MINUTE: positiveInt(1000),
+  MAX_QUERY_DEPTH: positiveInt(15),
+  MAX_QUERY_COMPLEXITY: positiveInt(50_000),
+  LOCKOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  ACTIVATION_TOKEN_TTL_HOURS: z.coerce.number().positive().default(168),
+  RESET_TOKEN_TTL_MINUTES: z.coerce.number().positive().default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export type Config = z.infer<typeof schema>
+
+/** Parses the environment once; a bad value stops start-up with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+  }
+  return parsed.data
+}

@@ -1,0 +1,101 @@
+import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql'
+
+export const DEFAULT_PAGE_SIZE = 20
+export const MAX_PAGE_SIZE = 200
+
+@ObjectType({ simpleResolvers: true })
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage: boolean
+  @Field(() => Boolean) hasPreviousPage: boolean
+  @Field(() => String, { nullable: true }) startCursor: string | null
+  @Field(() => String, { nullable: true }) endCursor: string | null
+}
+
+@ArgsType()
+export class ConnectionArgs {
+  @Field(() => Int, { nullable: true, description: `Page size, default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}.` })
+  first?: number | null
+
+  @Field(() => String, { nullable: true })
+  after?: string | null
+
+  @Field(() => Int, { nullable: true, description: `Page size from the end, capped at ${MAX_PAGE_SIZE}.` })
+  last?: number | null
+
+  @Field(() => String, { nullable: true })
+  before?: string | null
+}
+
+/** A page as services return it; `totalCount` is a thunk so it is only counted when selected. */
+export interface Page<T> {
+  edges: { cursor: string; node: T }[]
+  pageInfo: PageInfo
+  totalCount: () => Promise<number>
+}
+
+/** Declares `<Name>Connection` and `<Name>Edge` for a node type (Relay connections). */
+export function connectionOf<T extends object>(node: ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
+  class Edge {
+    @Field(() => String) cursor: string
+    @Field(() => node) node: T
+  }
+
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
+  class Connection {
+    @Field(() => [Edge]) edges: Edge[]
+    @Field(() => PageInfo) pageInfo: PageInfo
+    @Field(() => Int, { description: 'Number of items matching the filter, across all pages.' })
+    totalCount: number
+  }
+  return Connection
+}
+
+/** The direction and size of a page request, with the cursor decoded by the caller. */
+export interface PageRequest<K> {
+  size: number
+  backward: boolean
+  after?: K
+  before?: K
+}
+
+export function pageRequest<K>(args: ConnectionArgs, decode: (cursor: string) => K): PageRequest<K> {
+  const backward = args.last != null && args.first == null
+  return {
+    size: Math.max(0, Math.min(MAX_PAGE_SIZE, (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE)),
+    backward,
+    after: args.after ? decode(args.after) : undefined,
+    before: args.before ? decode(args.before) : undefined,
+  }
+}
+
+/** Builds a page from rows fetched with one extra row (which only tells whether more exist). */
+export function toPage<T>(
+  rows: T[],
+  request: PageRequest<unknown>,
+  cursorOf: (row: T) => string,
+  totalCount: () => Promise<number>,
+): Page<T> {
+  const more = rows.length > request.size
+  const kept = rows.slice(0, request.size)
+  if (request.backward) kept.reverse()
+  const edges = kept.map((node) => ({ cursor: cursorOf(node), node }))
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: request.backward ? request.before !== undefined : more,
+      hasPreviousPage: request.backward ? more : request.after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  }
+}
+
+/** Opaque cursors: base64url of a tagged key, so clients cannot mistake them for ids. */
+export const encodeCursor = (tag: string, key: string) => Buffer.from(`${tag}:${key}`).toString('base64url')
+
+export function decodeCursor(tag: string, cursor: string): string | undefined {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8')
+  return decoded.startsWith(`${tag}:`) ? decoded.slice(tag.length + 1) : undefined
+}

@@ -1,0 +1,35 @@
+import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql'
+import { kindOfId, type EntityKind } from '../store/ids'
+import { requireScopes } from './auth'
+import type { Context } from './context'
+import { Node } from './node'
+
+/** How `node(id:)` finds each kind of entity, and the scope reading it needs. */
+const NODE_SOURCES: Record<EntityKind, { scope: string; load(context: Context, id: string): Promise<unknown> }> = {
+  User: { scope: 'users:read', load: ({ loaders }, id) => loaders.userById.load(id) },
+  LifecycleEvent: { scope: 'events:read', load: ({ db }, id) => db.prisma.lifecycleEvent.findUnique({ where: { id } }) },
+  ApiToken: { scope: 'tokens:manage', load: ({ db }, id) => db.prisma.apiToken.findUnique({ where: { id } }) },
+}
+
+async function loadNode(context: Context, id: string) {
+  const kind = kindOfId(id)
+  if (!kind) return null
+  const source = NODE_SOURCES[kind]
+  requireScopes(context, [source.scope])
+  return source.load(context, id)
+}
+
+@Resolver()
+export class NodeResolver {
+  @Authorized()
+  @Query(() => Node, { nullable: true, description: 'Any entity by its global id.' })
+  node(@Arg('id', () => ID) id: string, @Ctx() context: Context) {
+    return loadNode(context, id)
+  }
+
+  @Authorized()
+  @Query(() => [Node], { nullable: 'items', description: 'Several entities by global id, in the given order.' })
+  nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() context: Context) {
+    return Promise.all(ids.map((id) => loadNode(context, id)))
+  }
+}

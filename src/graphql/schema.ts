@@ -1,0 +1,28 @@
+import 'reflect-metadata'
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql'
+import { buildSchema } from 'type-graphql'
+import { EventResolver } from '../events/event-resolver'
+import type { PubSub } from '../events/topics'
+import { TokenResolver } from '../tokens/token-resolver'
+import { UserResolver } from '../users/user-resolver'
+import { UserSubscriptionResolver } from '../users/user-subscriptions'
+import { authChecker } from './auth'
+import { NodeResolver } from './node-resolver'
+import { DateTime } from './scalars'
+
+/** Builds the executable schema from the type-graphql resolvers. */
+export function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [NodeResolver, UserResolver, UserSubscriptionResolver, EventResolver, TokenResolver],
+    authChecker,
+    pubSub,
+    scalarsMap: [{ type: Date, scalar: DateTime }],
+    // Inputs are validated inside mutations so failures become userErrors, not top-level errors.
+    validate: false,
+  })
+}
+
+/** The SDL committed as schema.graphql (sorted, so diffs stay small). */
+export function printSchemaFile(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n'
+}

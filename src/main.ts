@@ -1,0 +1,100 @@
+import 'reflect-metadata'
+import { parseArgs } from 'node:util'
+import { loadConfig, type Config } from './config'
+import { SYSTEM_ACTOR } from './events/event-log'
+import { createTopics, publishCommitted } from './events/topics'
+import { startServer } from './server/app'
+import { createLogger } from './server/logger'
+import { openDatabase, type Database } from './store/database'
+import { SCOPES } from './tokens/scopes'
+import { TokenService } from './tokens/token-service'
+
+const USAGE = `usage: lifecycle-gateway [start]
+       lifecycle-gateway migrate
+       lifecycle-gateway token create --scopes users:read,users:manage [--name NAME]
+       lifecycle-gateway token revoke <token-id>
+scopes: ${SCOPES.join(', ')}`
+
+/** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR) and migrates it. */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  const db = await openDatabase(
+    config.DATABASE_URL
+      ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
+      : { kind: 'embedded', dataDir: config.DATA_DIR },
+  )
+  await db.migrate()
+  return db
+}
+
+async function start(config: Config) {
+  const logger = createLogger(config.LOG_LEVEL)
+  const db = await openConfiguredDatabase(config)
+  const server = await startServer(config, db, logger)
+  const bootstrap = await server.services.tokens.bootstrap(config.BOOTSTRAP_ADMIN_TOKEN, SYSTEM_ACTOR)
+  const where = config.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${config.DATA_DIR}`
+  console.log(`Lifecycle Gateway serving ${server.url} (${where})`)
+  console.log(`GraphiQL: open ${server.url} in a browser (or ${server.url.replace(/graphql$/, 'graphiql/')})`)
+  if (bootstrap.created) {
+    console.log(bootstrap.secret ? `Bootstrap admin token (shown once): ${bootstrap.secret}` : 'Bootstrap admin token: the value of BOOTSTRAP_ADMIN_TOKEN')
+  }
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    await server.close()
+    await db.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+async function token(config: Config, args: string[]) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { scopes: { type: 'string' }, name: { type: 'string' } } })
+  const [action, id] = positionals
+  const db = await openConfiguredDatabase(config)
+  const pubSub = createTopics()
+  const tokens = new TokenService(db.prisma, (events) => publishCommitted(pubSub, events))
+  try {
+    if (action === 'create') {
+      const scopes = (values.scopes ?? '').split(',').map((scope) => scope.trim()).filter(Boolean)
+      const issued = await tokens.create(values.name ?? 'cli token', scopes, SYSTEM_ACTOR)
+      if (!issued.ok) throw new Error(issued.errors.map((error) => error.message).join('; '))
+      console.log(`id:     ${issued.value.token.id}\nscopes: ${issued.value.token.scopes.join(',')}\ntoken:  ${issued.value.secret}`)
+    } else if (action === 'revoke' && id) {
+      const revoked = await tokens.revoke(id, SYSTEM_ACTOR)
+      if (!revoked.ok) throw new Error(revoked.errors.map((error) => error.message).join('; '))
+      console.log(`revoked ${id}`)
+    } else {
+      throw new Error(USAGE)
+    }
+  } finally {
+    await db.close()
+  }
+}
+
+async function main(argv: string[]) {
+  const config = loadConfig()
+  const [command = 'start', ...rest] = argv
+  if (command === 'start') return start(config)
+  if (command === 'migrate') {
+    const db = await openDatabase(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'embedded', dataDir: config.DATA_DIR })
+    try {
+      const report = await db.migrate()
+      console.log(report.applied.length ? `applied: ${report.applied.join(', ')}` : 'database is up to date')
+    } finally {
+      await db.close()
+    }
+    return
+  }
+  if (command === 'token') return token(config, rest)
+  throw new Error(USAGE)
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(error.message)
+    process.exit(1)
+  })
+}

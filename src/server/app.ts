@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ApolloServer } from '@apollo/server'
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
+import { expressMiddleware } from '@as-integrations/express5'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import { GraphQLError, parse, type GraphQLSchema } from 'graphql'
+import { useServer } from 'graphql-ws/use/ws'
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { WebSocketServer } from 'ws'
+import type { Config } from '../config'
+import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
+import { createTopics, type PubSub } from '../events/topics'
+import type { Context } from '../graphql/context'
+import { createLoaders } from '../graphql/loaders'
+import { createSchema } from '../graphql/schema'
+import { createServices, type Services } from '../services'
+import type { Database } from '../store/database'
+import type { Principal } from '../tokens/scopes'
+import { errorBody, formatError } from './errors'
+import { graphiqlRouter } from './graphiql'
+import type { Logger } from './logger'
+import { checkQueryLimits, queryLimitsPlugin } from './query-limits'
+import { authenticate, type Authentication } from './request-auth'
+
+export interface RunningServer {
+  url: string
+  port: number
+  services: Services
+  pubSub: PubSub
+  schema: GraphQLSchema
+  close(): Promise<void>
+}
+
+const actorOf = (principal: Principal | null): Actor =>
+  principal ? { id: principal.tokenId, type: 'ApiToken', displayName: principal.name } : SYSTEM_ACTOR
+
+type AuthenticatedRequest = Request & { authentication?: Authentication; requestId?: string }
+
+/** Starts the HTTP + WebSocket server on an open database. */
+export async function startServer(config: Config, db: Database, logger: Logger): Promise<RunningServer> {
+  const pubSub = createTopics()
+  const services = createServices(db, config, pubSub)
+  const schema = await createSchema(pubSub)
+  const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
+  const rateLimiter = config.RATE_LIMIT_PER_MINUTE > 0 ? new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 }) : null
+
+  const contextFor = (principal: Principal | null, requestId: string): Context => ({
+    principal,
+    actor: actorOf(principal),
+    db,
+    config,
+    services,
+    loaders: createLoaders(db.prisma),
+    pubSub,
+    requestId,
+  })
+
+  /** Consumes one request from the token's budget; resolves to the seconds to wait when over it. */
+  const overRateLimit = async (key: string): Promise<number | undefined> => {
+    if (!rateLimiter) return undefined
+    try {
+      await rateLimiter.consume(key)
+      return undefined
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))
+      throw rejection
+    }
+  }
+
+  const app = express()
+  app.disable('x-powered-by')
+  const httpServer = http.createServer(app)
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }))
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.ping()
+      res.json({ status: 'ready', database: db.kind })
+    } catch (error) {
+      logger.warn({ err: error }, 'readiness check failed')
+      res.status(503).json({ status: 'unavailable', database: db.kind })
+    }
+  })
+  app.use(graphiqlRouter())
+
+  app.use('/graphql', (req, res, next) => {
+    const origin = req.headers.origin
+    if (origin && config.CORS_ORIGINS.includes(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin)
+      res.setHeader('Vary', 'Origin')
+      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, apollo-require-preflight')
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS')
+      if (req.method === 'OPTIONS') return void res.status(204).end()
+    }
+    next()
+  })
+  app.use('/graphql', express.json({ limit: '1mb' }))
+  app.use('/graphql', async (req: AuthenticatedRequest, res: Response, next: NextFunction) => {
+    try {
+      req.requestId = String(req.headers['x-request-id'] ?? randomUUID())
+      res.setHeader('x-request-id', req.requestId)
+      const authentication = await authenticate(services.tokens, req.headers.authorization)
+      if (authentication.kind === 'invalid') {
+        return void res.status(401).json(errorBody('UNAUTHENTICATED', 'The API token is unknown or revoked.'))
+      }
+      req.authentication = authentication
+      const key = authentication.kind === 'token' ? `token:${authentication.principal.tokenId}` : `ip:${req.ip}`
+      const retryAfter = await overRateLimit(key)
+      if (retryAfter !== undefined) {
+        res.setHeader('Retry-After', String(retryAfter))
+        return void res.status(429).json(errorBody('RATE_LIMITED', `Rate limit of ${config.RATE_LIMIT_PER_MINUTE} requests a minute exceeded.`))
+      }
+      next()
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      queryLimitsPlugin(limits),
+      { async serverWillStart() { return { async drainServer() { await wsServer.dispose() } } } },
+    ],
+  })
+
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' })
+  const wsServer = useServer<Record<string, unknown>, { principal?: Principal | null }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const authentication = await authenticate(services.tokens, ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization)
+        if (authentication.kind === 'invalid') return false
+        ctx.extra.principal = authentication.kind === 'token' ? authentication.principal : null
+        return true
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const principal = ctx.extra.principal ?? null
+        if (principal) {
+          const retryAfter = await overRateLimit(`token:${principal.tokenId}`)
+          if (retryAfter !== undefined) return [new GraphQLError(`Rate limit exceeded; retry after ${retryAfter} s.`, { extensions: { code: 'RATE_LIMITED' } })]
+        }
+        let document
+        try {
+          document = parse(payload.query)
+        } catch {
+          return undefined // graphql-ws reports the syntax error itself
+        }
+        const tooComplex = checkQueryLimits(schema, document, payload.variables ?? undefined, payload.operationName, limits)
+        return tooComplex ? [tooComplex] : undefined
+      },
+      context: (ctx) => contextFor(ctx.extra.principal ?? null, randomUUID()),
+      onError: (_ctx, _id, _payload, errors) => void logger.debug({ errors }, 'subscription error'),
+    },
+    wss,
+  )
+
+  await apollo.start()
+  app.use(
+    '/graphql',
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const request = req as AuthenticatedRequest
+        const principal = request.authentication?.kind === 'token' ? request.authentication.principal : null
+        return contextFor(principal, request.requestId ?? randomUUID())
+      },
+    }),
+  )
+  // Bad JSON and other failures before GraphQL: a GraphQL-shaped body, never an HTML error page.
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (error.type === 'entity.parse.failed' || error.status === 400) {
+      return void res.status(400).json(errorBody('BAD_USER_INPUT', 'The request body is not valid JSON.'))
+    }
+    logger.error({ err: error }, 'request failed')
+    res.status(500).json(errorBody('INTERNAL', 'Internal server error.'))
+  })
+
+  await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve))
+  const { port } = httpServer.address() as AddressInfo
+  return {
+    url: `http://${config.HOST}:${port}/graphql`,
+    port,
+    services,
+    pubSub,
+    schema,
+    async close() {
+      await apollo.stop()
+    },
+  }
+}

@@ -1,0 +1,26 @@
+import type { GraphQLFormattedError } from 'graphql'
+import { ErrorCodes } from '../errors'
+import type { Logger } from './logger'
+
+// Apollo's codes for documents that do not parse, validate or form a request.
+const BAD_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED'])
+
+/**
+ * Keeps errors with a catalogued code; masks everything else as INTERNAL (logged with its
+ * cause here), so no stack trace, SQL or driver message reaches a client.
+ */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = String(formatted.extensions?.code ?? '')
+    if (BAD_INPUT_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } }
+    if (code in ErrorCodes && code !== 'INTERNAL') {
+      const { field } = (formatted.extensions ?? {}) as { field?: unknown }
+      return { message: formatted.message, path: formatted.path, extensions: { code, ...(field ? { field } : {}) } }
+    }
+    logger.error({ err: (error as { originalError?: unknown })?.originalError ?? error, path: formatted.path }, 'unexpected error')
+    return { message: 'Internal server error.', path: formatted.path, extensions: { code: 'INTERNAL' } }
+  }
+}
+
+/** A GraphQL-shaped error body for failures outside GraphQL execution (bad JSON, auth, limits). */
+export const errorBody = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] })

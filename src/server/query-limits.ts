@@ -1,0 +1,93 @@
+import type { ApolloServerPlugin } from '@apollo/server'
+import {
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql'
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/connection'
+
+/**
+ * A list field costs its page size times what each item selects, so nested pages multiply:
+ * `users(first: 200) { groups(first: 20) }` is admitted, 200 x 200 x 200 is not.
+ */
+const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
+  const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined
+  if (size === undefined && !('first' in args) && !('after' in args)) return 1 + childComplexity
+  return 1 + Math.min(size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) * childComplexity
+}
+
+function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
+  if (!selectionSet) return 0
+  let deepest = 0
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value.startsWith('__')) continue // introspection (GraphiQL, codegen) is not limited
+      deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, fragments, seen))
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, seen))
+    } else if (!seen.has(selection.name.value)) {
+      const fragment = fragments.get(selection.name.value)
+      deepest = Math.max(deepest, depthOf(fragment?.selectionSet, fragments, new Set([...seen, selection.name.value])))
+    }
+  }
+  return deepest
+}
+
+/** The depth of the deepest field selection in the operation (fields named `__*` excluded). */
+export function queryDepth(document: DocumentNode, operationName?: string | null): number {
+  const fragments = new Map<string, FragmentDefinitionNode>()
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
+  }
+  const operation = document.definitions.find(
+    (definition) => definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName),
+  )
+  return operation && operation.kind === Kind.OPERATION_DEFINITION ? depthOf(operation.selectionSet, fragments) : 0
+}
+
+export interface QueryLimits {
+  maxDepth: number
+  maxComplexity: number
+}
+
+/** Refuses an operation over the depth or complexity limit before anything executes. */
+export function checkQueryLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+  limits: QueryLimits,
+): GraphQLError | undefined {
+  const depth = queryDepth(document, operationName)
+  if (limits.maxDepth > 0 && depth > limits.maxDepth) {
+    return tooComplex(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}.`)
+  }
+  if (limits.maxComplexity > 0) {
+    const complexity = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] })
+    if (complexity > limits.maxComplexity) {
+      return tooComplex(`Query complexity ${complexity} exceeds the budget of ${limits.maxComplexity}.`)
+    }
+  }
+  return undefined
+}
+
+const tooComplex = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } })
+
+/** Apollo plugin applying `checkQueryLimits` to every HTTP operation. */
+export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request, operationName }) {
+          const error = checkQueryLimits(schema, document, request.variables, operationName, limits)
+          if (error) throw error
+        },
+      }
+    },
+  }
+}

@@ -1,0 +1,26 @@
+import type { Config } from './config'
+import type { StoredEvent } from './events/event-log'
+import { EventQueries } from './events/event-queries'
+import { publishCommitted, type PubSub } from './events/topics'
+import type { Database } from './store/database'
+import { TokenService } from './tokens/token-service'
+import { UserQueries } from './users/user-queries'
+import { UserService } from './users/user-service'
+
+/** The application's use cases, wired once per process. */
+export interface Services {
+  users: UserService
+  userQueries: UserQueries
+  events: EventQueries
+  tokens: TokenService
+}
+
+export function createServices(db: Database, config: Config, pubSub: PubSub): Services {
+  const publish = (events: StoredEvent[]) => publishCommitted(pubSub, events)
+  return {
+    users: new UserService({ prisma: db.prisma, config, publish }),
+    userQueries: new UserQueries(db.prisma),
+    events: new EventQueries(db.prisma),
+    tokens: new TokenService(db.prisma, publish),
+  }
+}

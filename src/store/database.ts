@@ -1,0 +1,75 @@
+import fs from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import pg from 'pg'
+import { PrismaClient } from '../generated/prisma/client'
+import { applyMigrations, type MigrationConnection, type MigrationReport } from './migrate'
+
+export type Prisma = PrismaClient
+
+/** Where the data lives: an embedded PGlite (a data directory or an instance) or a PostgreSQL URL. */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'embedded'; dataDir?: string; instance?: PGlite }
+
+/** An open database: the Prisma client plus the lower-level handles migrations and health checks need. */
+export interface Database {
+  readonly kind: DatabaseTarget['kind']
+  readonly prisma: Prisma
+  migrate(migrationsDir?: string): Promise<MigrationReport>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Opens the embedded default (PGlite) or PostgreSQL behind one Prisma schema. */
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize ?? 10) : openEmbedded(target)
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) })
+  return {
+    kind: 'postgres',
+    prisma,
+    async migrate(migrationsDir) {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      try {
+        const connection: MigrationConnection = {
+          query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+          script: async (sql) => void (await client.query(sql)),
+        }
+        return await applyMigrations(connection, { migrationsDir })
+      } finally {
+        await client.end()
+      }
+    },
+    ping: async () => void (await prisma.$queryRaw`SELECT 1`),
+    close: () => prisma.$disconnect(),
+  }
+}
+
+async function openEmbedded(target: { dataDir?: string; instance?: PGlite }): Promise<Database> {
+  if (target.dataDir) fs.mkdirSync(target.dataDir, { recursive: true })
+  const instance = target.instance ?? new PGlite(target.dataDir)
+  await instance.waitReady
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(instance) })
+  return {
+    kind: 'embedded',
+    prisma,
+    migrate(migrationsDir) {
+      // PGlite has a single connection and nothing else uses it yet, so no advisory lock is needed.
+      const connection: MigrationConnection = {
+        query: async <T>(sql: string, params?: unknown[]) => (await instance.query<T>(sql, params)).rows,
+        script: async (sql) => void (await instance.exec(sql)),
+      }
+      return applyMigrations(connection, { migrationsDir, advisoryLock: false })
+    },
+    ping: async () => void (await instance.query('SELECT 1')),
+    async close() {
+      await prisma.$disconnect()
+      if (!instance.closed) await instance.close()
+    },
+  }
+}

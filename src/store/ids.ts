@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto'
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
+
+function base32(value: bigint, length: number): string {
+  let out = ''
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET[Number(value & 31n)] + out
+    value >>= 5n
+  }
+  return out
+}
+
+/** Entity kinds and the id prefix that makes every id self-describing for `node(id:)`. */
+export const ID_PREFIXES = {
+  User: 'usr',
+  ApiToken: 'tok',
+  LifecycleEvent: 'evt',
+} as const
+
+export type EntityKind = keyof typeof ID_PREFIXES
+
+/**
+ * A new opaque id: prefix, 48-bit millisecond time, 80 random bits. Ids sort by creation
+ * time, so they double as stable pagination keys without a second ordering column.
+ */
+export function newId(kind: EntityKind): string {
+  const time = base32(BigInt(Date.now()), 10)
+  const random = base32(BigInt('0x' + randomBytes(10).toString('hex')), 16)
+  return `${ID_PREFIXES[kind]}_${time}${random}`
+}
+
+/** The entity kind an id belongs to, or undefined for a foreign or malformed id. */
+export function kindOfId(id: string): EntityKind | undefined {
+  const prefix = id.split('_', 1)[0]
+  return (Object.keys(ID_PREFIXES) as EntityKind[]).find((kind) => ID_PREFIXES[kind] === prefix)
+}

@@ -1,0 +1,73 @@
+import { domainError, fail, ok, type Result } from '../errors'
+import type { ApiToken } from '../generated/prisma/client'
+import type { Actor, StoredEvent } from '../events/event-log'
+import type { Prisma } from '../store/database'
+import { newId } from '../store/ids'
+import { inTransaction } from '../store/transaction'
+import { isScope, SCOPES, type Principal, type Scope } from './scopes'
+import { hashSecret, newSecret } from './secret'
+
+export interface IssuedToken {
+  /** The bearer secret; shown once, never stored. */
+  secret: string
+  token: ApiToken
+}
+
+const tokenTarget = (token: ApiToken) => ({ id: token.id, type: 'ApiToken', displayName: token.name })
+
+/** API tokens: issue (hash stored), revoke, and resolve a bearer secret to a principal. */
+export class TokenService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly publish: (events: StoredEvent[]) => void,
+  ) {}
+
+  async create(name: string, scopes: string[], actor: Actor, secret = newSecret('lgw')): Promise<Result<IssuedToken>> {
+    const unknown = scopes.filter((scope) => !isScope(scope))
+    if (unknown.length > 0) {
+      return fail(domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']))
+    }
+    const committed = await inTransaction(this.prisma, async (unit) => {
+      const token = await unit.tx.apiToken.create({
+        data: { id: newId('ApiToken'), name, scopes: [...new Set(scopes)], tokenHash: hashSecret(secret) },
+      })
+      unit.record({ type: 'system.api_token.create', actor, targets: [tokenTarget(token)], data: { scopes: token.scopes } })
+      return token
+    })
+    if (!committed.ok) return committed
+    this.publish(committed.value.events)
+    return ok({ secret, token: committed.value.value })
+  }
+
+  async revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
+    const committed = await inTransaction(this.prisma, async (unit) => {
+      const revoked = await unit.tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
+      const token = await unit.tx.apiToken.findUnique({ where: { id } })
+      if (!token) return unit.abort(domainError('NOT_FOUND', `No API token with id ${id}.`, ['id']))
+      if (revoked.count === 0) return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
+      unit.record({ type: 'system.api_token.revoke', actor, targets: [tokenTarget(token)] })
+      return token
+    })
+    if (!committed.ok) return committed
+    this.publish(committed.value.events)
+    return ok(committed.value.value)
+  }
+
+  /** The principal for a bearer secret, or null when unknown or revoked. */
+  async authenticate(secret: string): Promise<Principal | null> {
+    const token = await this.prisma.apiToken.findUnique({ where: { tokenHash: hashSecret(secret) } })
+    if (!token || token.revokedAt) return null
+    return { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
+  }
+
+  /**
+   * On an empty database, creates the admin token (every scope): `BOOTSTRAP_ADMIN_TOKEN` when
+   * given, else a random one. Returns the secret only when it was generated here.
+   */
+  async bootstrap(fixedSecret: string | undefined, actor: Actor): Promise<{ created: boolean; secret?: string }> {
+    if ((await this.prisma.apiToken.count()) > 0) return { created: false }
+    const issued = await this.create('bootstrap admin', [...SCOPES], actor, fixedSecret ?? newSecret('lgw'))
+    if (!issued.ok) throw new Error(issued.errors[0].message)
+    return { created: true, secret: fixedSecret ? undefined : issued.value.secret }
+  }
+}

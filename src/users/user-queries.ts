@@ -1,0 +1,62 @@
+import type { User as UserRow } from '../generated/prisma/client'
+import type { Prisma as PrismaTypes } from '../generated/prisma/client'
+import { domainError, fail, ok, type Result } from '../errors'
+import { decodeCursor, encodeCursor, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
+import type { Prisma } from '../store/database'
+import { parseUserSearch } from './search'
+import type { UserStatus } from './status-machine'
+
+export interface UserListFilter {
+  status?: UserStatus[] | null
+  search?: string | null
+  q?: string | null
+}
+
+const CURSOR_TAG = 'user'
+export const userCursor = (user: Pick<UserRow, 'id'>) => encodeCursor(CURSOR_TAG, user.id)
+
+/** Read side of users: lists with filters and keyset pagination (ids sort by creation). */
+export class UserQueries {
+  constructor(private readonly prisma: Prisma) {}
+
+  async list(filter: UserListFilter | null | undefined, args: ConnectionArgs): Promise<Result<Page<UserRow>>> {
+    const where = this.where(filter ?? {})
+    if (!where.ok) return where
+    let request
+    try {
+      request = pageRequest(args, (cursor) => {
+        const id = decodeCursor(CURSOR_TAG, cursor)
+        if (!id) throw new Error('bad cursor')
+        return id
+      })
+    } catch {
+      return fail(domainError('VALIDATION', 'The cursor is not one this list issued.', ['after']))
+    }
+    const keyset: PrismaTypes.UserWhereInput = {
+      id: { ...(request.after ? { gt: request.after } : {}), ...(request.before ? { lt: request.before } : {}) },
+    }
+    const rows = await this.prisma.user.findMany({
+      where: { AND: [where.value, keyset] },
+      orderBy: { id: request.backward ? 'desc' : 'asc' },
+      take: request.size + 1,
+    })
+    return ok(toPage(rows, request, userCursor, () => this.prisma.user.count({ where: where.value })))
+  }
+
+  private where(filter: UserListFilter): Result<PrismaTypes.UserWhereInput> {
+    const clauses: PrismaTypes.UserWhereInput[] = []
+    if (filter.status?.length) clauses.push({ status: { in: filter.status } })
+    if (filter.search) {
+      const search = parseUserSearch(filter.search)
+      if (!search.ok) return search
+      clauses.push(search.value)
+    }
+    // Like Okta's list: deactivated users appear only when a status filter or search asks for them.
+    if (!filter.status?.length && !filter.search) clauses.push({ status: { not: 'DEPROVISIONED' } })
+    if (filter.q) {
+      const prefix = { startsWith: filter.q, mode: 'insensitive' as const }
+      clauses.push({ OR: [{ login: prefix }, { email: prefix }, { firstName: prefix }, { lastName: prefix }] })
+    }
+    return ok({ AND: clauses })
+  }
+}

@@ -1,0 +1,46 @@
+import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, ObjectType, Resolver, Root, Subscription } from 'type-graphql'
+import { LifecycleEvent } from '../events/event-types'
+import type { UserStatusChange } from '../events/topics'
+import type { Context } from '../graphql/context'
+import type { UserStatus } from './status-machine'
+import { User, UserStatusEnum } from './user-types'
+
+@InputType()
+export class UserStatusChangedFilter {
+  @Field(() => [ID], { nullable: true, description: 'Only these users.' }) userIds?: string[] | null
+  @Field(() => [UserStatusEnum], { nullable: true, description: 'Only changes into these statuses.' }) statuses?: UserStatus[] | null
+}
+
+@ObjectType('UserStatusChange', { simpleResolvers: true })
+export class UserStatusChangeType {
+  @Field(() => UserStatusEnum) previousStatus: UserStatus
+  @Field(() => UserStatusEnum) status: UserStatus
+  @Field(() => LifecycleEvent, { description: 'The stored event that recorded the change.' }) event: unknown
+}
+
+export function matchesStatusFilter(change: UserStatusChange, filter: UserStatusChangedFilter | null | undefined): boolean {
+  if (filter?.userIds?.length && !filter.userIds.includes(change.userId)) return false
+  if (filter?.statuses?.length && !filter.statuses.includes(change.status)) return false
+  return true
+}
+
+@Resolver(() => UserStatusChangeType)
+export class UserSubscriptionResolver {
+  @Authorized('users:read')
+  @Subscription(() => UserStatusChangeType, {
+    topics: 'USER_STATUS_CHANGED',
+    filter: ({ payload, args }) => matchesStatusFilter(payload as UserStatusChange, args.filter),
+    description: 'Status changes after they commit, filtered server-side.',
+  })
+  userStatusChanged(
+    @Root() change: UserStatusChange,
+    @Arg('filter', () => UserStatusChangedFilter, { nullable: true }) _filter: UserStatusChangedFilter | null,
+  ): UserStatusChange {
+    return change
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'The user as it is now (null once deleted).' })
+  user(@Root() change: UserStatusChange, @Ctx() { loaders }: Context) {
+    return loaders.userById.load(change.userId)
+  }
+}
