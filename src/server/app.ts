@@ -90,7 +90,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     const origin = req.headers.origin
     if (origin && config.CORS_ORIGINS.includes(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin)
-      res.setHeader('Vary', 'Origin')
+      res.vary('Origin')
       res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, apollo-require-preflight')
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS')
       if (req.method === 'OPTIONS') return void res.status(204).end()
