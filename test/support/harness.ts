@@ -1,0 +1,99 @@
+import 'reflect-metadata'
+import { createClient, type Client } from 'graphql-ws'
+import WebSocket from 'ws'
+import { loadConfig, type Config } from '../../src/config'
+import { SYSTEM_ACTOR } from '../../src/events/event-log'
+import { startServer, type RunningServer } from '../../src/server/app'
+import { createLogger } from '../../src/server/logger'
+import { SCOPES } from '../../src/tokens/scopes'
+import { freshDatabase, type TestDatabase } from './backend'
+
+export interface GraphQLResponse<T = any> {
+  status: number
+  headers: Headers
+  data?: T
+  errors?: { message: string; extensions?: { code?: string; field?: string[] } }[]
+}
+
+export interface TestServer {
+  server: RunningServer
+  database: TestDatabase
+  url: string
+  /** A token with every scope. */
+  adminToken: string
+  /** POST a GraphQL request (with the admin token unless another is given, or none with null). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>
+  /** A token carrying exactly these scopes. */
+  tokenWith(...scopes: string[]): Promise<string>
+  /** A graphql-ws client authenticated with the given token (admin by default). */
+  wsClient(token?: string | null): Client
+  close(): Promise<void>
+}
+
+/** Starts the real server (HTTP + WebSocket) on a fresh database and a free port. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await freshDatabase()
+  const config: Config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ...env })
+  const server = await startServer(config, database.db, createLogger(config.LOG_LEVEL))
+  const clients: Client[] = []
+
+  const tokenWith = async (...scopes: string[]) => {
+    const issued = await server.services.tokens.create('test token', scopes, SYSTEM_ACTOR)
+    if (!issued.ok) throw new Error(issued.errors[0].message)
+    return issued.value.secret
+  }
+  const adminToken = await tokenWith(...SCOPES)
+
+  return {
+    server,
+    database,
+    url: server.url,
+    adminToken,
+    tokenWith,
+    async gql(query, variables, token = adminToken) {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      })
+      const body = (await response.json()) as { data?: any; errors?: any[] }
+      return { status: response.status, headers: response.headers, ...body }
+    },
+    wsClient(token = adminToken) {
+      const client = createClient({
+        url: server.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+        retryAttempts: 0,
+        lazy: false,
+      })
+      clients.push(client)
+      return client
+    },
+    async close() {
+      await Promise.all(clients.map((client) => client.dispose()))
+      await server.close()
+      await database.drop()
+    },
+  }
+}
+
+/** Collects the next `count` results of a subscription. */
+export function nextResults<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}, count = 1) {
+  const results: T[] = []
+  let unsubscribe = () => {}
+  const done = new Promise<T[]>((resolve, reject) => {
+    unsubscribe = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          results.push(value as T)
+          if (results.length === count) resolve(results)
+        },
+        error: reject,
+        complete: () => resolve(results),
+      },
+    )
+  })
+  return { done: done.finally(() => unsubscribe()), unsubscribe: () => unsubscribe() }
+}
