@@ -66,6 +66,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         connectionParams: token ? { authorization: `Bearer ${token}` } : {},
         retryAttempts: 0,
         lazy: false,
+        onNonLazyError: () => {}, // connection failures reach the subscribers' error callbacks
       })
       clients.push(client)
       return client

@@ -1,0 +1,69 @@
+import { startTestServer, type TestServer } from '../support/harness'
+import { createUser, eventsFor, getUser, lifecycle } from '../support/users'
+
+let api: TestServer
+beforeAll(async () => {
+  api = await startTestServer({ LOCKOUT_MAX_ATTEMPTS: '3' })
+})
+afterAll(() => api.close())
+
+const PASSWORD = 'correct horse battery'
+
+async function signIn(login: string, password: string) {
+  const response = await api.gql(
+    `mutation($input: AuthenticateInput!) { authenticate(input: $input) { success passwordChangeRequired user { status lastLogin } userErrors { code } } }`,
+    { input: { login, password } },
+  )
+  return response.data.authenticate
+}
+
+test('a correct password signs in, records lastLogin and a user.session.start event', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  const result = await signIn(user.profile.login, PASSWORD)
+  expect(result).toMatchObject({ success: true, passwordChangeRequired: false, userErrors: [] })
+  expect(result.user.lastLogin).not.toBeNull()
+  const last = (await eventsFor(api, user.id)).at(-1)
+  expect(last).toMatchObject({ type: 'user.session.start', outcome: { result: 'SUCCESS' } })
+})
+
+test('reaching the lockout policy with wrong passwords makes the user LOCKED_OUT', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    expect(await signIn(user.profile.login, 'wrong password')).toMatchObject({ success: false, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
+    expect((await getUser(api, user.id)).status).toBe('ACTIVE')
+  }
+  await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
+  expect((await eventsFor(api, user.id)).at(-1)).toMatchObject({ type: 'user.account.lock', data: { previousStatus: 'ACTIVE', status: 'LOCKED_OUT' } })
+
+  // Locked out, even the right password is refused; an admin unlock restores sign-in.
+  expect((await signIn(user.profile.login, PASSWORD)).success).toBe(false)
+  expect((await lifecycle(api, 'unlockUser', user.id)).user.status).toBe('ACTIVE')
+  expect((await signIn(user.profile.login, PASSWORD)).success).toBe(true)
+})
+
+test('a successful sign-in resets the failed attempt count', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  await signIn(user.profile.login, 'wrong password')
+  await signIn(user.profile.login, 'wrong password')
+  await signIn(user.profile.login, PASSWORD)
+  await signIn(user.profile.login, 'wrong password')
+  await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('ACTIVE')
+})
+
+test('signing in with an expired password succeeds but requires a change', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  await lifecycle(api, 'expirePassword', user.id)
+  expect(await signIn(user.profile.login, PASSWORD)).toMatchObject({ success: true, passwordChangeRequired: true, user: { status: 'PASSWORD_EXPIRED' } })
+})
+
+test('users who cannot sign in are refused without revealing why', async () => {
+  const staged = (await createUser(api, { activate: false, password: PASSWORD })).user
+  const suspended = (await createUser(api, { password: PASSWORD })).user
+  await lifecycle(api, 'suspendUser', suspended.id)
+  for (const login of [staged.profile.login, suspended.profile.login, 'nobody@example.com']) {
+    expect(await signIn(login, PASSWORD)).toEqual({ success: false, passwordChangeRequired: false, user: null, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
+  }
+  expect((await getUser(api, suspended.id)).status).toBe('SUSPENDED')
+})
