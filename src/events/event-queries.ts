@@ -1,6 +1,6 @@
 import type { Prisma as PrismaTypes } from '../generated/prisma/client'
 import { domainError, fail, ok, type Result } from '../errors'
-import { decodeCursor, encodeCursor, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
+import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
 import type { Prisma } from '../store/database'
 import type { StoredEvent } from './event-log'
 
@@ -15,10 +15,9 @@ const CURSOR_TAG = 'event'
 /** The cursor of an event: its commit-ordered sequence, opaque to clients. */
 export const eventCursor = (event: Pick<StoredEvent, 'sequence'>) => encodeCursor(CURSOR_TAG, event.sequence.toString())
 
-function decodeEventCursor(cursor: string): bigint {
+function decodeEventCursor(cursor: string): bigint | undefined {
   const value = decodeCursor(CURSOR_TAG, cursor)
-  if (!value || !/^\d+$/.test(value)) throw new Error('bad cursor')
-  return BigInt(value)
+  return value && /^\d+$/.test(value) ? BigInt(value) : undefined
 }
 
 /** Read side of the lifecycle event log, oldest first (ascending sequence). */
@@ -30,9 +29,13 @@ export class EventQueries {
     let resumeAfter: bigint | undefined
     try {
       request = pageRequest(args, decodeEventCursor)
-      resumeAfter = filter?.after ? decodeEventCursor(filter.after) : undefined
-    } catch {
-      return fail(domainError('VALIDATION', 'The cursor is not one this log issued.', ['after']))
+    } catch (error) {
+      if (!(error instanceof PageArgumentError)) throw error
+      return fail(domainError('VALIDATION', error.message, [error.field]))
+    }
+    if (filter?.after) {
+      resumeAfter = decodeEventCursor(filter.after)
+      if (resumeAfter === undefined) return fail(domainError('VALIDATION', 'The cursor is not one this log issued.', ['filter', 'after']))
     }
     const where: PrismaTypes.LifecycleEventWhereInput = {
       ...(filter?.types?.length ? { type: { in: filter.types } } : {}),

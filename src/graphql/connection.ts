@@ -59,13 +59,34 @@ export interface PageRequest<K> {
   before?: K
 }
 
-export function pageRequest<K>(args: ConnectionArgs, decode: (cursor: string) => K): PageRequest<K> {
+/** A page argument that cannot be honoured; `field` names it. */
+export class PageArgumentError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Reads Relay arguments; `decode` returns undefined for a cursor this list did not issue. */
+export function pageRequest<K>(args: ConnectionArgs, decode: (cursor: string) => K | undefined): PageRequest<K> {
   const backward = args.last != null && args.first == null
+  for (const field of ['first', 'last'] as const) {
+    if ((args[field] ?? 0) < 0) throw new PageArgumentError(`${field} must not be negative.`, field)
+  }
+  const cursor = (field: 'after' | 'before') => {
+    const value = args[field]
+    if (!value) return undefined
+    const decoded = decode(value)
+    if (decoded === undefined) throw new PageArgumentError('The cursor is not one this list issued.', field)
+    return decoded
+  }
   return {
-    size: Math.max(0, Math.min(MAX_PAGE_SIZE, (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE)),
+    size: Math.min(MAX_PAGE_SIZE, (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE),
     backward,
-    after: args.after ? decode(args.after) : undefined,
-    before: args.before ? decode(args.before) : undefined,
+    after: cursor('after'),
+    before: cursor('before'),
   }
 }
 

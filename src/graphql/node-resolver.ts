@@ -5,7 +5,7 @@ import type { Context } from './context'
 import { Node } from './node'
 
 /** How `node(id:)` finds each kind of entity, and the scope reading it needs. */
-const NODE_SOURCES: Record<EntityKind, { scope: string; load(context: Context, id: string): Promise<unknown> }> = {
+const NODE_SOURCES: Partial<Record<EntityKind, { scope: string; load(context: Context, id: string): Promise<unknown> }>> = {
   User: { scope: 'users:read', load: ({ loaders }, id) => loaders.userById.load(id) },
   LifecycleEvent: { scope: 'events:read', load: ({ db }, id) => db.prisma.lifecycleEvent.findUnique({ where: { id } }) },
   ApiToken: { scope: 'tokens:manage', load: ({ db }, id) => db.prisma.apiToken.findUnique({ where: { id } }) },
@@ -15,6 +15,7 @@ async function loadNode(context: Context, id: string) {
   const kind = kindOfId(id)
   if (!kind) return null
   const source = NODE_SOURCES[kind]
+  if (!source) return null
   requireScopes(context, [source.scope])
   return source.load(context, id)
 }

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server'
 import {
   GraphQLError,
+  getNamedType,
   Kind,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -14,10 +15,10 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/connection'
  * A list field costs its page size times what each item selects, so nested pages multiply:
  * `users(first: 200) { groups(first: 20) }` is admitted, 200 x 200 x 200 is not.
  */
-const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined
-  if (size === undefined && !('first' in args) && !('after' in args)) return 1 + childComplexity
-  return 1 + Math.min(size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) * childComplexity
+const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!getNamedType(field.type).name.endsWith('Connection')) return 1 + childComplexity
+  const requested = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE
+  return 1 + Math.max(0, Math.min(requested, MAX_PAGE_SIZE)) * childComplexity
 }
 
 function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
@@ -67,7 +68,12 @@ export function checkQueryLimits(
     return tooComplex(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}.`)
   }
   if (limits.maxComplexity > 0) {
-    const complexity = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] })
+    let complexity: number
+    try {
+      complexity = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] })
+    } catch {
+      return undefined // variables that do not fit their types: execution reports that as BAD_USER_INPUT
+    }
     if (complexity > limits.maxComplexity) {
       return tooComplex(`Query complexity ${complexity} exceeds the budget of ${limits.maxComplexity}.`)
     }

@@ -22,6 +22,14 @@ export function parseUserSearch(search: string): Result<Where> {
 
 class SearchError extends Error {}
 
+const REQUIRED_COLUMNS = new Set(['login', 'email', 'created', 'lastUpdated'])
+
+/** `column <condition>`, made false (not unknown) where a nullable column is NULL. */
+function presentAnd(column: string, condition: object): Where {
+  if (REQUIRED_COLUMNS.has(column)) return { [column]: condition } as Where
+  return { AND: [{ [column]: { not: null } }, { [column]: condition }] } as Where
+}
+
 function toWhere(filter: Filter): Where {
   switch (filter.op) {
     case 'and':
@@ -37,16 +45,21 @@ function toWhere(filter: Filter): Where {
   }
 }
 
+/**
+ * One comparison. Comparisons on a missing (NULL) attribute are false rather than unknown, so
+ * `not (...)` and `ne` include users without the attribute, as SCIM requires.
+ */
 function attributeWhere(path: string, op: string, value: unknown): Where {
+  if (op === 'ne') return { NOT: attributeWhere(path, 'eq', value) }
   const lower = path.toLowerCase()
   if (lower === 'id') return { id: stringCondition(path, op, value, false) } as Where
   if (lower === 'status') return { status: statusCondition(op, value) }
   const date = dateByLowerName.get(lower)
-  if (date) return { [date]: dateCondition(path, op, value) }
+  if (date) return presentAnd(date, dateCondition(path, op, value))
   if (lower.startsWith('profile.')) {
     const attribute = path.slice('profile.'.length)
     const column = profileColumnByLowerName.get(attribute.toLowerCase())
-    if (column) return { [column]: stringCondition(path, op, value, true) } as Where
+    if (column) return presentAnd(column, stringCondition(path, op, value, true))
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(attribute)) return customCondition(attribute, op, value)
   }
   throw new SearchError(`unknown attribute "${path}"`)
@@ -57,6 +70,9 @@ function requireString(path: string, value: unknown): string {
   return value
 }
 
+/** Escapes LIKE wildcards so user text matches literally. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&')
+
 function stringCondition(path: string, op: string, value: unknown, caseInsensitive: boolean): object {
   const mode = caseInsensitive ? ('insensitive' as const) : undefined
   if (op === 'pr') return { not: null }
@@ -64,14 +80,12 @@ function stringCondition(path: string, op: string, value: unknown, caseInsensiti
   switch (op) {
     case 'eq':
       return { equals: text, mode }
-    case 'ne':
-      return { not: { equals: text, mode } }
     case 'co':
-      return { contains: text, mode }
+      return { contains: escapeLike(text), mode }
     case 'sw':
-      return { startsWith: text, mode }
+      return { startsWith: escapeLike(text), mode }
     case 'ew':
-      return { endsWith: text, mode }
+      return { endsWith: escapeLike(text), mode }
     case 'gt':
       return { gt: text }
     case 'ge':
@@ -113,19 +127,19 @@ function dateCondition(path: string, op: string, value: unknown) {
 
 function customCondition(attribute: string, op: string, value: unknown): Where {
   const path = [attribute]
-  switch (op) {
-    case 'pr':
-      return { NOT: { custom: { path, equals: Prisma.AnyNull } } }
-    case 'eq':
-      return { custom: { path, equals: value as PrismaTypes.InputJsonValue } }
-    case 'ne':
-      return { NOT: { custom: { path, equals: value as PrismaTypes.InputJsonValue } } }
-    case 'co':
-      return { custom: { path, string_contains: requireString(attribute, value) } }
-    case 'sw':
-      return { custom: { path, string_starts_with: requireString(attribute, value) } }
-    case 'ew':
-      return { custom: { path, string_ends_with: requireString(attribute, value) } }
+  const present: Where = { NOT: { custom: { path, equals: Prisma.AnyNull } } }
+  const comparison = (): Where['custom'] => {
+    switch (op) {
+      case 'eq':
+        return { path, equals: value as PrismaTypes.InputJsonValue }
+      case 'co':
+        return { path, string_contains: requireString(attribute, value) }
+      case 'sw':
+        return { path, string_starts_with: requireString(attribute, value) }
+      case 'ew':
+        return { path, string_ends_with: requireString(attribute, value) }
+    }
+    throw new SearchError(`operator "${op}" is not supported on custom attribute "${attribute}"`)
   }
-  throw new SearchError(`operator "${op}" is not supported on custom attribute "${attribute}"`)
+  return op === 'pr' ? present : { AND: [present, { custom: comparison() }] }
 }

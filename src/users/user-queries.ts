@@ -1,9 +1,9 @@
 import type { User as UserRow } from '../generated/prisma/client'
 import type { Prisma as PrismaTypes } from '../generated/prisma/client'
 import { domainError, fail, ok, type Result } from '../errors'
-import { decodeCursor, encodeCursor, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
+import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
 import type { Prisma } from '../store/database'
-import { parseUserSearch } from './search'
+import { escapeLike, parseUserSearch } from './search'
 import type { UserStatus } from './status-machine'
 
 export interface UserListFilter {
@@ -24,13 +24,10 @@ export class UserQueries {
     if (!where.ok) return where
     let request
     try {
-      request = pageRequest(args, (cursor) => {
-        const id = decodeCursor(CURSOR_TAG, cursor)
-        if (!id) throw new Error('bad cursor')
-        return id
-      })
-    } catch {
-      return fail(domainError('VALIDATION', 'The cursor is not one this list issued.', ['after']))
+      request = pageRequest(args, (cursor) => decodeCursor(CURSOR_TAG, cursor))
+    } catch (error) {
+      if (!(error instanceof PageArgumentError)) throw error
+      return fail(domainError('VALIDATION', error.message, [error.field]))
     }
     const keyset: PrismaTypes.UserWhereInput = {
       id: { ...(request.after ? { gt: request.after } : {}), ...(request.before ? { lt: request.before } : {}) },
@@ -54,7 +51,7 @@ export class UserQueries {
     // Like Okta's list: deactivated users appear only when a status filter or search asks for them.
     if (!filter.status?.length && !filter.search) clauses.push({ status: { not: 'DEPROVISIONED' } })
     if (filter.q) {
-      const prefix = { startsWith: filter.q, mode: 'insensitive' as const }
+      const prefix = { startsWith: escapeLike(filter.q), mode: 'insensitive' as const }
       clauses.push({ OR: [{ login: prefix }, { email: prefix }, { firstName: prefix }, { lastName: prefix }] })
     }
     return ok({ AND: clauses })
