@@ -10,6 +10,7 @@ export const ErrorCodes = {
   CONFLICT: 'A unique value is taken, or a concurrent change won the race.',
   INVALID_TOKEN: 'A one-time activation or reset token is unknown, used, or expired.',
   AUTHENTICATION_FAILED: 'Sign-in refused: wrong login or password, or the user cannot sign in now.',
+  NOT_MODIFIABLE: 'The entity is managed elsewhere: BUILT_IN groups by the system, APP_GROUP membership by imports.',
   PROVISIONING_NOT_ENABLED: 'The app has no enabled provisioning connection.',
   FEATURE_NOT_SUPPORTED: 'The app does not support the requested feature.',
   // Top-level errors (extensions.code), never userErrors:

@@ -1,4 +1,7 @@
+import { AppService } from './apps/app-service'
 import type { Config } from './config'
+import { GroupRuleService } from './groups/group-rule-service'
+import { GroupService } from './groups/group-service'
 import type { StoredEvent } from './events/event-log'
 import { EventQueries } from './events/event-queries'
 import { publishCommitted, type PubSub } from './events/topics'
@@ -10,6 +13,9 @@ import { UserService } from './users/user-service'
 /** The application's use cases, wired once per process. */
 export interface Services {
   users: UserService
+  groups: GroupService
+  groupRules: GroupRuleService
+  apps: AppService
   userQueries: UserQueries
   events: EventQueries
   tokens: TokenService
@@ -19,6 +25,9 @@ export function createServices(db: Database, config: Config, pubSub: PubSub): Se
   const publish = (events: StoredEvent[]) => publishCommitted(pubSub, events)
   return {
     users: new UserService({ prisma: db.prisma, config, publish }),
+    groups: new GroupService(db.prisma, publish),
+    groupRules: new GroupRuleService(db.prisma, publish),
+    apps: new AppService(db.prisma, publish),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
     tokens: new TokenService(db.prisma, publish),

@@ -1,6 +1,6 @@
 import { Args, Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql'
 import { ArrayMaxSize, IsOptional } from 'class-validator'
-import { GraphQLError } from 'graphql'
+import { invalidArgument } from '../graphql/query-errors'
 import { ConnectionArgs } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { SafeInt } from '../graphql/scalars'
@@ -20,11 +20,6 @@ export class EventFilter {
 
   @Field(() => String, { nullable: true, description: 'Only events after this cursor (resume point).' })
   after?: string | null
-}
-
-/** Throws a query-level VALIDATION error (queries have no userErrors). */
-export function invalidArgument(message: string, field?: string[]): never {
-  throw new GraphQLError(message, { extensions: { code: 'VALIDATION', field } })
 }
 
 @Resolver(() => LifecycleEvent)

@@ -120,3 +120,29 @@ export function decodeCursor(tag: string, cursor: string): string | undefined {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8')
   return decoded.startsWith(`${tag}:`) ? decoded.slice(tag.length + 1) : undefined
 }
+
+/** The keyset a page reads: ids after/before the cursors, in the page's direction. */
+export interface Keyset {
+  id: { gt?: string; lt?: string }
+  order: 'asc' | 'desc'
+  take: number
+}
+
+/**
+ * A page of an id-ordered list (ids sort by creation). Throws PageArgumentError for bad
+ * arguments, which resolvers report as VALIDATION.
+ */
+export async function idPage<T extends { id: string }>(
+  args: ConnectionArgs,
+  tag: string,
+  fetch: (keyset: Keyset) => Promise<T[]>,
+  count: () => Promise<number>,
+): Promise<Page<T>> {
+  const request = pageRequest(args, (cursor) => decodeCursor(tag, cursor))
+  const rows = await fetch({
+    id: { ...(request.after ? { gt: request.after } : {}), ...(request.before ? { lt: request.before } : {}) },
+    order: request.backward ? 'desc' : 'asc',
+    take: request.size + 1,
+  })
+  return toPage(rows, request, (row) => encodeCursor(tag, row.id), count)
+}

@@ -5,8 +5,12 @@ import type { Context } from './context'
 import { Node } from './node'
 
 /** How `node(id:)` finds each kind of entity, and the scope reading it needs. */
-const NODE_SOURCES: Partial<Record<EntityKind, { scope: string; load(context: Context, id: string): Promise<unknown> }>> = {
+const NODE_SOURCES: Record<EntityKind, { scope: string; load(context: Context, id: string): Promise<unknown> }> = {
   User: { scope: 'users:read', load: ({ loaders }, id) => loaders.userById.load(id) },
+  Group: { scope: 'groups:read', load: ({ loaders }, id) => loaders.groupById.load(id) },
+  GroupRule: { scope: 'groups:read', load: ({ db }, id) => db.prisma.groupRule.findUnique({ where: { id } }) },
+  App: { scope: 'apps:read', load: ({ loaders }, id) => loaders.appById.load(id) },
+  AppUser: { scope: 'apps:read', load: ({ db }, id) => db.prisma.appUser.findUnique({ where: { id } }) },
   LifecycleEvent: { scope: 'events:read', load: ({ db }, id) => db.prisma.lifecycleEvent.findUnique({ where: { id } }) },
   ApiToken: { scope: 'tokens:manage', load: ({ db }, id) => db.prisma.apiToken.findUnique({ where: { id } }) },
 }
@@ -15,7 +19,6 @@ async function loadNode(context: Context, id: string) {
   const kind = kindOfId(id)
   if (!kind) return null
   const source = NODE_SOURCES[kind]
-  if (!source) return null
   requireScopes(context, [source.scope])
   return source.load(context, id)
 }

@@ -1,7 +1,9 @@
 import 'reflect-metadata'
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql'
 import { buildSchema } from 'type-graphql'
+import { AppResolver, AppUserResolver, GroupAppsResolver, UserAppUsersResolver } from '../apps/app-resolver'
 import { EventResolver } from '../events/event-resolver'
+import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/group-resolver'
 import type { PubSub } from '../events/topics'
 import { TokenResolver } from '../tokens/token-resolver'
 import { UserResolver } from '../users/user-resolver'
@@ -13,7 +15,20 @@ import { DateTime } from './scalars'
 /** Builds the executable schema from the type-graphql resolvers. */
 export function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [NodeResolver, UserResolver, UserSubscriptionResolver, EventResolver, TokenResolver],
+    resolvers: [
+      NodeResolver,
+      UserResolver,
+      UserSubscriptionResolver,
+      EventResolver,
+      TokenResolver,
+      GroupResolver,
+      GroupRuleResolver,
+      UserGroupsResolver,
+      AppResolver,
+      AppUserResolver,
+      UserAppUsersResolver,
+      GroupAppsResolver,
+    ],
     authChecker,
     pubSub,
     scalarsMap: [{ type: Date, scalar: DateTime }],

@@ -14,6 +14,10 @@ function base32(value: bigint, length: number): string {
 /** Entity kinds and the id prefix that makes every id self-describing for `node(id:)`. */
 export const ID_PREFIXES = {
   User: 'usr',
+  Group: 'grp',
+  GroupRule: 'rul',
+  App: 'app',
+  AppUser: 'apu',
   ApiToken: 'tok',
   LifecycleEvent: 'evt',
 } as const

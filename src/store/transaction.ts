@@ -53,3 +53,15 @@ export async function inTransaction<T>(
     throw error
   }
 }
+
+/** Runs a use case in one transaction and publishes its events after commit. */
+export async function runUseCase<T>(
+  prisma: Prisma,
+  publish: (events: StoredEvent[]) => void,
+  work: (unit: UnitOfWork) => Promise<T>,
+): Promise<Result<T>> {
+  const committed = await inTransaction(prisma, work)
+  if (!committed.ok) return committed
+  publish(committed.value.events)
+  return { ok: true, value: committed.value.value }
+}

@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql'
-import { EventFilter, invalidArgument } from '../events/event-resolver'
+import { EventFilter } from '../events/event-resolver'
+import { invalidArgument } from '../graphql/query-errors'
 import { LifecycleEventConnection } from '../events/event-types'
 import type { User as UserRow } from '../generated/prisma/client'
 import { ConnectionArgs } from '../graphql/connection'

@@ -1,3 +1,4 @@
+import { cascades } from '../cascades'
 import type { Config } from '../config'
 import { domainError, fail, ok, type Result } from '../errors'
 import type { Prisma as PrismaTypes, User as UserRow } from '../generated/prisma/client'
@@ -81,6 +82,7 @@ export class UserService {
         },
       })
       unit.record({ type: 'user.lifecycle.create', actor, targets: [userTarget(created)], data: { status: 'STAGED' } })
+      await cascades.userCreated(unit, created, actor)
       if (!input.activate) return { user: created }
       return this.changeStatus(unit, actor, created, 'activate', {}, now)
     })
@@ -239,6 +241,8 @@ export class UserService {
     })
     if (updated.count === 0) await this.abortConcurrent(unit, user.id, operation)
     outcome.user = await unit.tx.user.findUniqueOrThrow({ where: { id: user.id } })
+    if (statusChanges) await cascades.statusChanged(unit, outcome.user, step.from, to, actor)
+    if (operation === 'updateProfile') await cascades.profileChanged(unit, outcome.user, actor)
     return outcome
   }
 

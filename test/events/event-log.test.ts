@@ -77,7 +77,7 @@ describe('listing events through GraphQL', () => {
     let after: string | null = null
     for (;;) {
       const page: any = (await api.gql(query, { after, id: user.id })).data.events
-      expect(page.totalCount).toBe(4)
+      expect(page.totalCount).toBe(5)
       for (const edge of page.edges) {
         expect(edge.cursor).toBe(edge.node.cursor)
         seen.push(edge.node.type)
@@ -85,7 +85,8 @@ describe('listing events through GraphQL', () => {
       if (!page.pageInfo.hasNextPage) break
       after = page.pageInfo.endCursor
     }
-    expect(seen).toEqual(['user.lifecycle.create', 'user.lifecycle.activate', 'user.lifecycle.suspend', 'user.lifecycle.unsuspend'])
+    // Every new user joins the built-in Everyone group in the same transaction as its creation.
+    expect(seen).toEqual(['user.lifecycle.create', 'group.user_membership.add', 'user.lifecycle.activate', 'user.lifecycle.suspend', 'user.lifecycle.unsuspend'])
   })
 
   test('events filter by type and by a resume cursor in the filter', async () => {
@@ -97,7 +98,7 @@ describe('listing events through GraphQL', () => {
       id: user.id,
       after: firstCursor,
     })
-    expect(after.data.events.edges.map((edge: any) => edge.node.type)).toEqual(['user.lifecycle.activate', 'user.lifecycle.suspend'])
+    expect(after.data.events.edges.map((edge: any) => edge.node.type)).toEqual(['group.user_membership.add', 'user.lifecycle.activate', 'user.lifecycle.suspend'])
     const typed = await api.gql(`{ events(filter: { types: ["user.lifecycle.suspend"] }) { edges { node { type target { id } } } } }`)
     expect(typed.data.events.edges.every((edge: any) => edge.node.type === 'user.lifecycle.suspend')).toBe(true)
     expect(typed.data.events.edges.map((edge: any) => edge.node.target.id)).toContain(user.id)

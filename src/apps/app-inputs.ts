@@ -1,0 +1,74 @@
+import { IsIn, IsNotEmpty, IsOptional, IsUrl, MaxLength, Min } from 'class-validator'
+import { Field, ID, InputType, Int } from 'type-graphql'
+import { AppFeatureCapabilities, AppFeatureNameEnum, AppStatusEnum, AuthSchemeEnum, EnablementStatus } from './app-types'
+
+const SIGN_ON_MODES = ['BOOKMARK', 'BASIC_AUTH', 'BROWSER_PLUGIN', 'SECURE_PASSWORD_STORE', 'SAML_2_0', 'WS_FEDERATION', 'AUTO_LOGIN', 'OPENID_CONNECT', 'SAML_1_1']
+
+@InputType()
+export class AppFilter {
+  @Field(() => String, { nullable: true, description: 'Prefix of the label or name (case-insensitive).' }) @IsOptional() @MaxLength(100) q?: string | null
+  @Field(() => [AppStatusEnum], { nullable: true }) status?: ('ACTIVE' | 'INACTIVE')[] | null
+}
+
+@InputType()
+export class CreateAppInput {
+  @Field(() => String, { description: 'The app\'s key, e.g. "slack".' }) @IsNotEmpty() @MaxLength(100) name: string
+  @Field(() => String) @IsNotEmpty() @MaxLength(100) label: string
+  @Field(() => String, { defaultValue: 'SAML_2_0', description: `One of ${SIGN_ON_MODES.join(', ')}.` })
+  @IsIn(SIGN_ON_MODES, { message: `signOnMode must be one of ${SIGN_ON_MODES.join(', ')}` })
+  signOnMode: string
+}
+
+@InputType()
+export class UpdateAppInput {
+  @Field(() => ID) id: string
+  @Field(() => String, { nullable: true }) @IsOptional() @IsNotEmpty() @MaxLength(100) label?: string | null
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsIn(SIGN_ON_MODES, { message: `signOnMode must be one of ${SIGN_ON_MODES.join(', ')}` })
+  signOnMode?: string | null
+}
+
+@InputType()
+export class AppIdInput {
+  @Field(() => ID) id: string
+}
+
+@InputType()
+export class UpdateProvisioningConnectionInput {
+  @Field(() => ID) appId: string
+  @Field(() => String, { nullable: true, description: 'SCIM 2.0 base URL of the downstream app.' })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'baseUrl must be an http(s) URL' })
+  baseUrl?: string | null
+  @Field(() => AuthSchemeEnum, { nullable: true }) authScheme?: 'TOKEN' | null
+  @Field(() => String, { nullable: true, description: 'Bearer token for the downstream app; write-only.' }) @IsOptional() @MaxLength(4096) token?: string | null
+  @Field(() => EnablementStatus, { nullable: true }) status?: 'ENABLED' | 'DISABLED' | null
+}
+
+@InputType()
+export class UpdateAppFeatureInput {
+  @Field(() => ID) appId: string
+  @Field(() => AppFeatureNameEnum) name: 'USER_PROVISIONING' | 'INBOUND_PROVISIONING'
+  @Field(() => EnablementStatus, { nullable: true }) status?: 'ENABLED' | 'DISABLED' | null
+  @Field(() => AppFeatureCapabilities, { nullable: true }) capabilities?: AppFeatureCapabilities | null
+}
+
+@InputType()
+export class AppUserInput {
+  @Field(() => ID) appId: string
+  @Field(() => ID) userId: string
+}
+
+@InputType()
+export class AssignGroupToAppInput {
+  @Field(() => ID) appId: string
+  @Field(() => ID) groupId: string
+  @Field(() => Int, { nullable: true, description: 'Lower wins; default: after the existing ones.' }) @IsOptional() @Min(0) priority?: number | null
+}
+
+@InputType()
+export class AppGroupInput {
+  @Field(() => ID) appId: string
+  @Field(() => ID) groupId: string
+}

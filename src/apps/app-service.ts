@@ -1,0 +1,204 @@
+import { domainError, type Result } from '../errors'
+import type { Actor, StoredEvent } from '../events/event-log'
+import type { App, Prisma as PrismaTypes } from '../generated/prisma/client'
+import type { Prisma } from '../store/database'
+import { newId } from '../store/ids'
+import { runUseCase, type UnitOfWork } from '../store/transaction'
+import { syncAppUsers } from './app-user-sync'
+import { allFeatures, updateFeature, type Capabilities, type Enablement, type Feature, type FeatureName, type StoredFeatures } from './features'
+
+export const appTarget = (app: App) => ({ id: app.id, type: 'AppInstance', displayName: app.label })
+
+export interface ConnectionInput {
+  baseUrl?: string | null
+  authScheme?: 'TOKEN' | null
+  token?: string | null
+  status?: Enablement | null
+}
+
+const provisioningNotEnabled = (app: App) =>
+  domainError('PROVISIONING_NOT_ENABLED', `Provisioning is not enabled for the app instance ${app.label} (enable its provisioning connection first).`)
+
+/** Applications, their provisioning connection and features, and app assignments (direct and by group). */
+export class AppService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly publish: (events: StoredEvent[]) => void,
+  ) {}
+
+  create(input: { name: string; label: string; signOnMode: string }, actor: Actor) {
+    return this.run(async (unit) => {
+      const now = new Date()
+      const app = await unit.tx.app.create({ data: { id: newId('App'), ...input, status: 'ACTIVE', created: now, lastUpdated: now } })
+      unit.record({ type: 'application.lifecycle.create', actor, targets: [appTarget(app)] })
+      return app
+    })
+  }
+
+  update(id: string, input: { label?: string | null; signOnMode?: string | null }, actor: Actor) {
+    return this.run(async (unit) => {
+      await this.load(unit, id)
+      const app = await unit.tx.app.update({
+        where: { id },
+        data: { ...(input.label ? { label: input.label } : {}), ...(input.signOnMode ? { signOnMode: input.signOnMode } : {}), lastUpdated: new Date() },
+      })
+      unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)] })
+      return app
+    })
+  }
+
+  /** Activating catches up on grants made while the app was INACTIVE. */
+  activate(id: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const app = await this.changeStatus(unit, id, 'INACTIVE', 'ACTIVE', actor)
+      await syncAppUsers(unit, { appIds: [id] }, actor)
+      return app
+    })
+  }
+
+  /** Deactivating leaves its app users as they are (domain.md 1.6). */
+  deactivate(id: string, actor: Actor) {
+    return this.run((unit) => this.changeStatus(unit, id, 'ACTIVE', 'INACTIVE', actor))
+  }
+
+  /** Only an INACTIVE app can be deleted (as in Okta); its assignments go with it. */
+  delete(id: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const app = await this.load(unit, id)
+      if (app.status !== 'INACTIVE') unit.abort(domainError('INVALID_TRANSITION', `Cannot delete an app whose status is ${app.status}; deactivate it first.`))
+      await unit.tx.provisioningJob.deleteMany({ where: { appId: id, state: 'QUEUED' } })
+      await unit.tx.app.delete({ where: { id } })
+      unit.record({ type: 'application.lifecycle.delete', actor, targets: [appTarget(app)] })
+      return app
+    })
+  }
+
+  updateConnection(appId: string, input: ConnectionInput, actor: Actor) {
+    return this.run(async (unit) => {
+      const current = await this.load(unit, appId)
+      const baseUrl = input.baseUrl ?? current.provisioningBaseUrl
+      const status = input.status ?? current.provisioningStatus
+      if (status === 'ENABLED' && !baseUrl) unit.abort(domainError('VALIDATION', 'An enabled connection needs a baseUrl.', ['baseUrl']))
+      const app = await unit.tx.app.update({
+        where: { id: appId },
+        data: {
+          provisioningBaseUrl: baseUrl,
+          provisioningAuthScheme: input.authScheme ?? current.provisioningAuthScheme ?? 'TOKEN',
+          ...(input.token != null ? { provisioningToken: input.token } : {}),
+          provisioningStatus: status,
+          lastUpdated: new Date(),
+        },
+      })
+      unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)], data: { provisioning: { status, baseUrl } } })
+      return app
+    })
+  }
+
+  /** Features of an app; PROVISIONING_NOT_ENABLED while its connection is not enabled. */
+  async features(appId: string): Promise<Result<Feature[]>> {
+    const app = await this.prisma.app.findUnique({ where: { id: appId } })
+    if (!app) return { ok: false, errors: [domainError('NOT_FOUND', `No app with id ${appId}.`, ['appId'])] }
+    if (app.provisioningStatus !== 'ENABLED') return { ok: false, errors: [provisioningNotEnabled(app)] }
+    return { ok: true, value: allFeatures(app.features as StoredFeatures) }
+  }
+
+  /** Partial update: only the given capability paths change; the feature comes back whole. */
+  updateFeature(appId: string, name: FeatureName, change: { status?: Enablement | null; capabilities?: Capabilities | null }, actor: Actor) {
+    return this.run(async (unit) => {
+      const app = await this.load(unit, appId)
+      if (app.provisioningStatus !== 'ENABLED') unit.abort(provisioningNotEnabled(app))
+      const updated = updateFeature(app.features as StoredFeatures, name, change)
+      if (!updated.ok) return unit.abort(updated.error)
+      await unit.tx.app.update({ where: { id: appId }, data: { features: updated.features as PrismaTypes.InputJsonValue, lastUpdated: new Date() } })
+      unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)], data: { feature: name } })
+      return updated.feature
+    })
+  }
+
+  assignUser(appId: string, userId: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const app = await this.requireActive(unit, appId)
+      const user = await unit.tx.user.findUnique({ where: { id: userId } })
+      if (!user) return unit.abort(domainError('NOT_FOUND', `No user with id ${userId}.`, ['userId']))
+      if (user.status === 'DEPROVISIONED') unit.abort(domainError('INVALID_TRANSITION', 'Cannot assign an app to a user whose status is DEPROVISIONED.', ['userId']))
+      const created = await unit.tx.appDirectAssignment.createMany({ data: [{ appId, userId }], skipDuplicates: true })
+      if (created.count === 0) unit.abort(domainError('CONFLICT', `The user is already assigned to ${app.label}.`, ['userId']))
+      await syncAppUsers(unit, { userIds: [userId] }, actor)
+      return unit.tx.appUser.findUniqueOrThrow({ where: { appId_userId: { appId, userId } } })
+    })
+  }
+
+  /** Removes the direct grant; the app stays while a group still grants it. */
+  unassignUser(appId: string, userId: string, actor: Actor) {
+    return this.run(async (unit) => {
+      await this.load(unit, appId)
+      const removed = await unit.tx.appDirectAssignment.deleteMany({ where: { appId, userId } })
+      if (removed.count === 0) unit.abort(domainError('NOT_FOUND', 'The user is not directly assigned to this app.', ['userId']))
+      await syncAppUsers(unit, { userIds: [userId] }, actor)
+      return unit.tx.appUser.findUnique({ where: { appId_userId: { appId, userId } } })
+    })
+  }
+
+  /** Every member, now and later, gets the app (scope GROUP); lower priority numbers win. */
+  assignGroup(appId: string, groupId: string, priority: number | null | undefined, actor: Actor) {
+    return this.run(async (unit) => {
+      const app = await this.requireActive(unit, appId)
+      const group = await unit.tx.group.findUnique({ where: { id: groupId } })
+      if (!group) return unit.abort(domainError('NOT_FOUND', `No group with id ${groupId}.`, ['groupId']))
+      if (await unit.tx.appGroupAssignment.findUnique({ where: { appId_groupId: { appId, groupId } } })) {
+        unit.abort(domainError('CONFLICT', `${group.name} is already assigned to ${app.label}.`, ['groupId']))
+      }
+      const last = await unit.tx.appGroupAssignment.aggregate({ where: { appId }, _max: { priority: true } })
+      const assignment = await unit.tx.appGroupAssignment.create({
+        data: { appId, groupId, priority: priority ?? (last._max.priority ?? -1) + 1 },
+        include: { group: true },
+      })
+      unit.record({
+        type: 'group.application_assignment.add',
+        actor,
+        targets: [{ id: group.id, type: 'UserGroup', displayName: group.name }, appTarget(app)],
+        data: { priority: assignment.priority },
+      })
+      await syncAppUsers(unit, { appIds: [appId] }, actor)
+      return assignment
+    })
+  }
+
+  unassignGroup(appId: string, groupId: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const app = await this.load(unit, appId)
+      const assignment = await unit.tx.appGroupAssignment.findUnique({ where: { appId_groupId: { appId, groupId } }, include: { group: true } })
+      if (!assignment) return unit.abort(domainError('NOT_FOUND', 'The group is not assigned to this app.', ['groupId']))
+      await unit.tx.appGroupAssignment.delete({ where: { appId_groupId: { appId, groupId } } })
+      unit.record({
+        type: 'group.application_assignment.remove',
+        actor,
+        targets: [{ id: groupId, type: 'UserGroup', displayName: assignment.group.name }, appTarget(app)],
+      })
+      await syncAppUsers(unit, { appIds: [appId] }, actor)
+      return assignment
+    })
+  }
+
+  private async changeStatus(unit: UnitOfWork, id: string, from: 'ACTIVE' | 'INACTIVE', to: 'ACTIVE' | 'INACTIVE', actor: Actor) {
+    const app = await this.load(unit, id)
+    const changed = await unit.tx.app.updateMany({ where: { id, status: from }, data: { status: to, lastUpdated: new Date() } })
+    if (changed.count === 0) unit.abort(domainError('INVALID_TRANSITION', `Cannot ${to === 'ACTIVE' ? 'activate' : 'deactivate'} an app whose status is ${app.status}.`))
+    unit.record({ type: to === 'ACTIVE' ? 'application.lifecycle.activate' : 'application.lifecycle.deactivate', actor, targets: [appTarget(app)] })
+    return { ...app, status: to }
+  }
+
+  private async requireActive(unit: UnitOfWork, id: string): Promise<App> {
+    const app = await this.load(unit, id)
+    if (app.status !== 'ACTIVE') unit.abort(domainError('INVALID_TRANSITION', `Cannot assign to an app whose status is ${app.status}.`, ['appId']))
+    return app
+  }
+
+  private async load(unit: UnitOfWork, id: string): Promise<App> {
+    return (await unit.tx.app.findUnique({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No app with id ${id}.`, ['appId']))
+  }
+
+  private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
+    return runUseCase(this.prisma, this.publish, work)
+  }
+}

@@ -1,0 +1,37 @@
+import type { ProvisioningPolicy } from './features'
+
+/**
+ * The app-user status machine as data (domain.md 3.2-3.3): what a grant or the loss of the
+ * last grant does to an assignment, by the app's provisioning policy. Pure; the cascades apply it.
+ */
+export type AppUserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'INACTIVE' | 'DEPROVISIONED'
+export type SyncState = 'DISABLED' | 'OUT_OF_SYNC' | 'SYNCING' | 'SYNCHRONIZED' | 'ERROR'
+export type JobType = 'CREATE' | 'UPDATE' | 'DEACTIVATE' | 'REACTIVATE'
+
+export interface AppUserChange {
+  status: AppUserStatus
+  syncState: SyncState
+  job: JobType | null
+}
+
+/** A user gains an app (new assignment, or a DEPROVISIONED tombstone revived). */
+export function onGrant(policy: ProvisioningPolicy, previous: { externalId: string | null } | null): AppUserChange {
+  if (!policy.pushes) return { status: 'ACTIVE', syncState: 'DISABLED', job: null }
+  // An account that exists downstream is re-enabled rather than created again.
+  return { status: 'STAGED', syncState: 'OUT_OF_SYNC', job: previous?.externalId ? 'REACTIVATE' : 'CREATE' }
+}
+
+/** A user loses the last grant of an app (unassigned, left the granting group, or deactivated). */
+export function onRevoke(
+  policy: ProvisioningPolicy,
+  current: { externalId: string | null; syncState: SyncState },
+): AppUserChange {
+  if (policy.deactivates && current.externalId) return { status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' }
+  return { status: 'DEPROVISIONED', syncState: policy.pushes ? current.syncState : 'DISABLED', job: null }
+}
+
+/** The user's profile changed: apps that push profiles get an UPDATE job. */
+export function onProfileChange(policy: ProvisioningPolicy, current: { status: AppUserStatus; externalId: string | null }): AppUserChange | null {
+  if (!policy.pushesProfile || current.status === 'DEPROVISIONED' || !current.externalId) return null
+  return { status: current.status, syncState: 'OUT_OF_SYNC', job: 'UPDATE' }
+}

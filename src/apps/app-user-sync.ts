@@ -1,0 +1,169 @@
+import { Prisma as PrismaSql } from '../generated/prisma/client'
+import type { App, AppUser } from '../generated/prisma/client'
+import type { Actor, EventTarget } from '../events/event-log'
+import { newId } from '../store/ids'
+import type { UnitOfWork } from '../store/transaction'
+import { onGrant, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
+import { provisioningPolicy } from './features'
+
+/** Which assignments to reconcile: those of some users, or of some apps. */
+export type SyncScope = { userIds: string[] } | { appIds: string[] }
+
+export interface SyncOutcome {
+  granted: AppUser[]
+  revoked: AppUser[]
+}
+
+const key = (appId: string, userId: string) => `${appId}\u0000${userId}`
+
+/**
+ * Reconciles app users with their grants (direct assignments, and apps assigned to the user's
+ * groups) in a bounded number of set-based statements. A user keeps an app while any grant
+ * remains; DEPROVISIONED users hold none. Only ACTIVE apps are touched: assignments on an
+ * INACTIVE app are left as they are (domain.md 1.6). Every change writes its app-user status,
+ * its provisioning job and its event in the caller's transaction.
+ */
+export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Actor): Promise<SyncOutcome> {
+  const { tx } = unit
+  const byUsers = 'userIds' in scope
+  const ids = byUsers ? scope.userIds : scope.appIds
+  if (ids.length === 0) return { granted: [], revoked: [] }
+  const inScope = (column: PrismaSql.Sql) => PrismaSql.sql`${column} IN (${PrismaSql.join(ids)})`
+
+  const grants = await tx.$queryRaw<{ appId: string; userId: string; direct: boolean }[]>`
+    SELECT g."appId", g."userId", bool_or(g.direct) AS direct
+    FROM (
+      SELECT a."appId", m."userId", false AS direct
+        FROM "AppGroupAssignment" a JOIN "GroupMembership" m ON m."groupId" = a."groupId"
+       WHERE ${inScope(byUsers ? PrismaSql.sql`m."userId"` : PrismaSql.sql`a."appId"`)}
+      UNION ALL
+      SELECT d."appId", d."userId", true AS direct
+        FROM "AppDirectAssignment" d
+       WHERE ${inScope(byUsers ? PrismaSql.sql`d."userId"` : PrismaSql.sql`d."appId"`)}
+    ) g
+    JOIN "User" u ON u.id = g."userId" AND u.status <> 'DEPROVISIONED'
+    JOIN "App" p ON p.id = g."appId" AND p.status = 'ACTIVE'
+    GROUP BY g."appId", g."userId"`
+  const existing = await tx.appUser.findMany({
+    where: { ...(byUsers ? { userId: { in: ids } } : { appId: { in: ids } }), app: { status: 'ACTIVE' } },
+  })
+
+  const wanted = new Map(grants.map((grant) => [key(grant.appId, grant.userId), grant]))
+  const current = new Map(existing.map((row) => [key(row.appId, row.userId), row]))
+  const appIds = [...new Set([...grants.map((grant) => grant.appId), ...existing.map((row) => row.appId)])]
+  const apps = new Map((await tx.app.findMany({ where: { id: { in: appIds } } })).map((app) => [app.id, app]))
+  const policyOf = (appId: string) => provisioningPolicy(apps.get(appId) as App & { provisioningStatus: 'ENABLED' | 'DISABLED' })
+
+  const now = new Date()
+  const created: AppUser[] = []
+  const changes: { row: AppUser; change: AppUserChange; kind: 'grant' | 'revoke' }[] = []
+  const scopeFixes: { ids: string[]; scope: 'USER' | 'GROUP' }[] = [
+    { ids: [], scope: 'USER' },
+    { ids: [], scope: 'GROUP' },
+  ]
+  for (const [grantKey, grant] of wanted) {
+    const scopeValue = grant.direct ? 'USER' : 'GROUP'
+    const row = current.get(grantKey)
+    if (!row) {
+      const change = onGrant(policyOf(grant.appId), null)
+      created.push({
+        id: newId('AppUser'),
+        appId: grant.appId,
+        userId: grant.userId,
+        scope: scopeValue,
+        status: change.status,
+        syncState: change.syncState,
+        externalId: null,
+        lastSync: null,
+        provisioningError: null,
+        created: now,
+        lastUpdated: now,
+        statusChanged: now,
+      })
+      changes.push({ row: created.at(-1)!, change, kind: 'grant' })
+    } else if (row.status === 'DEPROVISIONED') {
+      changes.push({ row: { ...row, scope: scopeValue }, change: onGrant(policyOf(grant.appId), row), kind: 'grant' })
+    } else if (row.scope !== scopeValue) {
+      scopeFixes[scopeValue === 'USER' ? 0 : 1].ids.push(row.id)
+    }
+  }
+  for (const [rowKey, row] of current) {
+    if (!wanted.has(rowKey) && row.status !== 'DEPROVISIONED') {
+      changes.push({ row, change: onRevoke(policyOf(row.appId), row), kind: 'revoke' })
+    }
+  }
+
+  if (created.length) await tx.appUser.createMany({ data: created as PrismaSql.AppUserCreateManyInput[] })
+  // Rows that change the same way are written with one statement.
+  const updates = new Map<string, { ids: string[]; change: AppUserChange; scope: 'USER' | 'GROUP' | undefined }>()
+  for (const { row, change, kind } of changes) {
+    if (created.includes(row)) continue
+    const scopeValue = kind === 'grant' ? row.scope : undefined
+    const groupKey = `${change.status}|${change.syncState}|${scopeValue}`
+    const entry = updates.get(groupKey) ?? { ids: [], change, scope: scopeValue }
+    entry.ids.push(row.id)
+    updates.set(groupKey, entry)
+  }
+  for (const { ids: rowIds, change, scope: scopeValue } of updates.values()) {
+    await tx.appUser.updateMany({
+      where: { id: { in: rowIds } },
+      data: { status: change.status, syncState: change.syncState, statusChanged: now, lastUpdated: now, ...(scopeValue ? { scope: scopeValue } : {}) },
+    })
+  }
+  for (const fix of scopeFixes) {
+    if (fix.ids.length) await tx.appUser.updateMany({ where: { id: { in: fix.ids } }, data: { scope: fix.scope, lastUpdated: now } })
+  }
+  const revokedIds = changes.filter((entry) => entry.kind === 'revoke').map((entry) => entry.row.id)
+  // A job not yet started for an app user who lost the app must not run (a create would resurrect it).
+  if (revokedIds.length) await tx.provisioningJob.deleteMany({ where: { appUserId: { in: revokedIds }, state: 'QUEUED' } })
+  const jobs = changes
+    .filter((entry) => entry.change.job)
+    .map(({ row, change }) => ({ appUserId: row.id, appId: row.appId, userId: row.userId, type: change.job!, created: now, runAfter: now }))
+  if (jobs.length) await tx.provisioningJob.createMany({ data: jobs })
+
+  await recordMembershipEvents(unit, changes, apps, actor)
+  const after = (entry: (typeof changes)[number]) => ({ ...entry.row, status: entry.change.status, syncState: entry.change.syncState, statusChanged: now })
+  return {
+    granted: changes.filter((entry) => entry.kind === 'grant').map(after),
+    revoked: changes.filter((entry) => entry.kind === 'revoke').map(after),
+  }
+}
+
+async function recordMembershipEvents(
+  unit: UnitOfWork,
+  changes: { row: AppUser; change: AppUserChange; kind: 'grant' | 'revoke' }[],
+  apps: Map<string, App>,
+  actor: Actor,
+) {
+  if (changes.length === 0) return
+  const userIds = [...new Set(changes.map((entry) => entry.row.userId))]
+  const logins = new Map(
+    (await unit.tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [user.id, user.login]),
+  )
+  for (const { row, change, kind } of changes) {
+    const app = apps.get(row.appId)!
+    const targets: EventTarget[] = [
+      { id: row.userId, type: 'User', displayName: logins.get(row.userId) ?? null },
+      { id: row.appId, type: 'AppInstance', displayName: app.label },
+      { id: row.id, type: 'AppUser', displayName: null },
+    ]
+    unit.record({
+      type: kind === 'grant' ? 'application.user_membership.add' : 'application.user_membership.remove',
+      actor,
+      targets,
+      data: { appUserId: row.id, appId: row.appId, status: change.status, syncState: change.syncState, scope: row.scope, job: change.job },
+    })
+  }
+}
+
+/** A user's profile changed: app users on apps that push profiles become OUT_OF_SYNC with an UPDATE job. */
+export async function queueProfilePush(unit: UnitOfWork, userId: string): Promise<void> {
+  const appUsers = await unit.tx.appUser.findMany({ where: { userId, app: { status: 'ACTIVE' } }, include: { app: true } })
+  const now = new Date()
+  const pushes = appUsers.filter((row) => onProfileChange(provisioningPolicy(row.app as App & { provisioningStatus: 'ENABLED' | 'DISABLED' }), row))
+  if (pushes.length === 0) return
+  await unit.tx.appUser.updateMany({ where: { id: { in: pushes.map((row) => row.id) } }, data: { syncState: 'OUT_OF_SYNC', lastUpdated: now } })
+  await unit.tx.provisioningJob.createMany({
+    data: pushes.map((row) => ({ appUserId: row.id, appId: row.appId, userId, type: 'UPDATE' as const, created: now, runAfter: now })),
+  })
+}

@@ -1,0 +1,60 @@
+import DataLoader from 'dataloader'
+import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from './connection'
+
+/** A child row tagged with the parent it was fetched for. */
+export type Tagged<T> = T & { parentId: string }
+
+export interface PagedRelation<T> {
+  /** Up to `limit` children per parent with key > afterKey, ordered by key (one query for all parents). */
+  fetch(parentIds: string[], afterKey: string | undefined, limit: number): Promise<Tagged<T>[]>
+  /** Children per parent (one grouped query). */
+  count(parentIds: string[]): Promise<Map<string, number>>
+  /** The ordering key of a child, used as its cursor. */
+  keyOf(child: T): string
+  cursorTag: string
+}
+
+interface PageKey {
+  parentId: string
+  args: ConnectionArgs
+}
+
+/**
+ * Batches a paged relation (e.g. User.groups) across every parent in a list: all parents asking
+ * for the same page shape are served by one windowed query, and totalCount by one grouped count,
+ * so the number of queries does not grow with the page size.
+ */
+export function pagedRelationLoader<T>(relation: PagedRelation<T>) {
+  const counts = new DataLoader<string, number>(async (parentIds) => {
+    const byParent = await relation.count([...parentIds])
+    return parentIds.map((id) => byParent.get(id) ?? 0)
+  })
+  return new DataLoader<PageKey, Page<T>, string>(
+    async (keys) => {
+      const shapes = new Map<string, PageKey[]>()
+      for (const key of keys) {
+        const shape = JSON.stringify([key.args.first ?? null, key.args.after ?? null])
+        shapes.set(shape, [...(shapes.get(shape) ?? []), key])
+      }
+      const pages = new Map<PageKey, Page<T> | Error>()
+      for (const group of shapes.values()) {
+        let request
+        try {
+          // Nested lists page forward only.
+          request = pageRequest({ first: group[0].args.first, after: group[0].args.after }, (cursor) => decodeCursor(relation.cursorTag, cursor))
+        } catch (error) {
+          if (!(error instanceof PageArgumentError)) throw error
+          for (const key of group) pages.set(key, error)
+          continue
+        }
+        const rows = await relation.fetch(group.map((key) => key.parentId), request.after, request.size + 1)
+        for (const key of group) {
+          const children = rows.filter((row) => row.parentId === key.parentId)
+          pages.set(key, toPage(children, request, (child) => encodeCursor(relation.cursorTag, relation.keyOf(child)), () => counts.load(key.parentId)))
+        }
+      }
+      return keys.map((key) => pages.get(key)!)
+    },
+    { cacheKeyFn: (key) => JSON.stringify([key.parentId, key.args.first ?? null, key.args.after ?? null]) },
+  )
+}

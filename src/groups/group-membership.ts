@@ -1,0 +1,66 @@
+import type { Actor } from '../events/event-log'
+import type { Group } from '../generated/prisma/client'
+import type { UnitOfWork } from '../store/transaction'
+
+export interface MembershipChange {
+  groupId: string
+  userId: string
+  /** The rule that added (or, for a removal, had added) the membership. */
+  ruleId: string | null
+}
+
+/**
+ * Writes membership additions and removals set-based (a few statements however many rows),
+ * with one `group.user_membership.add/remove` event each and the groups' lastMembershipUpdated.
+ */
+export async function writeMemberships(
+  unit: UnitOfWork,
+  changes: { added: MembershipChange[]; removed: MembershipChange[] },
+  actor: Actor,
+): Promise<void> {
+  const { tx } = unit
+  const { added, removed } = changes
+  if (added.length === 0 && removed.length === 0) return
+  const now = new Date()
+  if (added.length) {
+    await tx.groupMembership.createMany({
+      data: added.map((change) => ({ ...change, created: now })),
+      skipDuplicates: true,
+    })
+  }
+  for (const [groupId, userIds] of byGroup(removed)) {
+    await tx.groupMembership.deleteMany({ where: { groupId, userId: { in: userIds } } })
+  }
+  const groupIds = [...new Set([...added, ...removed].map((change) => change.groupId))]
+  await tx.group.updateMany({ where: { id: { in: groupIds } }, data: { lastMembershipUpdated: now } })
+
+  const [groups, users] = await Promise.all([
+    tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, name: true } }),
+    tx.user.findMany({ where: { id: { in: [...new Set([...added, ...removed].map((change) => change.userId))] } }, select: { id: true, login: true } }),
+  ])
+  const groupName = new Map(groups.map((group) => [group.id, group.name]))
+  const login = new Map(users.map((user) => [user.id, user.login]))
+  const record = (type: string) => (change: MembershipChange) =>
+    unit.record({
+      type,
+      actor,
+      targets: [
+        { id: change.userId, type: 'User', displayName: login.get(change.userId) ?? null },
+        { id: change.groupId, type: 'UserGroup', displayName: groupName.get(change.groupId) ?? null },
+      ],
+      data: { groupId: change.groupId, ...(change.ruleId ? { ruleId: change.ruleId } : {}) },
+    })
+  added.forEach(record('group.user_membership.add'))
+  removed.forEach(record('group.user_membership.remove'))
+}
+
+function byGroup(changes: MembershipChange[]): Map<string, string[]> {
+  const map = new Map<string, string[]>()
+  for (const change of changes) map.set(change.groupId, [...(map.get(change.groupId) ?? []), change.userId])
+  return map
+}
+
+/** Direct membership changes are allowed only on OKTA_GROUP groups (APP_GROUP: imports; BUILT_IN: the system). */
+export const membershipIsManagedHere = (group: Pick<Group, 'type'>) => group.type === 'OKTA_GROUP'
+
+export const EVERYONE_GROUP_ID = 'grp_everyone'

@@ -1,0 +1,146 @@
+import { cascades } from '../cascades'
+import { domainError, type Result } from '../errors'
+import type { Actor, StoredEvent } from '../events/event-log'
+import type { Group } from '../generated/prisma/client'
+import type { Prisma } from '../store/database'
+import { newId } from '../store/ids'
+import { runUseCase, type UnitOfWork } from '../store/transaction'
+import { syncAppUsers } from '../apps/app-user-sync'
+import { membershipIsManagedHere, writeMemberships } from './group-membership'
+import { parseRuleExpression } from './rule-expression'
+
+const groupTarget = (group: Group) => ({ id: group.id, type: 'UserGroup', displayName: group.name })
+const notModifiable = (group: Group, what: string) =>
+  domainError(
+    'NOT_MODIFIABLE',
+    group.type === 'BUILT_IN'
+      ? `${group.name} is a built-in group; its ${what} cannot be changed.`
+      : `${group.name} is an APP_GROUP; its ${what} changes only through imports.`,
+  )
+
+/** Groups and direct memberships; every change cascades to rules and app grants in its transaction. */
+export class GroupService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly publish: (events: StoredEvent[]) => void,
+  ) {}
+
+  create(input: { name: string; description?: string | null }, actor: Actor) {
+    return this.run(async (unit) => {
+      await this.requireUniqueName(unit, input.name)
+      const now = new Date()
+      const group = await unit.tx.group.create({
+        data: { id: newId('Group'), type: 'OKTA_GROUP', name: input.name, description: input.description ?? null, created: now, lastUpdated: now },
+      })
+      unit.record({ type: 'group.lifecycle.create', actor, targets: [groupTarget(group)] })
+      return group
+    })
+  }
+
+  update(id: string, input: { name?: string | null; description?: string | null }, actor: Actor) {
+    return this.run(async (unit) => {
+      const group = await this.load(unit, id)
+      if (group.type === 'BUILT_IN') unit.abort(notModifiable(group, 'profile'))
+      if (input.name && input.name !== group.name) await this.requireUniqueName(unit, input.name)
+      const updated = await unit.tx.group.update({
+        where: { id },
+        data: { ...(input.name ? { name: input.name } : {}), ...(input.description !== undefined ? { description: input.description } : {}), lastUpdated: new Date() },
+      })
+      unit.record({ type: 'group.profile.update', actor, targets: [groupTarget(updated)] })
+      return updated
+    })
+  }
+
+  /** Deletes a group: members lose the apps it granted; rules that name it become INVALID. */
+  delete(id: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const group = await this.load(unit, id)
+      if (group.type === 'BUILT_IN') unit.abort(notModifiable(group, 'existence'))
+      const apps = await unit.tx.appGroupAssignment.findMany({ where: { groupId: id }, select: { appId: true } })
+      const dependentRules = (await unit.tx.groupRule.findMany({ where: { status: { not: 'INVALID' } } })).filter(
+        (rule) => rule.assignToGroupIds.includes(id) || safeGroupIds(rule.expression).includes(id),
+      )
+      await unit.tx.group.delete({ where: { id } })
+      unit.record({ type: 'group.lifecycle.delete', actor, targets: [groupTarget(group)] })
+      if (dependentRules.length) {
+        await unit.tx.groupRule.updateMany({ where: { id: { in: dependentRules.map((rule) => rule.id) } }, data: { status: 'INVALID', lastUpdated: new Date() } })
+        for (const rule of dependentRules) {
+          unit.record({
+            type: 'group.user_membership.rule.invalidate',
+            actor,
+            targets: [{ id: rule.id, type: 'GroupRule', displayName: rule.name }],
+            data: { reason: `group ${group.name} (${group.id}) was deleted` },
+          })
+        }
+      }
+      await syncAppUsers(unit, { appIds: apps.map((app) => app.appId) }, actor)
+      return group
+    })
+  }
+
+  addMember(groupId: string, userId: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const group = await this.load(unit, groupId)
+      if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
+      await this.requireUser(unit, userId)
+      const existing = await unit.tx.groupMembership.findUnique({ where: { groupId_userId: { groupId, userId } } })
+      if (existing?.ruleId) {
+        // An admin adding a rule-managed member makes the membership direct (it outlives the rule).
+        await unit.tx.groupMembership.update({ where: { groupId_userId: { groupId, userId } }, data: { ruleId: null } })
+      } else if (!existing) {
+        await writeMemberships(unit, { added: [{ groupId, userId, ruleId: null }], removed: [] }, actor)
+        await cascades.membershipsChanged(unit, [userId], actor)
+      }
+      return unit.tx.group.findUniqueOrThrow({ where: { id: groupId } })
+    })
+  }
+
+  /**
+   * Removes a member. Removing a rule-managed member also excludes the user from that rule
+   * (as Okta's console does), or the rule would put them back at its next evaluation.
+   */
+  removeMember(groupId: string, userId: string, actor: Actor) {
+    return this.run(async (unit) => {
+      const group = await this.load(unit, groupId)
+      if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
+      const membership = await unit.tx.groupMembership.findUnique({ where: { groupId_userId: { groupId, userId } } })
+      if (!membership) return unit.abort(domainError('NOT_FOUND', `User ${userId} is not a member of ${group.name}.`, ['userId']))
+      if (membership.ruleId) {
+        const rule = await unit.tx.groupRule.findUnique({ where: { id: membership.ruleId } })
+        if (rule && !rule.excludedUserIds.includes(userId)) {
+          await unit.tx.groupRule.update({ where: { id: rule.id }, data: { excludedUserIds: [...rule.excludedUserIds, userId] } })
+          unit.record({ type: 'group.user_membership.rule.add_exclusion', actor, targets: [{ id: rule.id, type: 'GroupRule', displayName: rule.name }], data: { userId } })
+        }
+      }
+      await writeMemberships(unit, { added: [], removed: [membership] }, actor)
+      await cascades.membershipsChanged(unit, [userId], actor)
+      return unit.tx.group.findUniqueOrThrow({ where: { id: groupId } })
+    })
+  }
+
+  private async requireUniqueName(unit: UnitOfWork, name: string) {
+    if (await unit.tx.group.findUnique({ where: { name }, select: { id: true } })) {
+      unit.abort(domainError('CONFLICT', `A group named ${name} already exists.`, ['name']))
+    }
+  }
+
+  private async load(unit: UnitOfWork, id: string): Promise<Group> {
+    return (await unit.tx.group.findUnique({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group with id ${id}.`, ['groupId']))
+  }
+
+  private async requireUser(unit: UnitOfWork, id: string) {
+    if (!(await unit.tx.user.findUnique({ where: { id }, select: { id: true } }))) unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
+  }
+
+  private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
+    return runUseCase(this.prisma, this.publish, work)
+  }
+}
+
+function safeGroupIds(expression: string): string[] {
+  try {
+    return parseRuleExpression(expression).groupIds
+  } catch {
+    return []
+  }
+}
