@@ -22,13 +22,25 @@ export interface Database {
   close(): Promise<void>
 }
 
-/** Opens the embedded default (PGlite) or PostgreSQL behind one Prisma schema. */
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize ?? 10) : openEmbedded(target)
+export interface DatabaseOptions {
+  /** Called with every SQL statement the Prisma client sends (tests count round trips with it). */
+  onQuery?: (sql: string) => void
 }
 
-function openPostgres(url: string, poolSize: number): Database {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) })
+/** Opens the embedded default (PGlite) or PostgreSQL behind one Prisma schema. */
+export async function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize ?? 10, options) : openEmbedded(target, options)
+}
+
+function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOptions): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter })
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+  client.$on('query', (event) => onQuery(event.query))
+  return client
+}
+
+function openPostgres(url: string, poolSize: number, options: DatabaseOptions): Database {
+  const prisma = createClient(new PrismaPg({ connectionString: url, max: poolSize }), options)
   return {
     kind: 'postgres',
     prisma,
@@ -50,11 +62,11 @@ function openPostgres(url: string, poolSize: number): Database {
   }
 }
 
-async function openEmbedded(target: { dataDir?: string; instance?: PGlite }): Promise<Database> {
+async function openEmbedded(target: { dataDir?: string; instance?: PGlite }, options: DatabaseOptions): Promise<Database> {
   if (target.dataDir) fs.mkdirSync(target.dataDir, { recursive: true })
   const instance = target.instance ?? new PGlite(target.dataDir)
   await instance.waitReady
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(instance) })
+  const prisma = createClient(new PrismaPGlite(instance), options)
   return {
     kind: 'embedded',
     prisma,

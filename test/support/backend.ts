@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { openDatabase, type Database } from '../../src/store/database'
+import { openDatabase, type Database, type DatabaseOptions } from '../../src/store/database'
 
 /**
  * Test databases. Each run migrates one template (a PGlite dump, or a PostgreSQL template
@@ -49,12 +49,12 @@ export interface TestDatabase {
 }
 
 /** A fresh, migrated database for one test file. */
-export async function freshDatabase(): Promise<TestDatabase> {
+export async function freshDatabase(options: DatabaseOptions = {}): Promise<TestDatabase> {
   if (usingPostgres) {
     const name = uniqueDatabaseName('lg_test')
     await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${templateLocation()}"`)
     const url = urlForDatabase(name)
-    const db = await openDatabase({ kind: 'postgres', url, poolSize: 5 })
+    const db = await openDatabase({ kind: 'postgres', url, poolSize: 5 }, options)
     return {
       db,
       url,
@@ -66,6 +66,6 @@ export async function freshDatabase(): Promise<TestDatabase> {
   }
   const dump = new Blob([fs.readFileSync(templateLocation())])
   const instance = new PGlite({ loadDataDir: dump })
-  const db = await openDatabase({ kind: 'embedded', instance })
+  const db = await openDatabase({ kind: 'embedded', instance }, options)
   return { db, drop: () => db.close() }
 }

@@ -18,6 +18,8 @@ export interface GraphQLResponse<T = any> {
 export interface TestServer {
   server: RunningServer
   database: TestDatabase
+  /** Every SQL statement sent since start (only with `recordSql`). */
+  sql: string[]
   url: string
   /** A token with every scope. */
   adminToken: string
@@ -31,8 +33,9 @@ export interface TestServer {
 }
 
 /** Starts the real server (HTTP + WebSocket) on a fresh database and a free port. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const database = await freshDatabase()
+export async function startTestServer(env: Record<string, string> = {}, options: { recordSql?: boolean } = {}): Promise<TestServer> {
+  const sql: string[] = []
+  const database = await freshDatabase(options.recordSql ? { onQuery: (statement) => void sql.push(statement) } : {})
   const config: Config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ...env })
   const server = await startServer(config, database.db, createLogger(config.LOG_LEVEL))
   const clients: Client[] = []
@@ -47,6 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     server,
     database,
+    sql,
     url: server.url,
     adminToken,
     tokenWith,
