@@ -1,4 +1,4 @@
-import { IsEmail, IsNotEmpty, IsOptional, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator'
+import { IsEmail, IsNotEmpty, IsOptional, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator'
 import { ArrayMaxSize, IsIn } from 'class-validator'
 import { ArgsType, Field, ID, InputType } from 'type-graphql'
 import { JSONScalar } from '../graphql/scalars'
@@ -35,9 +35,10 @@ export class UserProfileInput extends ProfileAttributesInput {
 
 @InputType({ description: 'A partial profile: omitted attributes keep their value, null clears an optional one.' })
 export class UserProfilePatchInput extends ProfileAttributesInput {
-  @Field(() => String, { nullable: true }) @IsOptional() @Matches(/\S/, { message: 'login must not be empty' }) @MaxLength(LOGIN_MAX) login?: string
+  // Present-but-null is validated (and refused): login and email cannot be cleared.
+  @Field(() => String, { nullable: true }) @ValidateIf((_, value) => value !== undefined) @Matches(/\S/, { message: 'login must not be empty' }) @MaxLength(LOGIN_MAX) login?: string
   @Field(() => String, { nullable: true })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(LOGIN_MAX)
   email?: string

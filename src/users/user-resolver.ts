@@ -120,9 +120,8 @@ export class UserResolver {
   async updateUser(@Arg('input', () => UpdateUserInput) input: UpdateUserInput, @Ctx() { services, actor }: Context) {
     const problems = await validateInput(input)
     if (problems.length) return { user: null, userErrors: toUserErrors(problems) }
-    const { login, email, ...rest } = input.profile
-    const patch = { ...rest, ...(login != null ? { login } : {}), ...(email != null ? { email } : {}) }
-    return payload(await services.users.update(input.id, patch, actor))
+    const { login, email, custom, ...rest } = input.profile
+    return payload(await services.users.update(input.id, { ...rest, login: login ?? undefined, email: email ?? undefined, custom }, actor))
   }
 
   @Authorized('users:manage')

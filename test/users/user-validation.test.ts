@@ -211,3 +211,15 @@ describe('one-time tokens', () => {
     expect(completed.data.setPassword).toEqual({ user: { id: user.id, status: 'ACTIVE' }, userErrors: [] })
   })
 })
+
+test('login and email cannot be cleared by an update, and the user is unchanged', async () => {
+  const { user } = await createUser(api)
+  for (const profile of [{ login: null }, { email: null }]) {
+    const response = await api.gql(
+      `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } userErrors { code field } } }`,
+      { input: { id: user.id, profile } },
+    )
+    expect(response.data.updateUser.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['profile', Object.keys(profile)[0]] })
+  }
+  expect(await getUser(api, user.id)).toEqual(user)
+})
