@@ -3,7 +3,7 @@ import type { ApiToken } from '../generated/prisma/client'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { inTransaction } from '../store/transaction'
+import { runUseCase } from '../store/transaction'
 import { isScope, SCOPES, type Principal, type Scope } from './scopes'
 import { hashSecret, newSecret } from './secret'
 
@@ -27,20 +27,18 @@ export class TokenService {
     if (unknown.length > 0) {
       return fail(domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']))
     }
-    const committed = await inTransaction(this.prisma, async (unit) => {
+    const created = await runUseCase(this.prisma, this.publish, async (unit) => {
       const token = await unit.tx.apiToken.create({
         data: { id: newId('ApiToken'), name, scopes: [...new Set(scopes)], tokenHash: hashSecret(secret) },
       })
       unit.record({ type: 'system.api_token.create', actor, targets: [tokenTarget(token)], data: { scopes: token.scopes } })
       return token
     })
-    if (!committed.ok) return committed
-    this.publish(committed.value.events)
-    return ok({ secret, token: committed.value.value })
+    return created.ok ? ok({ secret, token: created.value }) : created
   }
 
-  async revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
-    const committed = await inTransaction(this.prisma, async (unit) => {
+  revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
+    return runUseCase(this.prisma, this.publish, async (unit) => {
       const revoked = await unit.tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
       const token = await unit.tx.apiToken.findUnique({ where: { id } })
       if (!token) return unit.abort(domainError('NOT_FOUND', `No API token with id ${id}.`, ['id']))
@@ -48,9 +46,6 @@ export class TokenService {
       unit.record({ type: 'system.api_token.revoke', actor, targets: [tokenTarget(token)] })
       return token
     })
-    if (!committed.ok) return committed
-    this.publish(committed.value.events)
-    return ok(committed.value.value)
   }
 
   /** The principal for a bearer secret, or null when unknown or revoked. */

@@ -6,7 +6,7 @@ import type { Actor, EventDraft, StoredEvent } from '../events/event-log'
 import type { StatusChangeData } from '../events/topics'
 import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { inTransaction, type Committed, type Transaction, type UnitOfWork } from '../store/transaction'
+import { runUseCase, type Transaction, type UnitOfWork } from '../store/transaction'
 import { hashSecret, newSecret } from '../tokens/secret'
 import { hashPassword, spendDecoyVerification, temporaryPassword, verifyPassword } from './password'
 import { displayNameOf, profileWrites, type ProfilePatch } from './profile'
@@ -181,8 +181,7 @@ export class UserService {
   }
 
   private async recordSignIn(actor: Actor, user: UserRow, result: 'FAILURE', reason: string) {
-    const committed = await inTransaction(this.deps.prisma, async (unit) => unit.record(signInEvent(actor, user, result, reason)))
-    if (committed.ok) this.deps.publish(committed.value.events)
+    await this.run(async (unit) => unit.record(signInEvent(actor, user, result, reason)))
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<UserRow> {
@@ -266,16 +265,13 @@ export class UserService {
   }
 
   private async run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
-    let committed: Result<Committed<T>>
     try {
-      committed = await inTransaction(this.deps.prisma, work)
+      return await runUseCase(this.deps.prisma, this.deps.publish, work)
     } catch (error) {
+      // Two concurrent creates with one login both pass the check; the unique index decides.
       if (isUniqueViolation(error)) return fail(domainError('CONFLICT', 'A unique value is already taken.', ['profile', 'login']))
       throw error
     }
-    if (!committed.ok) return committed
-    this.deps.publish(committed.value.events)
-    return ok(committed.value.value)
   }
 }
 
