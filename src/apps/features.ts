@@ -131,6 +131,8 @@ export function updateFeature(
       error: domainError('VALIDATION', `${foreign.join(', ')} is not a capability of ${name} (it has ${PARTS[name].join(', ')}).`, ['capabilities', foreign[0]]),
     }
   }
+  const invalidSchedule = scheduleProblem(change.capabilities)
+  if (invalidSchedule) return { ok: false, error: invalidSchedule }
   const current = featureOf(stored, name)
   const next = {
     status: change.status ?? current.status,
@@ -140,10 +142,45 @@ export function updateFeature(
   return { ok: true, features, feature: featureOf(features, name) }
 }
 
-// GraphQL gives null for omitted nullable input fields; null means "leave as is" except where a value may be null.
+// Settings whose value may be null: there, null clears; everywhere else null means "leave as is".
+const CLEARABLE = new Set(['userNameExpression', 'fullImport', 'incrementalImport'])
+
 function stripNulls(value: unknown): unknown {
   if (!isPlain(value)) return value
-  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== null).map(([key, inner]) => [key, stripNulls(inner)]))
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, inner]) => inner !== null || CLEARABLE.has(key))
+      .map(([key, inner]) => [key, stripNulls(inner)]),
+  )
+}
+
+const CRON = /^\S+(\s+\S+){4}$/
+
+/** Import schedules are a five-field UNIX cron expression and an IANA time zone (domain.md 4.2). */
+function scheduleProblem(capabilities: Capabilities | null | undefined): DomainError | undefined {
+  const schedule = (capabilities as Partial<InboundProvisioningCapabilities> | null | undefined)?.importSettings?.schedule
+  for (const kind of ['fullImport', 'incrementalImport'] as const) {
+    const entry = schedule?.[kind]
+    if (!entry) continue
+    const field = ['capabilities', 'importSettings', 'schedule', kind]
+    if (entry.expression != null && !CRON.test(entry.expression.trim())) {
+      return domainError('VALIDATION', `${kind}.expression must be a five-field cron expression.`, [...field, 'expression'])
+    }
+    if (entry.timezone != null && !isTimeZone(entry.timezone)) {
+      return domainError('VALIDATION', `${kind}.timezone must be an IANA time zone name.`, [...field, 'timezone'])
+    }
+  }
+  return undefined
+}
+
+function isTimeZone(name: string): boolean {
+  if (name.length < 1 || name.length > 64) return false
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -106,8 +106,9 @@ export class GroupService {
       const membership = await unit.tx.groupMembership.findUnique({ where: { groupId_userId: { groupId, userId } } })
       if (!membership) return unit.abort(domainError('NOT_FOUND', `User ${userId} is not a member of ${group.name}.`, ['userId']))
       if (membership.ruleId) {
-        const rule = await unit.tx.groupRule.findUnique({ where: { id: membership.ruleId } })
-        if (rule && !rule.excludedUserIds.includes(userId)) {
+        // Every rule that targets the group would put the user back, not only the one that did.
+        const rules = (await unit.tx.groupRule.findMany({ where: { assignToGroupIds: { has: groupId } } })).filter((rule) => !rule.excludedUserIds.includes(userId))
+        for (const rule of rules) {
           await unit.tx.groupRule.update({ where: { id: rule.id }, data: { excludedUserIds: [...rule.excludedUserIds, userId] } })
           unit.record({ type: 'group.user_membership.rule.add_exclusion', actor, targets: [{ id: rule.id, type: 'GroupRule', displayName: rule.name }], data: { userId } })
         }

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsNotEmpty, IsOptional, MaxLength } from 'class-validator'
+import { ArrayMaxSize, ArrayNotEmpty, IsNotEmpty, IsOptional, MaxLength } from 'class-validator'
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql'
 import { connectionOf } from '../graphql/connection'
 import { Node } from '../graphql/node'
@@ -79,7 +79,7 @@ export class GroupMemberInput {
 export class CreateGroupRuleInput {
   @Field(() => String) @IsNotEmpty() @MaxLength(50) name: string
   @Field(() => String) @IsNotEmpty() @MaxLength(4000) expression: string
-  @Field(() => [ID], { description: 'OKTA_GROUP groups the rule adds matching users to.' }) @ArrayMaxSize(100) @IsNotEmpty() assignToGroups: string[]
+  @Field(() => [ID], { description: 'OKTA_GROUP groups the rule adds matching users to.' }) @ArrayMaxSize(100) @ArrayNotEmpty() assignToGroups: string[]
   @Field(() => [ID], { nullable: true, description: 'Users the rule never adds.' }) @IsOptional() @ArrayMaxSize(1000) excludedUsers?: string[] | null
 }
 

@@ -29,6 +29,7 @@ export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor:
     parsed: parseRuleExpression(rule.expression),
   }))
   if (rules.length === 0) return []
+  const activeRuleIds = new Set(rules.map(({ rule }) => rule.id))
   const userFilter = scope === 'everyone' ? {} : { id: { in: scope.userIds } }
   const users = await tx.user.findMany({ where: { ...userFilter, status: { not: 'DEPROVISIONED' } } })
   if (users.length === 0) return []
@@ -58,7 +59,8 @@ export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor:
         }
       }
       for (const [groupId, ruleId] of groups) {
-        if (ruleId === null || matching.some(({ rule }) => rule.id === ruleId)) continue
+        // Direct members, and members of rules that are not ACTIVE now, are not this evaluation's to move.
+        if (ruleId === null || !activeRuleIds.has(ruleId) || matching.some(({ rule }) => rule.id === ruleId)) continue
         const other = matching.find(({ rule }) => rule.assignToGroupIds.includes(groupId))
         if (other) groups.set(groupId, other.rule.id)
         else groups.delete(groupId)
