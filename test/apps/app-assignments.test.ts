@@ -252,3 +252,42 @@ describe('user lifecycle cascades', () => {
     expect((await appUser(api, app.id, user.id)).status).toBe('DEPROVISIONED')
   })
 })
+
+describe('reading assignments', () => {
+  test('App.groups and Group.apps list group assignments with their priority, lower first by default order of assignment', async () => {
+    const app = await createApp(api)
+    const [first, second] = [await createGroup(api), await createGroup(api)]
+    expect((await assignGroup(api, app.id, first.id)).priority).toBe(0)
+    expect((await assignGroup(api, app.id, second.id, 7)).priority).toBe(7)
+    const read = await api.gql(
+      `query($app: ID!, $group: ID!) {
+        app(id: $app) { groups { totalCount edges { priority node { id name } } } }
+        group(id: $group) { apps { totalCount edges { priority node { id label } } } } }`,
+      { app: app.id, group: second.id },
+    )
+    const edges = read.data.app.groups.edges.map((edge: any) => [edge.node.id, edge.priority]).sort()
+    expect(edges).toEqual([[first.id, 0], [second.id, 7]].sort())
+    expect(read.data.app.groups.totalCount).toBe(2)
+    expect(read.data.group.apps).toEqual({ totalCount: 1, edges: [{ priority: 7, node: { id: app.id, label: app.label } }] })
+  })
+
+  test('App.users and User.appUsers list the same assignments, tombstones included', async () => {
+    const app = await createApp(api)
+    const [kept, removed] = [await activeUser(), await activeUser()]
+    await assignUser(api, app.id, kept.id)
+    await assignUser(api, app.id, removed.id)
+    await unassignUser(api, app.id, removed.id)
+    const read = await api.gql(
+      `query($app: ID!, $user: ID!) {
+        app(id: $app) { users { totalCount edges { node { status user { id } } } } }
+        user(id: $user) { appUsers { edges { node { status app { id } } } } } }`,
+      { app: app.id, user: removed.id },
+    )
+    expect(read.data.app.users.totalCount).toBe(2)
+    expect(read.data.app.users.edges.map((edge: any) => [edge.node.user.id, edge.node.status])).toEqual([
+      [kept.id, 'ACTIVE'],
+      [removed.id, 'DEPROVISIONED'],
+    ])
+    expect(read.data.user.appUsers.edges).toEqual([{ node: { status: 'DEPROVISIONED', app: { id: app.id } } }])
+  })
+})
