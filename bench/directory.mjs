@@ -1,4 +1,4 @@
-// npm run bench -- [assign-group|activate-rule] : membership cascades at 5,000 users.
+// Scenarios assign-group and activate-rule (npm run bench -- <name>): membership cascades at 5,000 users.
 // Each scenario seeds a fresh database (embedded; PostgreSQL in a scratch database when
 // DATABASE_URL is set), times the use case through the service layer, counts its SQL
 // statements, and compares with hand-written set-based SQL doing the same writes in the same run.
@@ -94,10 +94,8 @@ async function activateRule({ db, services, statements, raw }) {
   return { label: 'activate-rule', detail: `${members} users added by the rule`, ours: ours.ms, ourStatements, baseline: baseline.ms }
 }
 
-const requested = process.argv.slice(2).filter((name) => !name.startsWith('-'))
-const names = requested.length ? requested : Object.keys(scenarios)
-for (const name of names) {
-  if (!scenarios[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`)
+/** Runs one of this file's scenarios and prints its result lines. */
+export async function run(name) {
   const statements = { count: 0 }
   const { db, drop, raw } = await scratchDatabase(statements)
   try {
@@ -110,3 +108,5 @@ for (const name of names) {
     await drop()
   }
 }
+
+export const names = Object.keys(scenarios)

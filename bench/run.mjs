@@ -1,0 +1,18 @@
+// npm run bench -- <scenario> [...]: each scenario runs alone against its own fresh database.
+// Without a scenario, runs every one that needs no PostgreSQL-only setup.
+const SCENARIOS = {
+  'assign-group': './directory.mjs',
+  'activate-rule': './directory.mjs',
+}
+
+const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
+const names = requested.length ? requested : Object.keys(SCENARIOS)
+for (const name of names) {
+  if (!SCENARIOS[name]) {
+    console.error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`)
+    process.exit(2)
+  }
+  const scenario = await import(SCENARIOS[name])
+  await scenario.run(name)
+}
+process.exit(0)
