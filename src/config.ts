@@ -26,6 +26,8 @@ const schema = z.object({
   LOCKOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   ACTIVATION_TOKEN_TTL_HOURS: z.coerce.number().positive().default(168),
   RESET_TOKEN_TTL_MINUTES: z.coerce.number().positive().default(60),
+  METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).optional()),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 

@@ -33,6 +33,7 @@ async function start(config: Config) {
   const bootstrap = await server.services.tokens.bootstrap(config.BOOTSTRAP_ADMIN_TOKEN, SYSTEM_ACTOR)
   const where = config.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${config.DATA_DIR}`
   console.log(`Lifecycle Gateway serving ${server.url} (${where})`)
+  if (server.metricsUrl) console.log(`Metrics: ${server.metricsUrl}`)
   console.log(`GraphiQL: open ${server.url} in a browser (or ${server.url.replace(/graphql$/, 'graphiql/')})`)
   if (bootstrap.created) {
     console.log(bootstrap.secret ? `Bootstrap admin token (shown once): ${bootstrap.secret}` : 'Bootstrap admin token: the value of BOOTSTRAP_ADMIN_TOKEN')
@@ -41,9 +42,10 @@ async function start(config: Config) {
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
-    logger.info({ signal }, 'shutting down')
+    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing in-flight requests')
     await server.close()
     await db.close()
+    logger.info('shut down')
     process.exit(0)
   }
   process.on('SIGINT', () => void stop('SIGINT'))

@@ -20,6 +20,7 @@ import { createServices, type Services } from '../services'
 import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
 import { errorBody, formatError } from './errors'
+import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
 import type { Logger } from './logger'
 import { checkQueryLimits, queryLimitsPlugin } from './query-limits'
@@ -28,6 +29,8 @@ import { authenticate, type Authentication } from './request-auth'
 export interface RunningServer {
   url: string
   port: number
+  /** Where /metrics is served without a token, when METRICS_PORT is set. */
+  metricsUrl: string | null
   services: Services
   pubSub: PubSub
   schema: GraphQLSchema
@@ -70,9 +73,21 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     }
   }
 
+  const metrics = createMetrics(db)
   const app = express()
   app.disable('x-powered-by')
   const httpServer = http.createServer(app)
+  const sendMetrics = async (res: Response) => {
+    res.setHeader('content-type', metrics.registry.contentType)
+    res.send(await metrics.registry.metrics())
+  }
+  // Without METRICS_PORT, /metrics is on the API port behind a token with metrics:read.
+  app.get('/metrics', async (req, res) => {
+    const authentication = await authenticate(services.tokens, req.headers.authorization)
+    if (authentication.kind !== 'token') return void res.status(401).json(errorBody('UNAUTHENTICATED', 'A token with metrics:read is required.'))
+    if (!authentication.principal.scopes.has('metrics:read')) return void res.status(403).json(errorBody('FORBIDDEN', 'This token lacks the scope metrics:read.'))
+    await sendMetrics(res)
+  })
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }))
   app.get('/readyz', async (_req, res) => {
@@ -125,11 +140,22 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_TIMEOUT_MS }),
+      observabilityPlugin(logger, metrics),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       queryLimitsPlugin(limits),
-      { async serverWillStart() { return { async drainServer() { await wsServer.dispose() } } } },
+      {
+        async serverWillStart() {
+          return {
+            // Subscribers are told to reconnect elsewhere and resume from their last cursor.
+            async drainServer() {
+              for (const socket of wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
+              await wsServer.dispose()
+            },
+          }
+        },
+      },
     ],
   })
 
@@ -159,7 +185,15 @@ export async function startServer(config: Config, db: Database, logger: Logger):
         return tooComplex ? [tooComplex] : undefined
       },
       context: (ctx) => contextFor(ctx.extra.principal ?? null, randomUUID()),
-      onError: (_ctx, _id, _payload, errors) => void logger.debug({ errors }, 'subscription error'),
+      onOperation: (ctx, id, payload) => {
+        metrics.subscriptions.inc()
+        logger.info({ requestId: id, tokenId: ctx.extra.principal?.tokenId ?? null, operation: payload.operationName ?? 'anonymous', transport: 'ws' }, 'subscription started')
+      },
+      onComplete: (ctx, id) => {
+        metrics.subscriptions.dec()
+        logger.info({ requestId: id, tokenId: ctx.extra.principal?.tokenId ?? null, transport: 'ws' }, 'subscription completed')
+      },
+      onError: (_ctx, id, _payload, errors) => void logger.debug({ requestId: id, errors }, 'subscription error'),
     },
     wss,
   )
@@ -186,14 +220,27 @@ export async function startServer(config: Config, db: Database, logger: Logger):
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve))
   const { port } = httpServer.address() as AddressInfo
+  const metricsServer = config.METRICS_PORT === undefined ? null : await serveMetricsOnly(config.HOST, config.METRICS_PORT, sendMetrics)
   return {
     url: `http://${config.HOST}:${port}/graphql`,
     port,
+    metricsUrl: metricsServer ? `http://${config.HOST}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     services,
     pubSub,
     schema,
+    /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
       await apollo.stop()
+      if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve))
     },
   }
+}
+
+/** A port that serves only /metrics, without a token (bind it where only scrapers reach). */
+async function serveMetricsOnly(host: string, port: number, send: (res: Response) => Promise<void>) {
+  const metricsApp = express()
+  metricsApp.get('/metrics', (_req, res) => void send(res))
+  const server = http.createServer(metricsApp)
+  await new Promise<void>((resolve) => server.listen(port, host, resolve))
+  return server
 }

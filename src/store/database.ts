@@ -19,6 +19,8 @@ export interface Database {
   readonly prisma: Prisma
   migrate(migrationsDir?: string): Promise<MigrationReport>
   ping(): Promise<void>
+  /** Connections of the pool (the embedded database has exactly one). */
+  poolStats(): { total: number; idle: number; waiting: number }
   close(): Promise<void>
 }
 
@@ -40,7 +42,9 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOpt
 }
 
 function openPostgres(url: string, poolSize: number, options: DatabaseOptions): Database {
-  const prisma = createClient(new PrismaPg({ connectionString: url, max: poolSize }), options)
+  // Our own pool, so its use can be reported; the adapter does not end a pool it was given.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  const prisma = createClient(new PrismaPg(pool), options)
   return {
     kind: 'postgres',
     prisma,
@@ -58,7 +62,11 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
       }
     },
     ping: async () => void (await prisma.$queryRaw`SELECT 1`),
-    close: () => prisma.$disconnect(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async close() {
+      await prisma.$disconnect()
+      await pool.end()
+    },
   }
 }
 
@@ -79,6 +87,7 @@ async function openEmbedded(target: { dataDir?: string; instance?: PGlite }, opt
       return applyMigrations(connection, { migrationsDir, advisoryLock: false })
     },
     ping: async () => void (await instance.query('SELECT 1')),
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     async close() {
       await prisma.$disconnect()
       if (!instance.closed) await instance.close()

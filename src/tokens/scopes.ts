@@ -8,6 +8,7 @@ export const SCOPES = [
   'apps:manage',
   'events:read',
   'tokens:manage',
+  'metrics:read',
 ] as const
 
 export type Scope = (typeof SCOPES)[number]

@@ -33,11 +33,16 @@ export interface TestServer {
 }
 
 /** Starts the real server (HTTP + WebSocket) on a fresh database and a free port. */
-export async function startTestServer(env: Record<string, string> = {}, options: { recordSql?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { recordSql?: boolean; logLines?: string[] } = {},
+): Promise<TestServer> {
   const sql: string[] = []
   const database = await freshDatabase(options.recordSql ? { onQuery: (statement) => void sql.push(statement) } : {})
   const config: Config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ...env })
-  const server = await startServer(config, database.db, createLogger(config.LOG_LEVEL))
+  const logs = options.logLines
+  const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(line) }) : createLogger(config.LOG_LEVEL)
+  const server = await startServer(config, database.db, logger)
   const clients: Client[] = []
 
   const tokenWith = async (...scopes: string[]) => {

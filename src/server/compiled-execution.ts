@@ -1,0 +1,183 @@
+import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server'
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  print,
+  printSchema,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql'
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
+
+/**
+ * Optional compiled execution: graphql-jit compiles each document once into a function and
+ * runs that instead of graphql-js's interpreter. Apollo Server 5 has no `executor` option; its
+ * `gateway` option takes an object whose `load()` returns `{ schema, executor }`, so that is where
+ * the compiled executor plugs in. Apollo still parses, validates, runs the plugins (the query
+ * limits in didResolveOperation included) and formats errors; only execution changes.
+ *
+ * Documents the compiler refuses (or throws on), and subscriptions, run through graphql-js.
+ */
+
+type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway']
+type GatewayExecutor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>
+
+export interface ExecuteArgs {
+  document: DocumentNode
+  /** The document's source text; the cache key (printed from `document` when absent). */
+  query?: string
+  operationName?: string | null
+  variables?: Record<string, unknown> | null
+  contextValue: unknown
+  rootValue?: unknown
+}
+
+export interface CompiledExecutionOptions {
+  /** Compiled documents kept (least recently used dropped first); default 1000. */
+  cacheSize?: number
+  /** Told once per cached document that graphql-js runs, with the reason (e.g. to log at debug). */
+  onFallback?: (info: { operationName: string | null; reason: string }) => void
+}
+
+export interface CompiledExecutor {
+  (args: ExecuteArgs): Promise<ExecutionResult>
+  /** Documents in the cache, how many compiled, how many run through graphql-js. */
+  stats(): { cached: number; compiled: number; fallbacks: number }
+}
+
+type Plan = { kind: 'compiled'; run: CompiledQuery['query'] } | { kind: 'fallback'; reason: string }
+
+/** A Map used as an LRU: a hit moves the key to the end, an insert over the bound drops the first. */
+class LruCache<V> {
+  private readonly entries = new Map<string, V>()
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    const value = this.entries.get(key)
+    if (value !== undefined) {
+      this.entries.delete(key)
+      this.entries.set(key, value)
+    }
+    return value
+  }
+  set(key: string, value: V) {
+    this.entries.delete(key)
+    this.entries.set(key, value)
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!)
+  }
+  get size() {
+    return this.entries.size
+  }
+  values() {
+    return this.entries.values()
+  }
+}
+
+/**
+ * graphql-jit reports execution errors as its own GraphQLError subclass: no `nodes`, and
+ * `extensions` undefined when the cause has none (Apollo's error formatting then fails and
+ * bypasses formatError). Rebuilds each one as graphql-js's `locatedError` would have made it,
+ * so formatError sees the same `extensions`, `path`, `locations` and `originalError`.
+ */
+function asGraphQLJsError(error: GraphQLError): GraphQLError {
+  const cause: unknown = error.originalError
+  // graphql-js passes on, unchanged, a GraphQLError a resolver threw that already has a path.
+  if (cause instanceof GraphQLError && Array.isArray(cause.path)) return cause
+  const rebuilt = new GraphQLError(error.message, {
+    path: error.path,
+    // graphql-js wraps every execution failure (a null in a non-null field too) around an Error.
+    originalError: cause instanceof Error ? cause : new Error(error.message),
+  })
+  ;(rebuilt as { locations?: GraphQLError['locations'] }).locations = error.locations
+  return rebuilt
+}
+
+/** Compiles each document once (LRU cache) and executes it; graphql-js for what does not compile. */
+export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): CompiledExecutor {
+  const cache = new LruCache<Plan>(options.cacheSize ?? 1000)
+
+  const plan = (document: DocumentNode, operationName: string | null | undefined): Plan => {
+    const operation = getOperationAST(document, operationName)
+    if (operation?.operation === 'subscription') return { kind: 'fallback', reason: 'subscription' }
+    try {
+      const compiled = compileQuery(schema, document, operationName ?? undefined, { customJSONSerializer: false })
+      if (isCompiledQuery(compiled)) return { kind: 'compiled', run: compiled.query }
+      return { kind: 'fallback', reason: compiled.errors?.map((error) => error.message).join('; ') || 'not compiled' }
+    } catch (error) {
+      return { kind: 'fallback', reason: error instanceof Error ? error.message : String(error) }
+    }
+  }
+
+  const viaGraphQLJs = (args: ExecuteArgs) =>
+    execute({
+      schema,
+      document: args.document,
+      rootValue: args.rootValue,
+      contextValue: args.contextValue,
+      variableValues: args.variables ?? undefined,
+      operationName: args.operationName ?? undefined,
+    })
+
+  const executor = async (args: ExecuteArgs): Promise<ExecutionResult> => {
+    const key = `${args.operationName ?? ''}\n${args.query ?? print(args.document)}`
+    let chosen = cache.get(key)
+    if (!chosen) {
+      chosen = plan(args.document, args.operationName)
+      cache.set(key, chosen)
+      if (chosen.kind === 'fallback') options.onFallback?.({ operationName: args.operationName ?? null, reason: chosen.reason })
+    }
+    if (chosen.kind === 'fallback') return viaGraphQLJs(args)
+
+    const result = await chosen.run(args.rootValue, args.contextValue, args.variables ?? {})
+    // No `data` at all: the variables did not coerce and nothing ran. graphql-js reports that with
+    // the variable definition as the error's node (Apollo's BAD_USER_INPUT and HTTP 400 rely on it).
+    if (result.data === undefined) return viaGraphQLJs(args)
+    if (!result.errors?.length) return { data: result.data }
+    return { data: result.data, errors: result.errors.map(asGraphQLJsError) }
+  }
+
+  return Object.assign(executor, {
+    stats() {
+      let compiled = 0
+      for (const entry of cache.values()) if (entry.kind === 'compiled') compiled++
+      return { cached: cache.size, compiled, fallbacks: cache.size - compiled }
+    },
+  })
+}
+
+/**
+ * A fixed-schema "gateway" for `new ApolloServer({ gateway: compiledGateway(schema), ... })`
+ * in place of `schema`: Apollo takes the schema from it (parse, validation, plugins) and runs
+ * every operation through the compiled executor.
+ */
+export function compiledGateway(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): Gateway & { executor: CompiledExecutor } {
+  const executor = createCompiledExecutor(schema, options)
+  const listeners = new Set<Parameters<Gateway['onSchemaLoadOrUpdate']>[0]>()
+  let sdl: string | undefined
+  const gatewayExecutor: GatewayExecutor = (requestContext) =>
+    executor({
+      document: requestContext.document,
+      query: requestContext.request.query ?? requestContext.source,
+      operationName: requestContext.request.operationName ?? null,
+      variables: requestContext.request.variables ?? null,
+      contextValue: requestContext.context,
+    }) as ReturnType<GatewayExecutor>
+
+  return {
+    executor,
+    onSchemaLoadOrUpdate(callback) {
+      listeners.add(callback)
+      return () => void listeners.delete(callback)
+    },
+    async load() {
+      // Apollo's schema manager needs the schema before load() resolves (it reads it right after).
+      sdl ??= printSchema(schema)
+      for (const listener of listeners) listener({ apiSchema: schema, coreSupergraphSdl: sdl })
+      return { executor: gatewayExecutor }
+    },
+    async stop() {
+      listeners.clear()
+    },
+  }
+}

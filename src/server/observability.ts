@@ -1,0 +1,101 @@
+import type { ApolloServerPlugin } from '@apollo/server'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Context } from '../graphql/context'
+import type { Database } from '../store/database'
+import type { Logger } from './logger'
+
+/** The service's Prometheus metrics, one registry per server. */
+export function createMetrics(db: Database) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'lifecycle_process_' })
+  const requests = new Counter({
+    name: 'lifecycle_graphql_requests_total',
+    help: 'GraphQL operations by operation name and outcome (ok or error).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  })
+  const duration = new Histogram({
+    name: 'lifecycle_graphql_request_duration_seconds',
+    help: 'GraphQL operation latency by operation name.',
+    labelNames: ['operation'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  const errors = new Counter({
+    name: 'lifecycle_graphql_errors_total',
+    help: 'Errors returned to clients, by code (top-level errors and mutation userErrors).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  })
+  const subscriptions = new Gauge({ name: 'lifecycle_subscriptions_open', help: 'Open GraphQL subscriptions.', registers: [registry] })
+  new Gauge({
+    name: 'lifecycle_database_connections',
+    help: 'Database connections by state (embedded: one, always open).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const pool = db.poolStats()
+      this.set({ state: 'total' }, pool.total)
+      this.set({ state: 'idle' }, pool.idle)
+      this.set({ state: 'waiting' }, pool.waiting)
+    },
+  })
+  new Gauge({
+    name: 'lifecycle_provisioning_jobs',
+    help: 'Provisioning jobs by state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await db.prisma.provisioningJob.groupBy({ by: ['state'], _count: { _all: true } })
+      for (const state of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']) {
+        this.set({ state: state.toLowerCase() }, counts.find((row) => row.state === state)?._count._all ?? 0)
+      }
+    },
+  })
+  return { registry, requests, duration, errors, subscriptions }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
+
+/** Error codes in a response: top-level `extensions.code`s and mutation `userErrors[].code`s. */
+function errorCodes(body: { errors?: readonly { extensions?: Record<string, unknown> }[]; data?: unknown } | undefined): string[] {
+  const codes = (body?.errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL'))
+  const data = body?.data as Record<string, { userErrors?: { code: string }[] } | null> | null | undefined
+  for (const payload of Object.values(data ?? {})) for (const userError of payload?.userErrors ?? []) codes.push(userError.code)
+  return codes
+}
+
+/**
+ * Logs one structured line per GraphQL operation (request id, token id — never the token —,
+ * operation name, duration, outcome, error codes) and feeds the request metrics.
+ */
+export function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint()
+      return {
+        async willSendResponse({ response, operationName }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9
+          const body = response.body.kind === 'single' ? response.body.singleResult : undefined
+          const codes = errorCodes(body as Parameters<typeof errorCodes>[0])
+          const topLevel = (body?.errors?.length ?? 0) > 0
+          const operation = operationName ?? 'anonymous'
+          metrics.requests.inc({ operation, outcome: topLevel ? 'error' : 'ok' })
+          metrics.duration.observe({ operation }, seconds)
+          for (const code of codes) metrics.errors.inc({ code })
+          logger.info(
+            {
+              requestId: contextValue.requestId,
+              tokenId: contextValue.principal?.tokenId ?? null,
+              operation,
+              durationMs: Math.round(seconds * 1000 * 10) / 10,
+              outcome: topLevel ? 'error' : 'ok',
+              ...(codes.length ? { errorCodes: [...new Set(codes)] } : {}),
+            },
+            'graphql operation',
+          )
+        },
+      }
+    },
+  }
+}
