@@ -22,7 +22,10 @@ export const cascades = {
   },
 
   async userCreated(unit: UnitOfWork, user: User, actor: Actor): Promise<void> {
-    await writeMemberships(unit, { added: [{ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null }], removed: [] }, actor)
+    await writeMemberships(unit, { added: [{ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null }], removed: [] }, actor, {
+      groupNames: new Map([[EVERYONE_GROUP_ID, 'Everyone']]),
+      logins: new Map([[user.id, user.login]]),
+    })
     await cascades.membershipsChanged(unit, [user.id], actor)
   },
 

@@ -50,6 +50,7 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
 
   const wanted = new Map(grants.map((grant) => [key(grant.appId, grant.userId), grant]))
   const current = new Map(existing.map((row) => [key(row.appId, row.userId), row]))
+  if (grants.length === 0 && existing.every((row) => row.status === 'DEPROVISIONED')) return { granted: [], revoked: [] }
   const appIds = [...new Set([...grants.map((grant) => grant.appId), ...existing.map((row) => row.appId)])]
   const apps = new Map((await tx.app.findMany({ where: { id: { in: appIds } } })).map((app) => [app.id, app]))
   const policyOf = (appId: string) => provisioningPolicy(apps.get(appId) as App & { provisioningStatus: 'ENABLED' | 'DISABLED' })

@@ -17,6 +17,8 @@ export async function writeMemberships(
   unit: UnitOfWork,
   changes: { added: MembershipChange[]; removed: MembershipChange[] },
   actor: Actor,
+  /** Display names the caller already has (saves reading them back). */
+  known: { groupNames?: Map<string, string>; logins?: Map<string, string> } = {},
 ): Promise<void> {
   const { tx } = unit
   const { added, removed } = changes
@@ -34,12 +36,13 @@ export async function writeMemberships(
   const groupIds = [...new Set([...added, ...removed].map((change) => change.groupId))]
   await tx.group.updateMany({ where: { id: { in: groupIds } }, data: { lastMembershipUpdated: now } })
 
-  const [groups, users] = await Promise.all([
-    tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, name: true } }),
-    tx.user.findMany({ where: { id: { in: [...new Set([...added, ...removed].map((change) => change.userId))] } }, select: { id: true, login: true } }),
-  ])
-  const groupName = new Map(groups.map((group) => [group.id, group.name]))
-  const login = new Map(users.map((user) => [user.id, user.login]))
+  const userIds = [...new Set([...added, ...removed].map((change) => change.userId))]
+  const groupName = known.groupNames?.size
+    ? known.groupNames
+    : new Map((await tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, name: true } })).map((group) => [group.id, group.name]))
+  const login = known.logins?.size
+    ? known.logins
+    : new Map((await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [user.id, user.login]))
   const record = (type: string) => (change: MembershipChange) =>
     unit.record({
       type,

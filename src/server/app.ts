@@ -3,7 +3,6 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApolloServer } from '@apollo/server'
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { GraphQLError, parse, type GraphQLSchema } from 'graphql'
@@ -19,6 +18,7 @@ import { createSchema } from '../graphql/schema'
 import { createServices, type Services } from '../services'
 import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
+import { drainHttpServer } from './drain'
 import { errorBody, formatError } from './errors'
 import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
@@ -140,7 +140,6 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_TIMEOUT_MS }),
       observabilityPlugin(logger, metrics),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
@@ -151,7 +150,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
             // Subscribers are told to reconnect elsewhere and resume from their last cursor.
             async drainServer() {
               for (const socket of wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
-              await wsServer.dispose()
+              await Promise.all([drainHttpServer(httpServer, config.SHUTDOWN_TIMEOUT_MS), wsServer.dispose()])
             },
           }
         },

@@ -1,13 +1,35 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server'
 import {
+  defaultFieldResolver,
+  defaultTypeResolver,
   execute,
+  getNamedType,
   getOperationAST,
   GraphQLError,
+  GraphQLInterfaceType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLUnionType,
+  isAbstractType,
+  isInterfaceType,
+  isIntrospectionType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isUnionType,
   print,
   printSchema,
   type DocumentNode,
   type ExecutionResult,
-  type GraphQLSchema,
+  type GraphQLAbstractType,
+  type GraphQLFieldConfigMap,
+  type GraphQLFieldResolver,
+  type GraphQLTypeResolver,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
+  type GraphQLType,
 } from 'graphql'
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
 
@@ -39,6 +61,12 @@ export interface CompiledExecutionOptions {
   cacheSize?: number
   /** Told once per cached document that graphql-js runs, with the reason (e.g. to log at debug). */
   onFallback?: (info: { operationName: string | null; reason: string }) => void
+  /**
+   * Which fields without a resolver get graphql-js's default resolver (calls a function-valued
+   * property, e.g. a connection's `totalCount` thunk) instead of graphql-jit's plain property
+   * read. Default: all of them, the only choice that matches graphql-js whatever resolvers return.
+   */
+  callFunctionValues?: boolean | ((typeName: string, fieldName: string) => boolean)
 }
 
 export interface CompiledExecutor {
@@ -93,15 +121,125 @@ function asGraphQLJsError(error: GraphQLError): GraphQLError {
   return rebuilt
 }
 
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> => isObject(value) && typeof (value as { then?: unknown }).then === 'function'
+const isIterable = (value: unknown): value is Iterable<unknown> =>
+  isObject(value) && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)))
+
+/** Type names resolved ahead (see `resolvingTypesFirst`), per request context, then per value. */
+type ResolvedTypes = WeakMap<object, WeakMap<object, unknown>>
+
+/**
+ * graphql-jit calls an abstract type's `resolveType` synchronously and cannot wait for a promise;
+ * type-graphql's (e.g. `Node`'s) is async. So the resolver of each field returning an interface
+ * or union resolves the type of every value it returns first, the way graphql-js would
+ * (`resolveType`, else graphql-js's default type resolver), and remembers it for the synchronous
+ * `resolveType` below. A list item that fails (or whose type fails to resolve) becomes an Error
+ * value, which both executors report at that item's path, as graphql-js does.
+ */
+function resolvingTypesFirst(
+  resolve: GraphQLFieldResolver<unknown, unknown>,
+  returnType: GraphQLOutputType,
+  abstractType: GraphQLAbstractType,
+  resolved: ResolvedTypes,
+): GraphQLFieldResolver<unknown, unknown> {
+  const typeResolver: GraphQLTypeResolver<unknown, unknown> = abstractType.resolveType ?? defaultTypeResolver
+  return (source, args, context, info) => {
+    const settle = async (pending: unknown, type: GraphQLOutputType): Promise<unknown> => {
+      const value = isPromiseLike(pending) ? await pending : pending
+      const nullable = isNonNullType(type) ? type.ofType : type
+      if (value == null || value instanceof Error) return value
+      if (isListType(nullable)) {
+        if (!isIterable(value)) return value // the executor reports "Expected Iterable"
+        return Promise.all(Array.from(value, (item) => settle(item, nullable.ofType).catch(asError)))
+      }
+      const typeName = await typeResolver(value, context, info, abstractType)
+      if (isObject(context) && isObject(value)) {
+        let byValue = resolved.get(context)
+        if (!byValue) resolved.set(context, (byValue = new WeakMap()))
+        byValue.set(value, typeName)
+      }
+      return value
+    }
+    return settle(resolve(source, args, context, info), returnType)
+  }
+}
+
+/**
+ * graphql-jit reads a field without a resolver as a plain property; graphql-js's default
+ * resolver calls the property when it is a function (`totalCount: () => Promise<number>` on
+ * every connection here). This copy of the schema, used only to compile, gives the chosen
+ * resolver-less fields graphql-js's default resolver, and abstract types a synchronous
+ * `resolveType` (above). Object, interface and union types are rebuilt (they reference each
+ * other); scalars, enums, input types and directives are shared with the original.
+ */
+function schemaForCompiling(schema: GraphQLSchema, chosen: (typeName: string, fieldName: string) => boolean): GraphQLSchema {
+  const rebuilt = new Map<string, GraphQLNamedType>()
+  const resolved: ResolvedTypes = new WeakMap()
+  const named = <T extends GraphQLNamedType>(type: T): T => (rebuilt.get(type.name) as T | undefined) ?? type
+  const reference = <T extends GraphQLType>(type: T): T => {
+    if (isListType(type)) return new GraphQLList(reference(type.ofType)) as T
+    if (isNonNullType(type)) return new GraphQLNonNull(reference(type.ofType)) as T
+    return named(type as GraphQLNamedType) as T
+  }
+  const fields = <S, C>(typeName: string, config: GraphQLFieldConfigMap<S, C>, ofObjectType: boolean) => () =>
+    Object.fromEntries(
+      Object.entries(config).map(([name, field]) => {
+        let resolve = field.resolve as GraphQLFieldResolver<unknown, unknown> | undefined
+        if (ofObjectType) {
+          const returned = getNamedType(field.type)
+          if (isAbstractType(returned)) resolve = resolvingTypesFirst(resolve ?? defaultFieldResolver, field.type, returned, resolved)
+          else if (!resolve && chosen(typeName, name)) resolve = defaultFieldResolver
+        }
+        return [name, { ...field, type: reference(field.type), resolve }]
+      }),
+    ) as GraphQLFieldConfigMap<S, C>
+  const syncResolveType =
+    (original: GraphQLAbstractType): GraphQLTypeResolver<unknown, unknown> =>
+    (value, context, info, abstractType) => {
+      const known = isObject(context) && isObject(value) ? resolved.get(context)?.get(value) : undefined
+      return (known ?? (original.resolveType ?? defaultTypeResolver)(value, context, info, abstractType)) as string | undefined
+    }
+
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isIntrospectionType(type)) continue
+    if (isObjectType(type)) {
+      const config = type.toConfig()
+      rebuilt.set(type.name, new GraphQLObjectType({ ...config, interfaces: () => config.interfaces.map(named), fields: fields(type.name, config.fields, true) }))
+    } else if (isInterfaceType(type)) {
+      const config = type.toConfig()
+      rebuilt.set(
+        type.name,
+        new GraphQLInterfaceType({ ...config, resolveType: syncResolveType(type), interfaces: () => config.interfaces.map(named), fields: fields(type.name, config.fields, false) }),
+      )
+    } else if (isUnionType(type)) {
+      const config = type.toConfig()
+      rebuilt.set(type.name, new GraphQLUnionType({ ...config, resolveType: syncResolveType(type), types: () => config.types.map(named) }))
+    }
+  }
+  const config = schema.toConfig()
+  return new GraphQLSchema({
+    ...config,
+    query: config.query && named(config.query),
+    mutation: config.mutation && named(config.mutation),
+    subscription: config.subscription && named(config.subscription),
+    types: config.types.map(named),
+  })
+}
+
 /** Compiles each document once (LRU cache) and executes it; graphql-js for what does not compile. */
 export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): CompiledExecutor {
   const cache = new LruCache<Plan>(options.cacheSize ?? 1000)
+  const callFunctionValues = options.callFunctionValues ?? true
+  const compileSchema =
+    callFunctionValues === false ? schema : schemaForCompiling(schema, callFunctionValues === true ? () => true : callFunctionValues)
 
   const plan = (document: DocumentNode, operationName: string | null | undefined): Plan => {
     const operation = getOperationAST(document, operationName)
     if (operation?.operation === 'subscription') return { kind: 'fallback', reason: 'subscription' }
     try {
-      const compiled = compileQuery(schema, document, operationName ?? undefined, { customJSONSerializer: false })
+      const compiled = compileQuery(compileSchema, document, operationName ?? undefined, { customJSONSerializer: false })
       if (isCompiledQuery(compiled)) return { kind: 'compiled', run: compiled.query }
       return { kind: 'fallback', reason: compiled.errors?.map((error) => error.message).join('; ') || 'not compiled' }
     } catch (error) {

@@ -44,6 +44,9 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOpt
 function openPostgres(url: string, poolSize: number, options: DatabaseOptions): Database {
   // Our own pool, so its use can be reported; the adapter does not end a pool it was given.
   const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  // An idle connection the server drops (restart, failover) is discarded and replaced on the next
+  // query; without a listener the pool's 'error' event would crash the process.
+  pool.on('error', () => {})
   const prisma = createClient(new PrismaPg(pool), options)
   return {
     kind: 'postgres',

@@ -65,9 +65,6 @@ export class UserService {
     const passwordHash = input.password ? await hashPassword(input.password) : null
     return this.run(async (unit) => {
       const now = new Date()
-      if (await unit.tx.user.findUnique({ where: { login: input.profile.login }, select: { id: true } })) {
-        unit.abort(domainError('CONFLICT', `A user with login ${input.profile.login} already exists.`, ['profile', 'login']))
-      }
       const created = await unit.tx.user.create({
         data: {
           id: newId('User'),
@@ -227,7 +224,7 @@ export class UserService {
     if (operation === 'resetPassword') outcome.resetToken = await this.issueToken(unit.tx, user.id, 'RESET_PASSWORD', now)
 
     const statusChanges = to !== step.from
-    const updated = await unit.tx.user.updateMany({
+    const updated = await unit.tx.user.updateManyAndReturn({
       where: { id: user.id, status: step.from },
       data: {
         ...sideEffects,
@@ -238,8 +235,8 @@ export class UserService {
         ...(statusChanges && to === 'ACTIVE' ? { activated: now } : {}),
       },
     })
-    if (updated.count === 0) await this.abortConcurrent(unit, user.id, operation)
-    outcome.user = await unit.tx.user.findUniqueOrThrow({ where: { id: user.id } })
+    if (updated.length === 0) await this.abortConcurrent(unit, user.id, operation)
+    outcome.user = updated[0]
     if (statusChanges) await cascades.statusChanged(unit, outcome.user, step.from, to, actor)
     if (operation === 'updateProfile') await cascades.profileChanged(unit, outcome.user, actor)
     return outcome
@@ -268,8 +265,8 @@ export class UserService {
     try {
       return await runUseCase(this.deps.prisma, this.deps.publish, work)
     } catch (error) {
-      // Two concurrent creates with one login both pass the check; the unique index decides.
-      if (isUniqueViolation(error)) return fail(domainError('CONFLICT', 'A unique value is already taken.', ['profile', 'login']))
+      // The unique index on login decides, also between two concurrent creates.
+      if (isUniqueViolation(error)) return fail(domainError('CONFLICT', 'A user with this login already exists.', ['profile', 'login']))
       throw error
     }
   }

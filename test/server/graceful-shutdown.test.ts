@@ -66,7 +66,7 @@ test('SIGTERM during load finishes every in-flight request, closes subscriptions
   await new Promise((resolve) => setTimeout(resolve, 300))
 
   // Creating users with passwords is slow on purpose (memory-hard hashing): many are in flight at once.
-  const requests = Array.from({ length: 24 }, (_, i) =>
+  const requests = Array.from({ length: 32 }, (_, i) =>
     fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
@@ -76,8 +76,16 @@ test('SIGTERM during load finishes every in-flight request, closes subscriptions
       }),
     }).then(async (response) => ({ status: response.status, body: (await response.json()) as any, at: Date.now() })),
   )
-  // Let every request reach the server (connections open, bodies sent) before the signal.
-  await new Promise((resolve) => setTimeout(resolve, 250))
+  // Signal once the first request has finished: by then every request has reached the server
+  // (they are received in milliseconds; the hashing is what takes time), and most are still running.
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (output.includes('"graphql operation"')) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 5)
+  })
   const signalled = Date.now()
   child.kill('SIGTERM')
   const responses = await Promise.all(requests)
