@@ -254,10 +254,10 @@ test('compiled execution gives the same results as graphql-js', async () => {
     const viaJs = await execute({ schema, ...js, variableValues: js.variables })
     const viaJit = await compiled({ ...args('jit'), query: testCase.query })
     expect({ case: testCase.name, ...comparable(viaJit, testCase.normalize) }).toEqual({ case: testCase.name, ...comparable(viaJs, testCase.normalize) })
-    // Twice: the second run comes from the cache.
-    const again = await compiled({ ...args('jit'), query: testCase.query })
-    if (!testCase.variables || !testCase.query.startsWith('mutation')) {
-      expect({ case: testCase.name, ...comparable(again, true) }).toEqual({ case: testCase.name, ...comparable(viaJs, true) })
+    // Queries once more, now from the compiled-document cache.
+    if (!testCase.query.startsWith('mutation')) {
+      const again = await compiled({ ...args('jit'), query: testCase.query })
+      expect({ case: testCase.name, ...comparable(again) }).toEqual({ case: testCase.name, ...comparable(viaJs) })
     }
   }
 
@@ -273,7 +273,8 @@ test('compiled execution gives the same results as graphql-js', async () => {
 
 test('through ApolloServer, the compiled gateway answers as the schema option does (formatError, limits, validation)', async () => {
   const schema = api.server.schema
-  const logged: Record<Side, string[]> = { js: [], jit: [], 'apollo-js': [], 'apollo-jit': [] }
+  // What formatError logs as the cause of each masked (INTERNAL) error.
+  const logged: Record<'apollo-js' | 'apollo-jit', string[]> = { 'apollo-js': [], 'apollo-jit': [] }
   const fallbacks: string[] = []
   const gateway = compiledGateway(schema, { onFallback: ({ reason }) => void fallbacks.push(reason) })
   const apolloWith = (side: 'apollo-js' | 'apollo-jit') => {
