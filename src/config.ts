@@ -28,6 +28,10 @@ const schema = z.object({
   RESET_TOKEN_TTL_MINUTES: z.coerce.number().positive().default(60),
   METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).optional()),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  COMPILED_EXECUTION: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 

@@ -18,6 +18,7 @@ import { createSchema } from '../graphql/schema'
 import { createServices, type Services } from '../services'
 import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
+import { compiledGateway } from './compiled-execution'
 import { drainHttpServer } from './drain'
 import { errorBody, formatError } from './errors'
 import { createMetrics, observabilityPlugin } from './observability'
@@ -135,7 +136,10 @@ export async function startServer(config: Config, db: Database, logger: Logger):
   })
 
   const apollo = new ApolloServer<Context>({
-    schema,
+    // Compiled execution (graphql-jit) is opt-in; documents it refuses run through graphql-js.
+    ...(config.COMPILED_EXECUTION
+      ? { gateway: compiledGateway(schema, { onFallback: (info) => logger.debug(info, 'operation runs through graphql-js') }) }
+      : { schema }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),

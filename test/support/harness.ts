@@ -39,7 +39,15 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const sql: string[] = []
   const database = await freshDatabase(options.recordSql ? { onQuery: (statement) => void sql.push(statement) } : {})
-  const config: Config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ...env })
+  const config: Config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '0',
+    // The whole suite can run with compiled execution: COMPILED_EXECUTION=true npm test
+    COMPILED_EXECUTION: process.env.COMPILED_EXECUTION ?? 'false',
+    ...env,
+  })
   const logs = options.logLines
   const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(line) }) : createLogger(config.LOG_LEVEL)
   const server = await startServer(config, database.db, logger)
