@@ -21,6 +21,7 @@ const schema = z.object({
     .default('')
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
   RATE_LIMIT_PER_MINUTE: positiveInt(1000),
+  TOKEN_CACHE_SECONDS: positiveInt(5),
   MAX_QUERY_DEPTH: positiveInt(15),
   MAX_QUERY_COMPLEXITY: positiveInt(50_000),
   LOCKOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),

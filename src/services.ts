@@ -30,6 +30,6 @@ export function createServices(db: Database, config: Config, pubSub: PubSub): Se
     apps: new AppService(db.prisma, publish),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
-    tokens: new TokenService(db.prisma, publish),
+    tokens: new TokenService(db.prisma, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
 }

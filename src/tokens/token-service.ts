@@ -13,13 +13,23 @@ export interface IssuedToken {
   token: ApiToken
 }
 
+const MAX_CACHED_TOKENS = 10_000
+
 const tokenTarget = (token: ApiToken) => ({ id: token.id, type: 'ApiToken', displayName: token.name })
 
 /** API tokens: issue (hash stored), revoke, and resolve a bearer secret to a principal. */
 export class TokenService {
+  /** Recently resolved tokens (by hash), so a request needs no lookup; see `cacheMs`. */
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>()
+
   constructor(
     private readonly prisma: Prisma,
     private readonly publish: (events: StoredEvent[]) => void,
+    /**
+     * How long a resolved token is trusted without reading it again. A revocation applies at
+     * once in this process and within this time in other processes sharing the database.
+     */
+    private readonly cacheMs = 0,
   ) {}
 
   async create(name: string, scopes: string[], actor: Actor, secret = newSecret('lgw')): Promise<Result<IssuedToken>> {
@@ -44,15 +54,23 @@ export class TokenService {
       if (!token) return unit.abort(domainError('NOT_FOUND', `No API token with id ${id}.`, ['id']))
       if (revoked.count === 0) return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
       unit.record({ type: 'system.api_token.revoke', actor, targets: [tokenTarget(token)] })
+      this.cache.delete(token.tokenHash)
       return token
     })
   }
 
   /** The principal for a bearer secret, or null when unknown or revoked. */
   async authenticate(secret: string): Promise<Principal | null> {
-    const token = await this.prisma.apiToken.findUnique({ where: { tokenHash: hashSecret(secret) } })
-    if (!token || token.revokedAt) return null
-    return { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
+    const tokenHash = hashSecret(secret)
+    const cached = this.cache.get(tokenHash)
+    if (cached && cached.until > Date.now()) return cached.principal
+    const token = await this.prisma.apiToken.findUnique({ where: { tokenHash } })
+    const principal = !token || token.revokedAt ? null : { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
+    if (this.cacheMs > 0) {
+      if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.clear()
+      this.cache.set(tokenHash, { principal, until: Date.now() + this.cacheMs })
+    }
+    return principal
   }
 
   /**
