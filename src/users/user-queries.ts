@@ -1,7 +1,7 @@
 import type { User as UserRow } from '../generated/prisma/client'
 import type { Prisma as PrismaTypes } from '../generated/prisma/client'
 import { domainError, fail, ok, type Result } from '../errors'
-import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
+import { idPage, PageArgumentError, type ConnectionArgs, type Page } from '../graphql/connection'
 import type { Prisma } from '../store/database'
 import { escapeLike, parseUserSearch } from './search'
 import type { UserStatus } from './status-machine'
@@ -13,7 +13,6 @@ export interface UserListFilter {
 }
 
 const CURSOR_TAG = 'user'
-export const userCursor = (user: Pick<UserRow, 'id'>) => encodeCursor(CURSOR_TAG, user.id)
 
 /** Read side of users: lists with filters and keyset pagination (ids sort by creation). */
 export class UserQueries {
@@ -22,22 +21,19 @@ export class UserQueries {
   async list(filter: UserListFilter | null | undefined, args: ConnectionArgs): Promise<Result<Page<UserRow>>> {
     const where = this.where(filter ?? {})
     if (!where.ok) return where
-    let request
     try {
-      request = pageRequest(args, (cursor) => decodeCursor(CURSOR_TAG, cursor))
+      return ok(
+        await idPage(
+          args,
+          CURSOR_TAG,
+          (keyset) => this.prisma.user.findMany({ where: { AND: [where.value, { id: keyset.id }] }, orderBy: { id: keyset.order }, take: keyset.take }),
+          () => this.prisma.user.count({ where: where.value }),
+        ),
+      )
     } catch (error) {
       if (!(error instanceof PageArgumentError)) throw error
       return fail(domainError('VALIDATION', error.message, [error.field]))
     }
-    const keyset: PrismaTypes.UserWhereInput = {
-      id: { ...(request.after ? { gt: request.after } : {}), ...(request.before ? { lt: request.before } : {}) },
-    }
-    const rows = await this.prisma.user.findMany({
-      where: { AND: [where.value, keyset] },
-      orderBy: { id: request.backward ? 'desc' : 'asc' },
-      take: request.size + 1,
-    })
-    return ok(toPage(rows, request, userCursor, () => this.prisma.user.count({ where: where.value })))
   }
 
   private where(filter: UserListFilter): Result<PrismaTypes.UserWhereInput> {
