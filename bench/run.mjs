@@ -1,12 +1,16 @@
 // npm run bench -- <scenario> [...]: each scenario runs alone against its own fresh database.
-// Without a scenario, runs every one that needs no PostgreSQL-only setup.
+// Without a scenario, runs every one that needs no PostgreSQL-only setup (crash only when named).
 const SCENARIOS = {
   'assign-group': './directory.mjs',
   'activate-rule': './directory.mjs',
+  read: './read.mjs',
+  write: './write.mjs',
+  crash: './crash.mjs',
 }
+const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write']
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
-const names = requested.length ? requested : Object.keys(SCENARIOS)
+const names = requested.length ? requested : DEFAULT
 for (const name of names) {
   if (!SCENARIOS[name]) {
     console.error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`)
