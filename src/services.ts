@@ -1,5 +1,7 @@
+import { AppQueries } from './apps/app-queries'
 import { AppService } from './apps/app-service'
 import type { Config } from './config'
+import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { StoredEvent } from './events/event-log'
@@ -16,6 +18,8 @@ export interface Services {
   groups: GroupService
   groupRules: GroupRuleService
   apps: AppService
+  appQueries: AppQueries
+  groupQueries: GroupQueries
   userQueries: UserQueries
   events: EventQueries
   tokens: TokenService
@@ -28,6 +32,8 @@ export function createServices(db: Database, config: Config, pubSub: PubSub): Se
     groups: new GroupService(db.prisma, publish),
     groupRules: new GroupRuleService(db.prisma, publish),
     apps: new AppService(db.prisma, publish),
+    appQueries: new AppQueries(db.prisma),
+    groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
     tokens: new TokenService(db.prisma, publish, config.TOKEN_CACHE_SECONDS * 1000),

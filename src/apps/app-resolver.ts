@@ -1,14 +1,14 @@
 import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql'
 import { GraphQLError } from 'graphql'
 import type { AppGroupAssignment, AppUser as AppUserRow, App as AppRow, Group as GroupRow, User as UserRow } from '../generated/prisma/client'
-import { ConnectionArgs, idPage, type Page } from '../graphql/connection'
+import { ConnectionArgs, type Page } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { mutate } from '../graphql/payload'
 import { listing } from '../graphql/query-errors'
 import { UserError } from '../graphql/user-error'
 import { Group } from '../groups/group-types'
-import { escapeLike } from '../users/search'
 import { User } from '../users/user-types'
+import { featuresOf } from './app-service'
 import type { Capabilities } from './features'
 import {
   AppFilter,
@@ -71,23 +71,14 @@ export class AppResolver {
 
   @Authorized('apps:read')
   @Query(() => AppConnection, { description: 'Apps, oldest first.' })
-  apps(@Arg('filter', () => AppFilter, { nullable: true }) filter: AppFilter | null, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { db }: Context) {
-    const prefix = filter?.q ? { startsWith: escapeLike(filter.q), mode: 'insensitive' as const } : undefined
-    const where = {
-      ...(prefix ? { OR: [{ label: prefix }, { name: prefix }] } : {}),
-      ...(filter?.status?.length ? { status: { in: filter.status } } : {}),
-    }
-    return listing(() =>
-      idPage(page, 'app', (keyset) => db.prisma.app.findMany({ where: { ...where, id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }), () =>
-        db.prisma.app.count({ where }),
-      ),
-    )
+  apps(@Arg('filter', () => AppFilter, { nullable: true }) filter: AppFilter | null, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { services }: Context) {
+    return listing(() => services.appQueries.apps(filter, page))
   }
 
   @Authorized('apps:read')
   @Query(() => AppUser, { nullable: true, description: 'The assignment of a user to an app (also a DEPROVISIONED tombstone).' })
-  appUser(@Arg('appId', () => ID) appId: string, @Arg('userId', () => ID) userId: string, @Ctx() { db }: Context) {
-    return db.prisma.appUser.findUnique({ where: { appId_userId: { appId, userId } } })
+  appUser(@Arg('appId', () => ID) appId: string, @Arg('userId', () => ID) userId: string, @Ctx() { services }: Context) {
+    return services.appQueries.appUser(appId, userId)
   }
 
   @FieldResolver(() => AppProvisioning)
@@ -96,8 +87,8 @@ export class AppResolver {
   }
 
   @FieldResolver(() => [AppFeature], { nullable: true, description: 'PROVISIONING_NOT_ENABLED (as an error on this field) while the connection is not enabled.' })
-  async features(@Root() app: AppRow, @Ctx() { services }: Context) {
-    const result = await services.apps.features(app.id)
+  features(@Root() app: AppRow) {
+    const result = featuresOf(app)
     if (!result.ok) throw new GraphQLError(result.errors[0].message, { extensions: { code: result.errors[0].code } })
     return result.value
   }

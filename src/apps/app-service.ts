@@ -19,6 +19,12 @@ export interface ConnectionInput {
 const provisioningNotEnabled = (app: App) =>
   domainError('PROVISIONING_NOT_ENABLED', `Provisioning is not enabled for the app instance ${app.label} (enable its provisioning connection first).`)
 
+/** Features of an app (no I/O: from the row at hand); PROVISIONING_NOT_ENABLED while its connection is not enabled. */
+export function featuresOf(app: App): Result<Feature[]> {
+  if (app.provisioningStatus !== 'ENABLED') return { ok: false, errors: [provisioningNotEnabled(app)] }
+  return { ok: true, value: allFeatures(app.features as StoredFeatures) }
+}
+
 /** Applications, their provisioning connection and features, and app assignments (direct and by group). */
 export class AppService {
   constructor(
@@ -92,14 +98,6 @@ export class AppService {
       unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)], data: { provisioning: { status, baseUrl } } })
       return app
     })
-  }
-
-  /** Features of an app; PROVISIONING_NOT_ENABLED while its connection is not enabled. */
-  async features(appId: string): Promise<Result<Feature[]>> {
-    const app = await this.prisma.app.findUnique({ where: { id: appId } })
-    if (!app) return { ok: false, errors: [domainError('NOT_FOUND', `No app with id ${appId}.`, ['appId'])] }
-    if (app.provisioningStatus !== 'ENABLED') return { ok: false, errors: [provisioningNotEnabled(app)] }
-    return { ok: true, value: allFeatures(app.features as StoredFeatures) }
   }
 
   /** Partial update: only the given capability paths change; the feature comes back whole. */

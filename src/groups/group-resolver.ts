@@ -1,10 +1,9 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql'
 import type { Group as GroupRow, GroupRule as GroupRuleRow, User as UserRow } from '../generated/prisma/client'
-import { ConnectionArgs, idPage } from '../graphql/connection'
+import { ConnectionArgs } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { mutate } from '../graphql/payload'
 import { listing } from '../graphql/query-errors'
-import { escapeLike } from '../users/search'
 import { User, UserConnection } from '../users/user-types'
 import {
   ActivateGroupRulePayload,
@@ -42,16 +41,8 @@ export class GroupResolver {
 
   @Authorized('groups:read')
   @Query(() => GroupConnection, { description: 'Groups, oldest first.' })
-  groups(@Arg('filter', () => GroupFilter, { nullable: true }) filter: GroupFilter | null, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { db }: Context) {
-    const where = {
-      ...(filter?.q ? { name: { startsWith: escapeLike(filter.q), mode: 'insensitive' as const } } : {}),
-      ...(filter?.type?.length ? { type: { in: filter.type } } : {}),
-    }
-    return listing(() =>
-      idPage(page, 'group', (keyset) => db.prisma.group.findMany({ where: { ...where, id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }), () =>
-        db.prisma.group.count({ where }),
-      ),
-    )
+  groups(@Arg('filter', () => GroupFilter, { nullable: true }) filter: GroupFilter | null, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { services }: Context) {
+    return listing(() => services.groupQueries.groups(filter, page))
   }
 
   @Authorized('users:read')
@@ -95,18 +86,14 @@ export class GroupResolver {
 export class GroupRuleResolver {
   @Authorized('groups:read')
   @Query(() => GroupRule, { nullable: true })
-  groupRule(@Arg('id', () => ID) id: string, @Ctx() { db }: Context) {
-    return db.prisma.groupRule.findUnique({ where: { id } })
+  groupRule(@Arg('id', () => ID) id: string, @Ctx() { services }: Context) {
+    return services.groupQueries.rule(id)
   }
 
   @Authorized('groups:read')
   @Query(() => GroupRuleConnection, { description: 'Group rules, oldest first.' })
-  groupRules(@Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { db }: Context) {
-    return listing(() =>
-      idPage(page, 'groupRule', (keyset) => db.prisma.groupRule.findMany({ where: { id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }), () =>
-        db.prisma.groupRule.count(),
-      ),
-    )
+  groupRules(@Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { services }: Context) {
+    return listing(() => services.groupQueries.rules(page))
   }
 
   @FieldResolver(() => [Group], { description: 'The groups the rule adds users to (deleted ones are left out).' })

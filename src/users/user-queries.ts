@@ -36,6 +36,10 @@ export class UserQueries {
     }
   }
 
+  byLogin(login: string): Promise<UserRow | null> {
+    return this.prisma.user.findUnique({ where: { login } })
+  }
+
   private where(filter: UserListFilter): Result<PrismaTypes.UserWhereInput> {
     const clauses: PrismaTypes.UserWhereInput[] = []
     if (filter.status?.length) clauses.push({ status: { in: filter.status } })

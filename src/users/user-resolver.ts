@@ -59,9 +59,9 @@ function payload(result: Result<LifecycleOutcome>) {
 export class UserResolver {
   @Authorized('users:read')
   @Query(() => User, { nullable: true, description: 'A user by id or by login.' })
-  async user(@Args(() => UserLookupArgs) { id, login }: UserLookupArgs, @Ctx() { loaders, db }: Context) {
+  async user(@Args(() => UserLookupArgs) { id, login }: UserLookupArgs, @Ctx() { loaders, services }: Context) {
     if (id) return loaders.userById.load(id)
-    if (login) return db.prisma.user.findUnique({ where: { login } })
+    if (login) return services.userQueries.byLogin(login)
     return invalidArgument('Give either id or login.', ['id'])
   }
 
