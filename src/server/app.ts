@@ -91,7 +91,9 @@ export async function startServer(config: Config, db: Database, logger: Logger):
   })
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }))
+  let draining = false
   app.get('/readyz', async (_req, res) => {
+    if (draining) return void res.status(503).json({ status: 'draining', database: db.kind })
     try {
       await db.ping()
       res.json({ status: 'ready', database: db.kind })
@@ -153,6 +155,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
           return {
             // Subscribers are told to reconnect elsewhere and resume from their last cursor.
             async drainServer() {
+              draining = true
               for (const socket of wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
               await Promise.all([drainHttpServer(httpServer, config.SHUTDOWN_TIMEOUT_MS), wsServer.dispose()])
             },
