@@ -1,4 +1,4 @@
-import type { Prisma as PrismaTypes } from '../generated/prisma/client'
+import type { LifecycleEvent } from '../generated/prisma/client'
 import { newId } from '../store/ids'
 import type { Transaction } from '../store/transaction'
 
@@ -26,20 +26,44 @@ export interface EventDraft {
   data?: Record<string, unknown>
 }
 
-export type StoredEvent = Awaited<ReturnType<typeof appendEvents>>[number]
+export type StoredEvent = LifecycleEvent
 
 // Appends serialize on this transaction-scoped lock until commit, so sequences follow commit order.
 const EVENT_APPEND_LOCK = 4_711_000_001
 
+/** Rows every writer contends on, written in the tail statement so their locks are held as briefly as the append lock. */
+export interface HotWrites {
+  /** Groups whose membership changed (Everyone changes with every new user). */
+  membershipChangedGroupIds: string[]
+  at: Date
+}
+
+// One statement: touch the hot rows, take the append lock, insert the events (numbered by the
+// lock-holder only: every row is produced after the lock subquery has returned), return them.
+const APPEND_TAIL = `
+  WITH touched AS (
+    UPDATE "Group" SET "lastMembershipUpdated" = $2 WHERE id = ANY($3::text[])
+  ), serialized AS (
+    SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK})
+  )
+  INSERT INTO "LifecycleEvent" ("id", "type", "actorId", "actorType", "actorDisplayName", "targetId", "targetType",
+                                "targetDisplayName", "targets", "outcomeResult", "outcomeReason", "data")
+  SELECT e.doc->>'id', e.doc->>'type', e.doc->>'actorId', e.doc->>'actorType', e.doc->>'actorDisplayName', e.doc->>'targetId',
+         e.doc->>'targetType', e.doc->>'targetDisplayName', e.doc->'targets', e.doc->>'outcomeResult', e.doc->>'outcomeReason', e.doc->'data'
+    FROM serialized, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, position)
+   ORDER BY e.position
+  RETURNING *`
+
 /**
- * Appends events as the last step of a transaction. The advisory lock is taken right before
- * the insert and held to commit, so a reader that has seen sequence N never later finds a
- * smaller committed one (architecture.md: event order is commit order).
+ * Appends events as the last statement of a transaction, together with the hot-row writes. The
+ * advisory lock is taken in that statement and held to commit, so a reader that has seen
+ * sequence N never later finds a smaller committed one (architecture.md: event order is commit
+ * order), and it is held for one round trip only.
  */
-export async function appendEvents(tx: Transaction, drafts: EventDraft[]) {
-  if (drafts.length === 0) return []
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`)
-  const rows: PrismaTypes.LifecycleEventCreateManyInput[] = drafts.map((draft) => {
+export async function appendEvents(tx: Transaction, drafts: EventDraft[], hot?: HotWrites): Promise<StoredEvent[]> {
+  const groupIds = hot?.membershipChangedGroupIds ?? []
+  if (drafts.length === 0 && groupIds.length === 0) return []
+  const rows = drafts.map((draft) => {
     const [primary] = draft.targets
     return {
       id: newId('LifecycleEvent'),
@@ -50,12 +74,12 @@ export async function appendEvents(tx: Transaction, drafts: EventDraft[]) {
       targetId: primary?.id ?? null,
       targetType: primary?.type ?? null,
       targetDisplayName: primary?.displayName ?? null,
-      targets: draft.targets as unknown as PrismaTypes.InputJsonValue,
+      targets: draft.targets,
       outcomeResult: draft.outcome?.result ?? 'SUCCESS',
       outcomeReason: draft.outcome?.reason ?? null,
-      data: (draft.data ?? undefined) as PrismaTypes.InputJsonValue | undefined,
+      data: draft.data,
     }
   })
-  const stored = await tx.lifecycleEvent.createManyAndReturn({ data: rows })
+  const stored = await tx.$queryRawUnsafe<StoredEvent[]>(APPEND_TAIL, JSON.stringify(rows), hot?.at ?? new Date(), groupIds)
   return stored.sort((a, b) => (a.sequence < b.sequence ? -1 : 1))
 }

@@ -11,7 +11,8 @@ export interface MembershipChange {
 
 /**
  * Writes membership additions and removals set-based (a few statements however many rows),
- * with one `group.user_membership.add/remove` event each and the groups' lastMembershipUpdated.
+ * with one `group.user_membership.add/remove` event each; the groups' lastMembershipUpdated is
+ * written at the end of the transaction (Everyone's row is touched by every new user).
  */
 export async function writeMemberships(
   unit: UnitOfWork,
@@ -34,7 +35,7 @@ export async function writeMemberships(
     await tx.groupMembership.deleteMany({ where: { groupId, userId: { in: userIds } } })
   }
   const groupIds = [...new Set([...added, ...removed].map((change) => change.groupId))]
-  await tx.group.updateMany({ where: { id: { in: groupIds } }, data: { lastMembershipUpdated: now } })
+  unit.membershipChanged(groupIds, now)
 
   const userIds = [...new Set([...added, ...removed].map((change) => change.userId))]
   const groupName = known.groupNames?.size

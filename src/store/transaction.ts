@@ -1,6 +1,6 @@
 import type { DomainError, Result } from '../errors'
 import type { Prisma } from './database'
-import { appendEvents, type EventDraft, type StoredEvent } from '../events/event-log'
+import { appendEvents, type EventDraft, type HotWrites, type StoredEvent } from '../events/event-log'
 
 /** The Prisma client as seen inside an interactive transaction. */
 export type Transaction = Parameters<Parameters<Prisma['$transaction']>[0]>[0]
@@ -16,6 +16,8 @@ class Rollback extends Error {
 export interface UnitOfWork {
   tx: Transaction
   record(...events: EventDraft[]): void
+  /** Notes groups whose membership changed; their lastMembershipUpdated is written with the events. */
+  membershipChanged(groupIds: string[], at: Date): void
   /** Abandons the transaction; nothing it wrote is kept. */
   abort(...errors: DomainError[]): never
 }
@@ -26,8 +28,9 @@ export interface Committed<T> {
 }
 
 /**
- * Runs one use case in one transaction: its writes, then its events (appended last, in commit
- * order), commit. Business failures abort the whole transaction and come back as errors.
+ * Runs one use case in one transaction: its writes, then its events and hot-row writes (one
+ * statement, appended last, in commit order), commit. Business failures abort the whole
+ * transaction and come back as errors.
  */
 export async function inTransaction<T>(
   prisma: Prisma,
@@ -36,15 +39,20 @@ export async function inTransaction<T>(
   try {
     const committed = await prisma.$transaction(async (tx) => {
       const drafts: EventDraft[] = []
+      const hot: HotWrites = { membershipChangedGroupIds: [], at: new Date() }
       const unit: UnitOfWork = {
         tx,
         record: (...events) => void drafts.push(...events),
+        membershipChanged: (groupIds, at) => {
+          hot.membershipChangedGroupIds = [...new Set([...hot.membershipChangedGroupIds, ...groupIds])]
+          hot.at = at
+        },
         abort: (...errors) => {
           throw new Rollback(errors)
         },
       }
       const value = await work(unit)
-      const events = await appendEvents(tx, drafts)
+      const events = await appendEvents(tx, drafts, hot)
       return { value, events }
     })
     return { ok: true, value: committed }

@@ -574,6 +574,34 @@ describe('groups', () => {
     expect((await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })).data.group.members.totalCount).toBe(outsiderMembers)
   })
 
+  test('lastMembershipUpdated moves with every added or removed member (Everyone too) and not with a refused change', async () => {
+    const stamps = async (id: string) => {
+      const response = await api.gql(`query($id: ID!) { group(id: $id) { lastUpdated lastMembershipUpdated } }`, { id })
+      await expectNoErrors(response)
+      return response.data.group as { lastUpdated: string; lastMembershipUpdated: string | null }
+    }
+    const target = await group()
+    const created = await stamps(target)
+    expect(created.lastMembershipUpdated).toBeNull()
+
+    const member = await user()
+    const everyoneBefore = await stamps((await everyone()).id)
+    expect(Date.parse(everyoneBefore.lastMembershipUpdated!)).toBeGreaterThanOrEqual(Date.parse(created.lastUpdated))
+    await addMember(target, member)
+    const added = await stamps(target)
+    expect(Date.parse(added.lastMembershipUpdated!)).toBeGreaterThanOrEqual(Date.parse(created.lastUpdated))
+    expect(added.lastUpdated).toBe(created.lastUpdated)
+
+    await user()
+    expect(Date.parse((await stamps((await everyone()).id)).lastMembershipUpdated!)).toBeGreaterThanOrEqual(Date.parse(everyoneBefore.lastMembershipUpdated!))
+    expect((await membership('addGroupMember', target, 'usr_unknown')).userErrors[0].code).toBe('NOT_FOUND')
+    expect(await stamps(target)).toEqual(added)
+
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await membership('removeGroupMember', target, member)
+    expect(Date.parse((await stamps(target)).lastMembershipUpdated!)).toBeGreaterThan(Date.parse(added.lastMembershipUpdated!))
+  })
+
   test('group names are unique: creating or renaming to a taken name is CONFLICT and changes nothing', async () => {
     const name = `Design ${tag()}`
     const original = await createGroup(name, 'the first one')
