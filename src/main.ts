@@ -57,7 +57,7 @@ async function token(config: Config, args: string[]) {
   const [action, id] = positionals
   const db = await openConfiguredDatabase(config)
   const pubSub = createTopics()
-  const tokens = new TokenService(db.prisma, (events) => publishCommitted(pubSub, events))
+  const tokens = new TokenService(db, (events) => publishCommitted(pubSub, events))
   try {
     if (action === 'create') {
       const scopes = (values.scopes ?? '').split(',').map((scope) => scope.trim()).filter(Boolean)

@@ -28,14 +28,14 @@ export interface Services {
 export function createServices(db: Database, config: Config, pubSub: PubSub): Services {
   const publish = (events: StoredEvent[]) => publishCommitted(pubSub, events)
   return {
-    users: new UserService({ prisma: db.prisma, config, publish }),
-    groups: new GroupService(db.prisma, publish),
-    groupRules: new GroupRuleService(db.prisma, publish),
-    apps: new AppService(db.prisma, publish),
+    users: new UserService({ store: db, config, publish }),
+    groups: new GroupService(db, publish),
+    groupRules: new GroupRuleService(db, publish),
+    apps: new AppService(db, publish),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
-    tokens: new TokenService(db.prisma, publish, config.TOKEN_CACHE_SECONDS * 1000),
+    tokens: new TokenService(db, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
 }

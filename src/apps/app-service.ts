@@ -3,7 +3,7 @@ import type { Actor, StoredEvent } from '../events/event-log'
 import type { App, Prisma as PrismaTypes } from '../generated/prisma/client'
 import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { runUseCase, type UnitOfWork } from '../store/transaction'
+import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { syncAppUsers } from './app-user-sync'
 import { allFeatures, updateFeature, type Capabilities, type Enablement, type Feature, type FeatureName, type StoredFeatures } from './features'
 
@@ -28,7 +28,7 @@ export function featuresOf(app: App): Result<Feature[]> {
 /** Applications, their provisioning connection and features, and app assignments (direct and by group). */
 export class AppService {
   constructor(
-    private readonly prisma: Prisma,
+    private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
   ) {}
 
@@ -116,13 +116,13 @@ export class AppService {
   assignUser(appId: string, userId: string, actor: Actor) {
     return this.run(async (unit) => {
       const app = await this.requireActive(unit, appId)
-      const user = await unit.tx.user.findUnique({ where: { id: userId } })
+      const user = await unit.tx.user.findFirst({ where: { id: userId } })
       if (!user) return unit.abort(domainError('NOT_FOUND', `No user with id ${userId}.`, ['userId']))
       if (user.status === 'DEPROVISIONED') unit.abort(domainError('INVALID_TRANSITION', 'Cannot assign an app to a user whose status is DEPROVISIONED.', ['userId']))
       const created = await unit.tx.appDirectAssignment.createMany({ data: [{ appId, userId }], skipDuplicates: true })
       if (created.count === 0) unit.abort(domainError('CONFLICT', `The user is already assigned to ${app.label}.`, ['userId']))
       await syncAppUsers(unit, { userIds: [userId] }, actor)
-      return unit.tx.appUser.findUniqueOrThrow({ where: { appId_userId: { appId, userId } } })
+      return unit.tx.appUser.findFirstOrThrow({ where: { appId, userId } })
     })
   }
 
@@ -133,7 +133,7 @@ export class AppService {
       const removed = await unit.tx.appDirectAssignment.deleteMany({ where: { appId, userId } })
       if (removed.count === 0) unit.abort(domainError('NOT_FOUND', 'The user is not directly assigned to this app.', ['userId']))
       await syncAppUsers(unit, { userIds: [userId] }, actor)
-      return unit.tx.appUser.findUnique({ where: { appId_userId: { appId, userId } } })
+      return unit.tx.appUser.findFirst({ where: { appId, userId } })
     })
   }
 
@@ -141,16 +141,14 @@ export class AppService {
   assignGroup(appId: string, groupId: string, priority: number | null | undefined, actor: Actor) {
     return this.run(async (unit) => {
       const app = await this.requireActive(unit, appId)
-      const group = await unit.tx.group.findUnique({ where: { id: groupId } })
+      const group = await unit.tx.group.findFirst({ where: { id: groupId } })
       if (!group) return unit.abort(domainError('NOT_FOUND', `No group with id ${groupId}.`, ['groupId']))
-      if (await unit.tx.appGroupAssignment.findUnique({ where: { appId_groupId: { appId, groupId } } })) {
+      if (await unit.tx.appGroupAssignment.findFirst({ where: { appId, groupId } })) {
         unit.abort(domainError('CONFLICT', `${group.name} is already assigned to ${app.label}.`, ['groupId']))
       }
       const last = await unit.tx.appGroupAssignment.aggregate({ where: { appId }, _max: { priority: true } })
-      const assignment = await unit.tx.appGroupAssignment.create({
-        data: { appId, groupId, priority: priority ?? (last._max.priority ?? -1) + 1 },
-        include: { group: true },
-      })
+      const created = await unit.tx.appGroupAssignment.create({ data: { appId, groupId, priority: priority ?? (last._max.priority ?? -1) + 1 } })
+      const assignment = { ...created, group }
       unit.record({
         type: 'group.application_assignment.add',
         actor,
@@ -165,7 +163,7 @@ export class AppService {
   unassignGroup(appId: string, groupId: string, actor: Actor) {
     return this.run(async (unit) => {
       const app = await this.load(unit, appId)
-      const assignment = await unit.tx.appGroupAssignment.findUnique({ where: { appId_groupId: { appId, groupId } }, include: { group: true } })
+      const assignment = await unit.tx.appGroupAssignment.findFirst({ where: { appId, groupId }, include: { group: true } })
       if (!assignment) return unit.abort(domainError('NOT_FOUND', 'The group is not assigned to this app.', ['groupId']))
       await unit.tx.appGroupAssignment.delete({ where: { appId_groupId: { appId, groupId } } })
       unit.record({
@@ -193,10 +191,10 @@ export class AppService {
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<App> {
-    return (await unit.tx.app.findUnique({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No app with id ${id}.`, ['appId']))
+    return (await unit.tx.app.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No app with id ${id}.`, ['appId']))
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
-    return runUseCase(this.prisma, this.publish, work)
+    return runUseCase(this.store, this.publish, work)
   }
 }

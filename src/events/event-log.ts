@@ -1,6 +1,6 @@
 import type { LifecycleEvent } from '../generated/prisma/client'
 import { newId } from '../store/ids'
-import type { Transaction } from '../store/transaction'
+import type { Sql } from '../store/unit-connection'
 
 /** Who caused an event: an API token, or the system itself. */
 export interface Actor {
@@ -55,12 +55,12 @@ const APPEND_TAIL = `
   RETURNING *`
 
 /**
- * Appends events as the last statement of a transaction, together with the hot-row writes. The
- * advisory lock is taken in that statement and held to commit, so a reader that has seen
- * sequence N never later finds a smaller committed one (architecture.md: event order is commit
- * order), and it is held for one round trip only.
+ * Appends events as the last statement of a transaction, together with the hot-row writes, and
+ * commits. The advisory lock is taken in that statement and held to commit, so a reader that has
+ * seen sequence N never later finds a smaller committed one (architecture.md: event order is
+ * commit order); COMMIT follows the statement at once, so the lock is held only briefly.
  */
-export async function appendEvents(tx: Transaction, drafts: EventDraft[], hot?: HotWrites): Promise<StoredEvent[]> {
+export async function appendEvents(sql: Sql, drafts: EventDraft[], hot?: HotWrites): Promise<StoredEvent[]> {
   const groupIds = hot?.membershipChangedGroupIds ?? []
   if (drafts.length === 0 && groupIds.length === 0) return []
   const rows = drafts.map((draft) => {
@@ -80,6 +80,6 @@ export async function appendEvents(tx: Transaction, drafts: EventDraft[], hot?: 
       data: draft.data,
     }
   })
-  const stored = await tx.$queryRawUnsafe<StoredEvent[]>(APPEND_TAIL, JSON.stringify(rows), hot?.at ?? new Date(), groupIds)
+  const stored = await sql.queryAndCommit<StoredEvent>(APPEND_TAIL, [JSON.stringify(rows), hot?.at ?? new Date(), groupIds])
   return stored.sort((a, b) => (a.sequence < b.sequence ? -1 : 1))
 }

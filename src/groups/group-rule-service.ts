@@ -2,9 +2,8 @@ import { syncAppUsers } from '../apps/app-user-sync'
 import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { GroupRule } from '../generated/prisma/client'
-import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { runUseCase, type UnitOfWork } from '../store/transaction'
+import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { writeMemberships } from './group-membership'
 import { applyGroupRules } from './rule-engine'
 import { parseRuleExpression, RuleSyntaxError } from './rule-expression'
@@ -21,7 +20,7 @@ const ruleTarget = (rule: GroupRule) => ({ id: rule.id, type: 'GroupRule', displ
 /** Group rules (domain.md 2.1): created INACTIVE, edited only while INACTIVE, activation evaluates everyone. */
 export class GroupRuleService {
   constructor(
-    private readonly prisma: Prisma,
+    private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
   ) {}
 
@@ -126,10 +125,10 @@ export class GroupRuleService {
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<GroupRule> {
-    return (await unit.tx.groupRule.findUnique({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group rule with id ${id}.`, ['id']))
+    return (await unit.tx.groupRule.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group rule with id ${id}.`, ['id']))
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
-    return runUseCase(this.prisma, this.publish, work)
+    return runUseCase(this.store, this.publish, work)
   }
 }

@@ -2,9 +2,8 @@ import { cascades } from '../cascades'
 import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { Group } from '../generated/prisma/client'
-import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { runUseCase, type UnitOfWork } from '../store/transaction'
+import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { syncAppUsers } from '../apps/app-user-sync'
 import { membershipIsManagedHere, writeMemberships } from './group-membership'
 import { parseRuleExpression } from './rule-expression'
@@ -21,7 +20,7 @@ const notModifiable = (group: Group, what: string) =>
 /** Groups and direct memberships; every change cascades to rules and app grants in its transaction. */
 export class GroupService {
   constructor(
-    private readonly prisma: Prisma,
+    private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
   ) {}
 
@@ -83,7 +82,7 @@ export class GroupService {
       const group = await this.load(unit, groupId)
       if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
       await this.requireUser(unit, userId)
-      const existing = await unit.tx.groupMembership.findUnique({ where: { groupId_userId: { groupId, userId } } })
+      const existing = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
       if (existing?.ruleId) {
         // An admin adding a rule-managed member makes the membership direct (it outlives the rule).
         await unit.tx.groupMembership.update({ where: { groupId_userId: { groupId, userId } }, data: { ruleId: null } })
@@ -91,7 +90,7 @@ export class GroupService {
         await writeMemberships(unit, { added: [{ groupId, userId, ruleId: null }], removed: [] }, actor)
         await cascades.membershipsChanged(unit, [userId], actor)
       }
-      return unit.tx.group.findUniqueOrThrow({ where: { id: groupId } })
+      return unit.tx.group.findFirstOrThrow({ where: { id: groupId } })
     })
   }
 
@@ -103,7 +102,7 @@ export class GroupService {
     return this.run(async (unit) => {
       const group = await this.load(unit, groupId)
       if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
-      const membership = await unit.tx.groupMembership.findUnique({ where: { groupId_userId: { groupId, userId } } })
+      const membership = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
       if (!membership) return unit.abort(domainError('NOT_FOUND', `User ${userId} is not a member of ${group.name}.`, ['userId']))
       if (membership.ruleId) {
         // Every rule that targets the group would put the user back, not only the one that did.
@@ -115,26 +114,26 @@ export class GroupService {
       }
       await writeMemberships(unit, { added: [], removed: [membership] }, actor)
       await cascades.membershipsChanged(unit, [userId], actor)
-      return unit.tx.group.findUniqueOrThrow({ where: { id: groupId } })
+      return unit.tx.group.findFirstOrThrow({ where: { id: groupId } })
     })
   }
 
   private async requireUniqueName(unit: UnitOfWork, name: string) {
-    if (await unit.tx.group.findUnique({ where: { name }, select: { id: true } })) {
+    if (await unit.tx.group.findFirst({ where: { name }, select: { id: true } })) {
       unit.abort(domainError('CONFLICT', `A group named ${name} already exists.`, ['name']))
     }
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<Group> {
-    return (await unit.tx.group.findUnique({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group with id ${id}.`, ['groupId']))
+    return (await unit.tx.group.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group with id ${id}.`, ['groupId']))
   }
 
   private async requireUser(unit: UnitOfWork, id: string) {
-    if (!(await unit.tx.user.findUnique({ where: { id }, select: { id: true } }))) unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
+    if (!(await unit.tx.user.findFirst({ where: { id }, select: { id: true } }))) unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
-    return runUseCase(this.prisma, this.publish, work)
+    return runUseCase(this.store, this.publish, work)
   }
 }
 

@@ -5,6 +5,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client'
 import { applyMigrations, type MigrationConnection, type MigrationReport } from './migrate'
+import { pgliteTransaction, routedPGlite, UnitRoutingPool, type RunInTransaction, type Sql } from './unit-connection'
 
 export type Prisma = PrismaClient
 
@@ -17,6 +18,8 @@ export type DatabaseTarget =
 export interface Database {
   readonly kind: DatabaseTarget['kind']
   readonly prisma: Prisma
+  /** Runs work in one transaction on one connection; Prisma calls made inside it join it. */
+  readonly transaction: RunInTransaction
   migrate(migrationsDir?: string): Promise<MigrationReport>
   ping(): Promise<void>
   /** Connections of the pool (the embedded database has exactly one). */
@@ -34,6 +37,18 @@ export async function openDatabase(target: DatabaseTarget, options: DatabaseOpti
   return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize ?? 10, options) : openEmbedded(target, options)
 }
 
+/** Reports hand-written statements to onQuery too. */
+function observed(transaction: RunInTransaction, { onQuery }: DatabaseOptions): RunInTransaction {
+  if (!onQuery) return transaction
+  return (work) =>
+    transaction((sql) =>
+      work({
+        query: (text, params) => (onQuery(text), sql.query(text, params)),
+        queryAndCommit: (text, params) => (onQuery(text), sql.queryAndCommit(text, params)),
+      } satisfies Sql),
+    )
+}
+
 function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOptions): PrismaClient {
   if (!onQuery) return new PrismaClient({ adapter })
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
@@ -43,7 +58,7 @@ function createClient(adapter: PrismaPg | PrismaPGlite, { onQuery }: DatabaseOpt
 
 function openPostgres(url: string, poolSize: number, options: DatabaseOptions): Database {
   // Our own pool, so its use can be reported; the adapter does not end a pool it was given.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  const pool = new UnitRoutingPool({ connectionString: url, max: poolSize })
   // An idle connection the server drops (restart, failover) is discarded and replaced on the next
   // query; without a listener the pool's 'error' event would crash the process.
   pool.on('error', () => {})
@@ -51,6 +66,7 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
   return {
     kind: 'postgres',
     prisma,
+    transaction: observed(pool.transaction, options),
     async migrate(migrationsDir) {
       const client = new pg.Client({ connectionString: url })
       await client.connect()
@@ -77,10 +93,11 @@ async function openEmbedded(target: { dataDir?: string; instance?: PGlite }, opt
   if (target.dataDir) fs.mkdirSync(target.dataDir, { recursive: true })
   const instance = target.instance ?? new PGlite(target.dataDir)
   await instance.waitReady
-  const prisma = createClient(new PrismaPGlite(instance), options)
+  const prisma = createClient(new PrismaPGlite(routedPGlite(instance)), options)
   return {
     kind: 'embedded',
     prisma,
+    transaction: observed(pgliteTransaction(instance), options),
     migrate(migrationsDir) {
       // PGlite has a single connection and nothing else uses it yet, so no advisory lock is needed.
       const connection: MigrationConnection = {

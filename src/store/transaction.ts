@@ -1,9 +1,22 @@
 import type { DomainError, Result } from '../errors'
-import type { Prisma } from './database'
+import type { Database, Prisma } from './database'
+import type { Sql } from './unit-connection'
 import { appendEvents, type EventDraft, type HotWrites, type StoredEvent } from '../events/event-log'
 
-/** The Prisma client as seen inside an interactive transaction. */
-export type Transaction = Parameters<Parameters<Prisma['$transaction']>[0]>[0]
+type BatchedReads = 'findUnique' | 'findUniqueOrThrow'
+type ModelName = Exclude<keyof Prisma, `$${string}` | symbol>
+
+/**
+ * Prisma as a unit of work may use it: every model but findUnique, which Prisma batches with
+ * other callers' in the same tick and could run off the unit's connection (use findFirst).
+ */
+export type Transaction = { [Model in ModelName]: Omit<Prisma[Model], BatchedReads> } & Pick<
+  Prisma,
+  '$queryRaw' | '$queryRawUnsafe' | '$executeRaw' | '$executeRawUnsafe'
+>
+
+/** What units of work run on: Prisma, and transactions that Prisma calls join. */
+export type Store = Pick<Database, 'prisma' | 'transaction'>
 
 /** Thrown inside a unit of work to roll it back and report business errors instead. */
 class Rollback extends Error {
@@ -15,6 +28,8 @@ class Rollback extends Error {
 /** What a use case does inside its transaction: writes, plus the events it records. */
 export interface UnitOfWork {
   tx: Transaction
+  /** Hand-written SQL in the same transaction. */
+  sql: Sql
   record(...events: EventDraft[]): void
   /** Notes groups whose membership changed; their lastMembershipUpdated is written with the events. */
   membershipChanged(groupIds: string[], at: Date): void
@@ -32,16 +47,14 @@ export interface Committed<T> {
  * statement, appended last, in commit order), commit. Business failures abort the whole
  * transaction and come back as errors.
  */
-export async function inTransaction<T>(
-  prisma: Prisma,
-  work: (unit: UnitOfWork) => Promise<T>,
-): Promise<Result<Committed<T>>> {
+export async function inTransaction<T>(store: Store, work: (unit: UnitOfWork) => Promise<T>): Promise<Result<Committed<T>>> {
   try {
-    const committed = await prisma.$transaction(async (tx) => {
+    const committed = await store.transaction(async (sql) => {
       const drafts: EventDraft[] = []
       const hot: HotWrites = { membershipChangedGroupIds: [], at: new Date() }
       const unit: UnitOfWork = {
-        tx,
+        tx: store.prisma,
+        sql,
         record: (...events) => void drafts.push(...events),
         membershipChanged: (groupIds, at) => {
           hot.membershipChangedGroupIds = [...new Set([...hot.membershipChangedGroupIds, ...groupIds])]
@@ -52,7 +65,7 @@ export async function inTransaction<T>(
         },
       }
       const value = await work(unit)
-      const events = await appendEvents(tx, drafts, hot)
+      const events = await appendEvents(sql, drafts, hot)
       return { value, events }
     })
     return { ok: true, value: committed }
@@ -64,11 +77,11 @@ export async function inTransaction<T>(
 
 /** Runs a use case in one transaction and publishes its events after commit. */
 export async function runUseCase<T>(
-  prisma: Prisma,
+  store: Store,
   publish: (events: StoredEvent[]) => void,
   work: (unit: UnitOfWork) => Promise<T>,
 ): Promise<Result<T>> {
-  const committed = await inTransaction(prisma, work)
+  const committed = await inTransaction(store, work)
   if (!committed.ok) return committed
   publish(committed.value.events)
   return { ok: true, value: committed.value.value }

@@ -1,9 +1,8 @@
 import { domainError, fail, ok, type Result } from '../errors'
 import type { ApiToken } from '../generated/prisma/client'
 import type { Actor, StoredEvent } from '../events/event-log'
-import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { runUseCase } from '../store/transaction'
+import { runUseCase, type Store } from '../store/transaction'
 import { isScope, SCOPES, type Principal, type Scope } from './scopes'
 import { hashSecret, newSecret } from './secret'
 
@@ -23,7 +22,7 @@ export class TokenService {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>()
 
   constructor(
-    private readonly prisma: Prisma,
+    private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
     /**
      * How long a resolved token is trusted without reading it again. A revocation applies at
@@ -37,7 +36,7 @@ export class TokenService {
     if (unknown.length > 0) {
       return fail(domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']))
     }
-    const created = await runUseCase(this.prisma, this.publish, async (unit) => {
+    const created = await runUseCase(this.store, this.publish, async (unit) => {
       const token = await unit.tx.apiToken.create({
         data: { id: newId('ApiToken'), name, scopes: [...new Set(scopes)], tokenHash: hashSecret(secret) },
       })
@@ -48,9 +47,9 @@ export class TokenService {
   }
 
   revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
-    return runUseCase(this.prisma, this.publish, async (unit) => {
+    return runUseCase(this.store, this.publish, async (unit) => {
       const revoked = await unit.tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
-      const token = await unit.tx.apiToken.findUnique({ where: { id } })
+      const token = await unit.tx.apiToken.findFirst({ where: { id } })
       if (!token) return unit.abort(domainError('NOT_FOUND', `No API token with id ${id}.`, ['id']))
       if (revoked.count === 0) return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
       unit.record({ type: 'system.api_token.revoke', actor, targets: [tokenTarget(token)] })
@@ -64,7 +63,7 @@ export class TokenService {
     const tokenHash = hashSecret(secret)
     const cached = this.cache.get(tokenHash)
     if (cached && cached.until > Date.now()) return cached.principal
-    const token = await this.prisma.apiToken.findUnique({ where: { tokenHash } })
+    const token = await this.store.prisma.apiToken.findUnique({ where: { tokenHash } })
     const principal = !token || token.revokedAt ? null : { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
     if (this.cacheMs > 0) {
       if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.clear()
@@ -78,7 +77,7 @@ export class TokenService {
    * given, else a random one. Returns the secret only when it was generated here.
    */
   async bootstrap(fixedSecret: string | undefined, actor: Actor): Promise<{ created: boolean; secret?: string }> {
-    if ((await this.prisma.apiToken.count()) > 0) return { created: false }
+    if ((await this.store.prisma.apiToken.count()) > 0) return { created: false }
     const issued = await this.create('bootstrap admin', [...SCOPES], actor, fixedSecret ?? newSecret('lgw'))
     if (!issued.ok) throw new Error(issued.errors[0].message)
     return { created: true, secret: fixedSecret ? undefined : issued.value.secret }

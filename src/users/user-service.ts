@@ -4,16 +4,15 @@ import { domainError, fail, ok, type Result } from '../errors'
 import type { Prisma as PrismaTypes, User as UserRow } from '../generated/prisma/client'
 import type { Actor, EventDraft, StoredEvent } from '../events/event-log'
 import type { StatusChangeData } from '../events/topics'
-import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
-import { runUseCase, type Transaction, type UnitOfWork } from '../store/transaction'
+import { runUseCase, type Store, type Transaction, type UnitOfWork } from '../store/transaction'
 import { hashSecret, newSecret } from '../tokens/secret'
 import { hashPassword, spendDecoyVerification, temporaryPassword, verifyPassword } from './password'
 import { displayNameOf, profileWrites, type ProfilePatch } from './profile'
 import { eventTypesFor, isAllowed, transition, type UserOperation } from './status-machine'
 
 export interface UserServiceDeps {
-  prisma: Prisma
+  store: Store
   config: Pick<Config, 'LOCKOUT_MAX_ATTEMPTS' | 'ACTIVATION_TOKEN_TTL_HOURS' | 'RESET_TOKEN_TTL_MINUTES'>
   /** Called with the events of each committed transaction. */
   publish(events: StoredEvent[]): void
@@ -89,7 +88,7 @@ export class UserService {
     return this.run(async (unit) => {
       const user = await this.load(unit, id)
       if (patch.login && patch.login !== user.login) {
-        const taken = await unit.tx.user.findUnique({ where: { login: patch.login }, select: { id: true } })
+        const taken = await unit.tx.user.findFirst({ where: { login: patch.login }, select: { id: true } })
         if (taken) unit.abort(domainError('CONFLICT', `A user with login ${patch.login} already exists.`, ['profile', 'login']))
       }
       const writes = profileWrites(patch, user.custom as Record<string, unknown>) as Writes
@@ -124,7 +123,7 @@ export class UserService {
     const invalidToken = domainError('INVALID_TOKEN', 'The token is unknown, already used, or expired.', ['token'])
     return this.run(async (unit) => {
       const now = new Date()
-      const stored = await unit.tx.oneTimeToken.findUnique({ where: { tokenHash: hashSecret(token) }, include: { user: true } })
+      const stored = await unit.tx.oneTimeToken.findFirst({ where: { tokenHash: hashSecret(token) }, include: { user: true } })
       if (!stored || stored.expiresAt <= now) return unit.abort(invalidToken)
       const operation: UserOperation = stored.purpose === 'ACTIVATION' ? 'completeActivation' : 'completeReset'
       await unit.tx.oneTimeToken.deleteMany({ where: { userId: stored.userId, purpose: stored.purpose } })
@@ -134,7 +133,7 @@ export class UserService {
 
   /** The end user replaces their password, proving the current one (also how an expired password is renewed). */
   async changePassword(login: string, current: string, next: string, actor: Actor): Promise<Result<LifecycleOutcome>> {
-    const user = await this.deps.prisma.user.findUnique({ where: { login } })
+    const user = await this.deps.store.prisma.user.findUnique({ where: { login } })
     if (!user?.passwordHash || !(await verifyPassword(current, user.passwordHash))) {
       if (!user?.passwordHash) await spendDecoyVerification(current)
       return fail(domainError('AUTHENTICATION_FAILED', 'The login or current password is wrong.', ['currentPassword']))
@@ -151,7 +150,7 @@ export class UserService {
    * Every outcome is logged as an event; the hash check runs outside the transaction.
    */
   async authenticate(login: string, password: string, actor: Actor): Promise<Result<SignInOutcome>> {
-    const user = await this.deps.prisma.user.findUnique({ where: { login } })
+    const user = await this.deps.store.prisma.user.findUnique({ where: { login } })
     if (!user || !user.passwordHash || !isAllowed('signIn', user.status)) {
       if (!user?.passwordHash) await spendDecoyVerification(password)
       if (user) await this.recordSignIn(actor, user, 'FAILURE', `user is ${user.status}`)
@@ -182,7 +181,7 @@ export class UserService {
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<UserRow> {
-    const user = await unit.tx.user.findUnique({ where: { id } })
+    const user = await unit.tx.user.findFirst({ where: { id } })
     return user ?? unit.abort(notFound(id))
   }
 
@@ -243,7 +242,7 @@ export class UserService {
   }
 
   private async abortConcurrent(unit: UnitOfWork, id: string, operation: UserOperation): Promise<never> {
-    const current = await unit.tx.user.findUnique({ where: { id }, select: { status: true } })
+    const current = await unit.tx.user.findFirst({ where: { id }, select: { status: true } })
     if (!current) return unit.abort(notFound(id))
     return unit.abort(
       domainError('CONFLICT', `The user changed concurrently (now ${current.status}); ${operation} was not applied.`),
@@ -263,7 +262,7 @@ export class UserService {
 
   private async run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
     try {
-      return await runUseCase(this.deps.prisma, this.deps.publish, work)
+      return await runUseCase(this.deps.store, this.deps.publish, work)
     } catch (error) {
       // The unique index on login decides, also between two concurrent creates.
       if (isUniqueViolation(error)) return fail(domainError('CONFLICT', 'A user with this login already exists.', ['profile', 'login']))

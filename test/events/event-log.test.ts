@@ -18,17 +18,17 @@ describe('the event log', () => {
     const commits: string[] = []
     let appended!: () => void
     const slowHasAppended = new Promise<void>((resolve) => (appended = resolve))
-    // The slow writer appends first, then keeps its transaction open before committing.
-    const slow = database.db.prisma
-      .$transaction(async (tx) => {
-        const [event] = await appendEvents(tx, [draft('slow')])
+    // The slow writer appends first, then its COMMIT is late (as if delayed on the way).
+    const slow = database.db
+      .transaction(async (sql) => {
+        const [event] = await appendEvents({ query: sql.query, queryAndCommit: sql.query }, [draft('slow')])
         appended()
         await sleep(300)
         return event
       })
       .then((event) => (commits.push('slow'), event))
     await slowHasAppended
-    const fast = inTransaction(database.db.prisma, async (unit) => unit.record(draft('fast'))).then((result) => {
+    const fast = inTransaction(database.db, async (unit) => unit.record(draft('fast'))).then((result) => {
       commits.push('fast')
       return result.ok ? result.value.events[0] : undefined
     })
@@ -45,7 +45,7 @@ describe('the event log', () => {
   test('concurrent appends get distinct, increasing sequences', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        inTransaction(database.db.prisma, async (unit) => {
+        inTransaction(database.db, async (unit) => {
           unit.record(draft(`parallel-${index}`), draft(`parallel-${index}-b`))
         }),
       ),

@@ -1,0 +1,119 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
+import pg from 'pg'
+
+/**
+ * Units of work run in transactions we begin and commit ourselves, on one connection, so that
+ * the COMMIT can follow the last statement without waiting for the event loop: the append lock
+ * that statement takes is then held for about a round trip, however busy the process is. Prisma's adapters are given a pool (or a
+ * PGlite) that sends a query made inside a unit of work to that unit's connection, so Prisma
+ * calls and hand-written SQL share the transaction.
+ *
+ * Inside a unit of work, Prisma must not open a transaction of its own (its BEGIN/COMMIT would
+ * end ours; the routed pool refuses) and must not batch findUnique calls with other requests'
+ * (a batch runs on whichever connection its first caller had: the unit's `tx` type omits
+ * findUnique for that reason).
+ */
+
+/** Hand-written SQL on the connection of the unit of work it was handed to. */
+export interface Sql {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
+  /** The transaction's last statement, with COMMIT sent right behind it; nothing may follow. */
+  queryAndCommit<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
+}
+
+export type RunInTransaction = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>
+
+const NESTED_TRANSACTION =
+  'A Prisma call inside a unit of work asked for a transaction of its own, which would end the unit of work early; express it as statements that need none.'
+
+// Prisma stores DateTime as `timestamp(3)` in UTC; both drivers would read it as local time.
+const utcTimestamp = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+const TIMESTAMP = 1114
+const INT8 = 20
+
+// --- PostgreSQL (pg) ---
+
+const pgConnection = new AsyncLocalStorage<pg.PoolClient>()
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === TIMESTAMP) return utcTimestamp
+    if (oid === INT8) return BigInt
+    return pg.types.getTypeParser(oid, format)
+  }) as pg.CustomTypesConfig['getTypeParser'],
+}
+
+/** A pool whose queries run on the current unit of work's connection, if there is one. */
+export class UnitRoutingPool extends pg.Pool {
+  override query(...args: unknown[]): never {
+    const client = pgConnection.getStore()
+    const target = client ? client.query.bind(client) : super.query.bind(this)
+    return (target as (...a: unknown[]) => never)(...args)
+  }
+
+  override connect(...args: unknown[]): never {
+    if (pgConnection.getStore()) throw new Error(NESTED_TRANSACTION)
+    return (super.connect as (...a: unknown[]) => never).apply(this, args)
+  }
+
+  /** Runs work in one transaction on one pooled connection. */
+  readonly transaction: RunInTransaction = async (work) => {
+    const client: pg.PoolClient = await (super.connect as () => Promise<pg.PoolClient>).call(this)
+    let ended = false
+    let broken: Error | undefined
+    const run = async (text: string, params?: unknown[]) => (await client.query({ text, values: params, types: pgTypes })).rows
+    const sql: Sql = {
+      query: run,
+      async queryAndCommit(text, params) {
+        // pg sends the queued COMMIT from its socket handler as soon as the statement is done,
+        // without waiting for this process to get round to it. After a failed statement that
+        // COMMIT is a rollback; either way the transaction is over.
+        const [last, commit] = await Promise.allSettled([run(text, params), client.query('COMMIT')])
+        ended = true
+        if (commit.status === 'rejected') throw (broken = commit.reason as Error)
+        if (last.status === 'rejected') throw last.reason
+        return last.value
+      },
+    }
+    try {
+      await client.query('BEGIN')
+      const value = await pgConnection.run(client, () => work(sql))
+      if (!ended) await client.query('COMMIT')
+      return value
+    } catch (error) {
+      if (!ended) await client.query('ROLLBACK').catch((rollbackError: Error) => void (broken = rollbackError))
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+}
+
+// --- Embedded (PGlite) ---
+
+const pgliteConnection = new AsyncLocalStorage<PGliteTransaction>()
+const pgliteParsers = { [TIMESTAMP]: utcTimestamp, [INT8]: BigInt }
+
+/** The PGlite instance as Prisma's adapter sees it: queries inside a unit of work run in its transaction. */
+export function routedPGlite(instance: PGlite): PGlite {
+  const current = () => pgliteConnection.getStore() ?? instance
+  const routed = {
+    query: (...args: Parameters<PGlite['query']>) => current().query(...args),
+    exec: (...args: Parameters<PGlite['exec']>) => current().exec(...args),
+    transaction: (...args: Parameters<PGlite['transaction']>) => {
+      if (pgliteConnection.getStore()) throw new Error(NESTED_TRANSACTION)
+      return instance.transaction(...args)
+    },
+  }
+  return routed as unknown as PGlite
+}
+
+/** Runs work in one PGlite transaction (PGlite has one connection: transactions run one at a time). */
+export function pgliteTransaction(instance: PGlite): RunInTransaction {
+  return (work) =>
+    instance.transaction((tx) => {
+      const run = async <T>(text: string, params?: unknown[]) => (await tx.query<T>(text, params, { parsers: pgliteParsers })).rows
+      // In-process: committing as the callback returns costs no round trip.
+      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: run }))
+    })
+}
