@@ -31,7 +31,7 @@ export const cascades = {
 
   async statusChanged(unit: UnitOfWork, user: User, from: UserStatus, to: UserStatus, actor: Actor): Promise<void> {
     if (to === 'DEPROVISIONED') {
-      await unit.tx.appDirectAssignment.deleteMany({ where: { userId: user.id } })
+      await unit.sql.query('DELETE FROM "AppDirectAssignment" WHERE "userId" = $1', [user.id])
       await syncAppUsers(unit, { userIds: [user.id] }, actor)
     } else if (from === 'DEPROVISIONED') {
       await cascades.membershipsChanged(unit, [user.id], actor)

@@ -28,25 +28,28 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   const byUsers = 'userIds' in scope
   const ids = byUsers ? scope.userIds : scope.appIds
   if (ids.length === 0) return { granted: [], revoked: [] }
-  const inScope = (column: PrismaSql.Sql) => PrismaSql.sql`${column} IN (${PrismaSql.join(ids)})`
-
-  const grants = await tx.$queryRaw<{ appId: string; userId: string; direct: boolean }[]>`
-    SELECT g."appId", g."userId", bool_or(g.direct) AS direct
-    FROM (
-      SELECT a."appId", m."userId", false AS direct
-        FROM "AppGroupAssignment" a JOIN "GroupMembership" m ON m."groupId" = a."groupId"
-       WHERE ${inScope(byUsers ? PrismaSql.sql`m."userId"` : PrismaSql.sql`a."appId"`)}
-      UNION ALL
-      SELECT d."appId", d."userId", true AS direct
-        FROM "AppDirectAssignment" d
-       WHERE ${inScope(byUsers ? PrismaSql.sql`d."userId"` : PrismaSql.sql`d."appId"`)}
-    ) g
-    JOIN "User" u ON u.id = g."userId" AND u.status <> 'DEPROVISIONED'
-    JOIN "App" p ON p.id = g."appId" AND p.status = 'ACTIVE'
-    GROUP BY g."appId", g."userId"`
-  const existing = await tx.appUser.findMany({
-    where: { ...(byUsers ? { userId: { in: ids } } : { appId: { in: ids } }), app: { status: 'ACTIVE' } },
-  })
+  // Two statements every lifecycle change runs, hand-written (see users/user-rows.ts).
+  const by = byUsers ? '"userId"' : '"appId"'
+  const grants = await unit.sql.query<{ appId: string; userId: string; direct: boolean }>(
+    `SELECT g."appId", g."userId", bool_or(g.direct) AS direct
+     FROM (
+       SELECT a."appId", m."userId", false AS direct
+         FROM "AppGroupAssignment" a JOIN "GroupMembership" m ON m."groupId" = a."groupId"
+        WHERE ${byUsers ? 'm."userId"' : 'a."appId"'} = ANY($1::text[])
+       UNION ALL
+       SELECT d."appId", d."userId", true AS direct
+         FROM "AppDirectAssignment" d
+        WHERE d.${by} = ANY($1::text[])
+     ) g
+     JOIN "User" u ON u.id = g."userId" AND u.status <> 'DEPROVISIONED'
+     JOIN "App" p ON p.id = g."appId" AND p.status = 'ACTIVE'
+     GROUP BY g."appId", g."userId"`,
+    [ids],
+  )
+  const existing = await unit.sql.query<AppUser>(
+    `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${by} = ANY($1::text[])`,
+    [ids],
+  )
 
   const wanted = new Map(grants.map((grant) => [key(grant.appId, grant.userId), grant]))
   const current = new Map(existing.map((row) => [key(row.appId, row.userId), row]))

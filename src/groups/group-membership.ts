@@ -26,10 +26,12 @@ export async function writeMemberships(
   if (added.length === 0 && removed.length === 0) return
   const now = new Date()
   if (added.length) {
-    await tx.groupMembership.createMany({
-      data: added.map((change) => ({ ...change, created: now })),
-      skipDuplicates: true,
-    })
+    await unit.sql.query(
+      `INSERT INTO "GroupMembership" ("groupId", "userId", "ruleId", created)
+       SELECT added.*, $4::timestamp(3) FROM unnest($1::text[], $2::text[], $3::text[]) AS added
+       ON CONFLICT DO NOTHING`,
+      [added.map((change) => change.groupId), added.map((change) => change.userId), added.map((change) => change.ruleId), now],
+    )
   }
   for (const [groupId, userIds] of byGroup(removed)) {
     await tx.groupMembership.deleteMany({ where: { groupId, userId: { in: userIds } } })

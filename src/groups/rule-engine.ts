@@ -24,7 +24,9 @@ interface ActiveRule {
  */
 export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor: Actor): Promise<string[]> {
   const { tx } = unit
-  const rules: ActiveRule[] = (await tx.groupRule.findMany({ where: { status: 'ACTIVE' }, orderBy: { id: 'asc' } })).map((rule) => ({
+  // Every new user and profile change asks this: hand-written (see user-rows.ts).
+  const activeRules = await unit.sql.query<GroupRule>(`SELECT * FROM "GroupRule" WHERE status = 'ACTIVE' ORDER BY id`)
+  const rules: ActiveRule[] = activeRules.map((rule) => ({
     rule,
     parsed: parseRuleExpression(rule.expression),
   }))

@@ -31,6 +31,8 @@ const NESTED_TRANSACTION =
 const utcTimestamp = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
 const TIMESTAMP = 1114
 const INT8 = 20
+// ...and pg would send a Date as local time with an offset, which timestamp(3) drops.
+const toDriver = (params: unknown[] = []) => params.map((value) => (value instanceof Date ? value.toISOString() : value))
 
 // --- PostgreSQL (pg) ---
 
@@ -61,7 +63,7 @@ export class UnitRoutingPool extends pg.Pool {
     const client: pg.PoolClient = await (super.connect as () => Promise<pg.PoolClient>).call(this)
     let ended = false
     let broken: Error | undefined
-    const run = async (text: string, params?: unknown[]) => (await client.query({ text, values: params, types: pgTypes })).rows
+    const run = async (text: string, params?: unknown[]) => (await client.query({ text, values: toDriver(params), types: pgTypes })).rows
     const sql: Sql = {
       query: run,
       async queryAndCommit(text, params) {
@@ -112,7 +114,7 @@ export function routedPGlite(instance: PGlite): PGlite {
 export function pgliteTransaction(instance: PGlite): RunInTransaction {
   return (work) =>
     instance.transaction((tx) => {
-      const run = async <T>(text: string, params?: unknown[]) => (await tx.query<T>(text, params, { parsers: pgliteParsers })).rows
+      const run = async <T>(text: string, params?: unknown[]) => (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
       // In-process: committing as the callback returns costs no round trip.
       return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: run }))
     })

@@ -5,11 +5,13 @@ import type { Prisma as PrismaTypes, User as UserRow } from '../generated/prisma
 import type { Actor, EventDraft, StoredEvent } from '../events/event-log'
 import type { StatusChangeData } from '../events/topics'
 import { newId } from '../store/ids'
-import { runUseCase, type Store, type Transaction, type UnitOfWork } from '../store/transaction'
+import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
+import type { Sql } from '../store/unit-connection'
 import { hashSecret, newSecret } from '../tokens/secret'
 import { hashPassword, spendDecoyVerification, temporaryPassword, verifyPassword } from './password'
 import { displayNameOf, profileWrites, type ProfilePatch } from './profile'
 import { eventTypesFor, isAllowed, transition, type UserOperation } from './status-machine'
+import { oneTimeTokenRows, userRows, type OneTimeTokenPurpose } from './user-rows'
 
 export interface UserServiceDeps {
   store: Store
@@ -64,18 +66,16 @@ export class UserService {
     const passwordHash = input.password ? await hashPassword(input.password) : null
     return this.run(async (unit) => {
       const now = new Date()
-      const created = await unit.tx.user.create({
-        data: {
-          id: newId('User'),
-          status: 'STAGED',
-          ...(profileWrites(input.profile) as Writes),
-          login: input.profile.login,
-          email: input.profile.email,
-          passwordHash,
-          passwordChanged: passwordHash ? now : null,
-          created: now,
-          lastUpdated: now,
-        },
+      const created = await userRows.insert(unit.sql, {
+        id: newId('User'),
+        status: 'STAGED',
+        ...profileWrites(input.profile),
+        login: input.profile.login,
+        email: input.profile.email,
+        passwordHash,
+        passwordChanged: passwordHash ? now : null,
+        created: now,
+        lastUpdated: now,
       })
       unit.record({ type: 'user.lifecycle.create', actor, targets: [userTarget(created)], data: { status: 'STAGED' } })
       await cascades.userCreated(unit, created, actor)
@@ -181,8 +181,7 @@ export class UserService {
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<UserRow> {
-    const user = await unit.tx.user.findFirst({ where: { id } })
-    return user ?? unit.abort(notFound(id))
+    return (await userRows.byId(unit.sql, id)) ?? unit.abort(notFound(id))
   }
 
   /**
@@ -205,8 +204,7 @@ export class UserService {
     for (const type of eventTypesFor(operation, step.to)) unit.record({ type, actor, targets: [target], data: { ...change, ...details } })
 
     if (step.to === 'DELETED') {
-      const deleted = await unit.tx.user.deleteMany({ where: { id: user.id, status: step.from } })
-      if (deleted.count === 0) await this.abortConcurrent(unit, user.id, operation)
+      if (!(await userRows.deleteIfStatus(unit.sql, user.id, step.from))) await this.abortConcurrent(unit, user.id, operation)
       return { user: null }
     }
     const to = step.to
@@ -215,27 +213,23 @@ export class UserService {
     if (to === 'DEPROVISIONED' || (operation === 'reactivate' && user.status === 'RECOVERY')) {
       // Deactivation deletes the password for good; a restarted activation starts without one.
       Object.assign(sideEffects, { passwordHash: null, failedSignIns: 0 })
-      await unit.tx.oneTimeToken.deleteMany({ where: { userId: user.id } })
+      await oneTimeTokenRows.deleteAll(unit.sql, user.id)
     }
     if (to === 'PROVISIONED' && operation !== 'updateProfile') {
-      outcome.activationToken = await this.issueToken(unit.tx, user.id, 'ACTIVATION', now)
+      outcome.activationToken = await this.issueToken(unit.sql, user.id, 'ACTIVATION', now)
     }
-    if (operation === 'resetPassword') outcome.resetToken = await this.issueToken(unit.tx, user.id, 'RESET_PASSWORD', now)
+    if (operation === 'resetPassword') outcome.resetToken = await this.issueToken(unit.sql, user.id, 'RESET_PASSWORD', now)
 
     const statusChanges = to !== step.from
-    const updated = await unit.tx.user.updateManyAndReturn({
-      where: { id: user.id, status: step.from },
-      data: {
-        ...sideEffects,
-        ...writes,
-        status: to,
-        lastUpdated: now,
-        ...(statusChanges ? { statusChanged: now } : {}),
-        ...(statusChanges && to === 'ACTIVE' ? { activated: now } : {}),
-      },
+    const updated = await userRows.updateIfStatus(unit.sql, user.id, step.from, {
+      ...sideEffects,
+      ...writes,
+      status: to,
+      lastUpdated: now,
+      ...(statusChanges ? { statusChanged: now } : {}),
+      ...(statusChanges && to === 'ACTIVE' ? { activated: now } : {}),
     })
-    if (updated.length === 0) await this.abortConcurrent(unit, user.id, operation)
-    outcome.user = updated[0]
+    outcome.user = updated ?? (await this.abortConcurrent(unit, user.id, operation))
     if (statusChanges) await cascades.statusChanged(unit, outcome.user, step.from, to, actor)
     if (operation === 'updateProfile') await cascades.profileChanged(unit, outcome.user, actor)
     return outcome
@@ -249,14 +243,11 @@ export class UserService {
     )
   }
 
-  private async issueToken(tx: Transaction, userId: string, purpose: 'ACTIVATION' | 'RESET_PASSWORD', now: Date) {
+  private async issueToken(sql: Sql, userId: string, purpose: OneTimeTokenPurpose, now: Date) {
     const { ACTIVATION_TOKEN_TTL_HOURS, RESET_TOKEN_TTL_MINUTES } = this.deps.config
     const ttlMs = purpose === 'ACTIVATION' ? ACTIVATION_TOKEN_TTL_HOURS * 3_600_000 : RESET_TOKEN_TTL_MINUTES * 60_000
     const token = newSecret(purpose === 'ACTIVATION' ? 'act' : 'rst')
-    await tx.oneTimeToken.deleteMany({ where: { userId, purpose } })
-    await tx.oneTimeToken.create({
-      data: { tokenHash: hashSecret(token), userId, purpose, expiresAt: new Date(now.getTime() + ttlMs), created: now },
-    })
+    await oneTimeTokenRows.replace(sql, { tokenHash: hashSecret(token), userId, purpose, expiresAt: new Date(now.getTime() + ttlMs), created: now })
     return token
   }
 
@@ -275,7 +266,9 @@ function signInEvent(actor: Actor, user: UserRow, result: 'SUCCESS' | 'FAILURE',
   return { type: 'user.session.start', actor, targets: [userTarget(user)], outcome: { result, reason } }
 }
 
+// P2002 through Prisma, 23505 (PostgreSQL's unique_violation) through the driver.
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002'
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return code === 'P2002' || code === '23505'
 }
 

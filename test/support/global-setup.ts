@@ -7,6 +7,9 @@ import { adminQuery, setTemplateLocation, uniqueDatabaseName, urlForDatabase, us
 
 /** Migrates the run's template database once; test files clone it. */
 export default async function globalSetup() {
+  // Tests run where local time is not UTC (workers inherit it), so a timestamp read or written
+  // as local time anywhere shows up as a failure instead of passing on a UTC machine.
+  process.env.TZ ??= 'America/New_York'
   if (usingPostgres) {
     // Fails the run (never skips) when DATABASE_URL points at an unreachable server.
     const name = uniqueDatabaseName('lg_template')

@@ -1,0 +1,80 @@
+import { freshDatabase, type TestDatabase } from '../support/backend'
+
+// Units of work run in our own transactions; Prisma calls made inside one must join it.
+let database: TestDatabase
+beforeAll(async () => {
+  database = await freshDatabase()
+})
+afterAll(() => database.drop())
+
+let counter = 0
+const groupRow = () => ({ id: `grp_unit_${Date.now().toString(36)}_${++counter}`, name: `unit ${Date.now()} ${counter}` })
+const insertGroup = 'INSERT INTO "Group" (id, type, name, created, "lastUpdated") VALUES ($1, \'OKTA_GROUP\', $2, $3, $3)'
+const failure = new Error('the unit of work fails')
+
+test('a Prisma call inside a unit of work sees its uncommitted writes, and a failure rolls both back', async () => {
+  const hand = groupRow()
+  const viaPrisma = groupRow()
+  const seen = database.db.transaction(async (sql) => {
+    await sql.query(insertGroup, [hand.id, hand.name, new Date()])
+    await database.db.prisma.group.create({ data: { ...viaPrisma, type: 'OKTA_GROUP' } })
+    const both = await database.db.prisma.group.findMany({ where: { id: { in: [hand.id, viaPrisma.id] } } })
+    expect(both).toHaveLength(2)
+    throw failure
+  })
+  await expect(seen).rejects.toBe(failure)
+  expect(await database.db.prisma.group.count({ where: { id: { in: [hand.id, viaPrisma.id] } } })).toBe(0)
+})
+
+test('outside a unit of work Prisma does not see its uncommitted writes', async () => {
+  const hand = groupRow()
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let inserted!: () => void
+  const hasInserted = new Promise<void>((resolve) => (inserted = resolve))
+  const unit = database.db.transaction(async (sql) => {
+    await sql.query(insertGroup, [hand.id, hand.name, new Date()])
+    inserted()
+    await held
+  })
+  await hasInserted
+  if (database.db.kind === 'postgres') {
+    // PGlite has one connection: an outside query waits for the transaction instead.
+    expect(await database.db.prisma.group.findFirst({ where: { id: hand.id } })).toBeNull()
+  }
+  release()
+  await unit
+  expect(await database.db.prisma.group.findFirst({ where: { id: hand.id } })).not.toBeNull()
+})
+
+test('Prisma asking for a transaction of its own inside a unit of work is refused, and nothing is kept', async () => {
+  const hand = groupRow()
+  const nested = database.db.transaction(async (sql) => {
+    await sql.query(insertGroup, [hand.id, hand.name, new Date()])
+    await database.db.prisma.$transaction(async (tx) => tx.group.count())
+  })
+  await expect(nested).rejects.toThrow(/transaction of its own/)
+  expect(await database.db.prisma.group.findFirst({ where: { id: hand.id } })).toBeNull()
+})
+
+test('queryAndCommit commits with the statement: its rows are kept and returned', async () => {
+  const hand = groupRow()
+  const rows = await database.db.transaction((sql) =>
+    sql.queryAndCommit<{ id: string }>(`${insertGroup} RETURNING id`, [hand.id, hand.name, new Date()]),
+  )
+  expect(rows).toEqual([{ id: hand.id }])
+  expect(await database.db.prisma.group.findFirst({ where: { id: hand.id } })).not.toBeNull()
+})
+
+test('timestamps written and read by hand are the instants Prisma writes and reads, whatever the local time zone', async () => {
+  const instant = new Date('2026-01-15T23:30:00.123Z')
+  expect(instant.getTimezoneOffset()).not.toBe(0) // the run's time zone (test/support/global-setup.ts)
+  const hand = groupRow()
+  await database.db.transaction((sql) => sql.query(insertGroup, [hand.id, hand.name, instant]))
+  expect((await database.db.prisma.group.findFirst({ where: { id: hand.id } }))!.created).toEqual(instant)
+
+  const viaPrisma = groupRow()
+  await database.db.prisma.group.create({ data: { ...viaPrisma, type: 'OKTA_GROUP', created: instant } })
+  const [row] = await database.db.transaction((sql) => sql.query<{ created: Date }>('SELECT created FROM "Group" WHERE id = $1', [viaPrisma.id]))
+  expect(row.created).toEqual(instant)
+})
