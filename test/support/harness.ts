@@ -44,8 +44,8 @@ export async function startTestServer(
     PORT: '0',
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '0',
-    // The whole suite can run with compiled execution: COMPILED_EXECUTION=true npm test
-    COMPILED_EXECUTION: process.env.COMPILED_EXECUTION ?? 'false',
+    // Compiled execution is the default; the suite also runs on graphql-js: COMPILED_EXECUTION=false npm test
+    ...(process.env.COMPILED_EXECUTION ? { COMPILED_EXECUTION: process.env.COMPILED_EXECUTION } : {}),
     ...env,
   })
   const logs = options.logLines
