@@ -5,14 +5,14 @@ import pg from 'pg'
 /**
  * Units of work run in transactions we begin and commit ourselves, on one connection, so that
  * the COMMIT can follow the last statement without waiting for the event loop: the append lock
- * that statement takes is then held for about a round trip, however busy the process is. Prisma's adapters are given a pool (or a
- * PGlite) that sends a query made inside a unit of work to that unit's connection, so Prisma
- * calls and hand-written SQL share the transaction.
+ * that statement takes is then held for about a round trip, however busy the process is.
+ * Prisma's adapters are given a pool (or a PGlite) that sends a query made inside a unit of work
+ * to that unit's connection, so Prisma calls and hand-written SQL share the transaction.
  *
- * Inside a unit of work, Prisma must not open a transaction of its own (its BEGIN/COMMIT would
- * end ours; the routed pool refuses) and must not batch findUnique calls with other requests'
- * (a batch runs on whichever connection its first caller had: the unit's `tx` type omits
- * findUnique for that reason).
+ * A transaction Prisma opens inside a unit of work (it does for a createMany too large for one
+ * statement) becomes a savepoint in ours. Prisma must not batch findUnique calls with other
+ * requests' (a batch runs on whichever connection its first caller had): the unit's `tx` type
+ * omits findUnique for that reason.
  */
 
 /** Hand-written SQL on the connection of the unit of work it was handed to. */
@@ -24,8 +24,12 @@ export interface Sql {
 
 export type RunInTransaction = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>
 
-const NESTED_TRANSACTION =
-  'A Prisma call inside a unit of work asked for a transaction of its own, which would end the unit of work early; express it as statements that need none.'
+const SAVEPOINT = 'prisma_nested'
+const AS_SAVEPOINT: Record<string, string> = {
+  BEGIN: `SAVEPOINT ${SAVEPOINT}`,
+  COMMIT: `RELEASE SAVEPOINT ${SAVEPOINT}`,
+  ROLLBACK: `ROLLBACK TO SAVEPOINT ${SAVEPOINT}`,
+}
 
 // Prisma stores DateTime as `timestamp(3)` in UTC; both drivers would read it as local time.
 const utcTimestamp = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
@@ -54,7 +58,8 @@ export class UnitRoutingPool extends pg.Pool {
   }
 
   override connect(...args: unknown[]): never {
-    if (pgConnection.getStore()) throw new Error(NESTED_TRANSACTION)
+    const client = pgConnection.getStore()
+    if (client) return Promise.resolve(savepointClient(client)) as never
     return (super.connect as (...a: unknown[]) => never).apply(this, args)
   }
 
@@ -79,7 +84,8 @@ export class UnitRoutingPool extends pg.Pool {
     }
     try {
       await client.query('BEGIN')
-      const value = await pgConnection.run(client, () => work(sql))
+      // Awaited inside the context: a Prisma promise runs its query only when awaited.
+      const value = await pgConnection.run(client, async () => await work(sql))
       if (!ended) await client.query('COMMIT')
       return value
     } catch (error) {
@@ -89,6 +95,20 @@ export class UnitRoutingPool extends pg.Pool {
       client.release(broken)
     }
   }
+}
+
+/** The unit's connection as a nested transaction sees it: BEGIN/COMMIT/ROLLBACK become savepoint commands. */
+function savepointClient(client: pg.PoolClient): pg.PoolClient {
+  const nested = {
+    query(config: string | pg.QueryConfig, ...rest: unknown[]) {
+      const text = typeof config === 'string' ? config : config.text
+      return AS_SAVEPOINT[text] ? client.query(AS_SAVEPOINT[text]) : (client.query as (...a: unknown[]) => unknown)(config, ...rest)
+    },
+    release() {},
+    on() {},
+    removeListener() {},
+  }
+  return nested as unknown as pg.PoolClient
 }
 
 // --- Embedded (PGlite) ---
@@ -102,12 +122,24 @@ export function routedPGlite(instance: PGlite): PGlite {
   const routed = {
     query: (...args: Parameters<PGlite['query']>) => current().query(...args),
     exec: (...args: Parameters<PGlite['exec']>) => current().exec(...args),
-    transaction: (...args: Parameters<PGlite['transaction']>) => {
-      if (pgliteConnection.getStore()) throw new Error(NESTED_TRANSACTION)
-      return instance.transaction(...args)
+    transaction: async <T>(callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> => {
+      const tx = pgliteConnection.getStore()
+      return tx ? inSavepoint(tx, callback) : instance.transaction(callback)
     },
   }
   return routed as unknown as PGlite
+}
+
+async function inSavepoint<T>(tx: PGliteTransaction, callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> {
+  let rolledBack = false
+  const nested = { ...tx, query: tx.query, exec: tx.exec, rollback: async () => {
+    rolledBack = true
+    await tx.exec(AS_SAVEPOINT.ROLLBACK)
+  } }
+  await tx.exec(AS_SAVEPOINT.BEGIN)
+  const result = await callback(nested as PGliteTransaction)
+  if (!rolledBack) await tx.exec(AS_SAVEPOINT.COMMIT)
+  return result
 }
 
 /** Runs work in one PGlite transaction (PGlite has one connection: transactions run one at a time). */
@@ -116,6 +148,6 @@ export function pgliteTransaction(instance: PGlite): RunInTransaction {
     instance.transaction((tx) => {
       const run = async <T>(text: string, params?: unknown[]) => (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
       // In-process: committing as the callback returns costs no round trip.
-      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: run }))
+      return pgliteConnection.run(tx, async () => await work({ query: run, queryAndCommit: run }))
     })
 }

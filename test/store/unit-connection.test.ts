@@ -47,15 +47,41 @@ test('outside a unit of work Prisma does not see its uncommitted writes', async 
   expect(await database.db.prisma.group.findFirst({ where: { id: hand.id } })).not.toBeNull()
 })
 
-test('Prisma asking for a transaction of its own inside a unit of work is refused, and nothing is kept', async () => {
-  const hand = groupRow()
-  const nested = database.db.transaction(async (sql) => {
-    await sql.query(insertGroup, [hand.id, hand.name, new Date()])
-    await database.db.prisma.$transaction(async (tx) => tx.group.count())
+test('a transaction Prisma opens inside a unit of work is a savepoint: it commits and rolls back with the unit', async () => {
+  const kept = groupRow()
+  await database.db.transaction(async () => {
+    await database.db.prisma.$transaction(async (tx) => tx.group.create({ data: { ...kept, type: 'OKTA_GROUP' } }))
   })
-  await expect(nested).rejects.toThrow(/transaction of its own/)
-  expect(await database.db.prisma.group.findFirst({ where: { id: hand.id } })).toBeNull()
+  expect(await database.db.prisma.group.findFirst({ where: { id: kept.id } })).not.toBeNull()
+
+  const hand = groupRow()
+  const dropped = groupRow()
+  const failed = database.db.transaction(async (sql) => {
+    await sql.query(insertGroup, [hand.id, hand.name, new Date()])
+    await database.db.prisma.$transaction(async (tx) => tx.group.create({ data: { ...dropped, type: 'OKTA_GROUP' } }))
+    throw failure
+  })
+  await expect(failed).rejects.toBe(failure)
+  expect(await database.db.prisma.group.count({ where: { id: { in: [hand.id, dropped.id] } } })).toBe(0)
 })
+
+test('a createMany too large for one statement (Prisma splits it in a transaction of its own) joins the unit of work', async () => {
+  // 6,000 rows x 6 columns is more than PostgreSQL's 32,767 parameters per statement.
+  const prefix = `grp_bulk_${Date.now().toString(36)}_`
+  const rows = Array.from({ length: 6_000 }, (_, index) => ({
+    id: `${prefix}${index}`, type: 'OKTA_GROUP' as const, name: `${prefix}${index}`, description: null, created: new Date(), lastUpdated: new Date(),
+  }))
+  const failed = database.db.transaction(async () => {
+    await database.db.prisma.group.createMany({ data: rows })
+    expect(await database.db.prisma.group.count({ where: { id: { startsWith: prefix } } })).toBe(rows.length)
+    throw failure
+  })
+  await expect(failed).rejects.toBe(failure)
+  expect(await database.db.prisma.group.count({ where: { id: { startsWith: prefix } } })).toBe(0)
+
+  await database.db.transaction(() => database.db.prisma.group.createMany({ data: rows }))
+  expect(await database.db.prisma.group.count({ where: { id: { startsWith: prefix } } })).toBe(rows.length)
+}, 60_000)
 
 test('queryAndCommit commits with the statement: its rows are kept and returned', async () => {
   const hand = groupRow()
