@@ -84,14 +84,27 @@ export function checkQueryLimits(
 const tooComplex = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } })
 
+// Dashboards send the same document with the same variables again and again; Apollo hands us
+// the same parsed document each time, so its verdicts are kept with it (a few per document).
+const VERDICTS_PER_DOCUMENT = 32
+
 /** Apollo plugin applying `checkQueryLimits` to every HTTP operation. */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
+  /** Per document: the refusal message for an operation and its variables, or undefined when admitted. */
+  const verdicts = new WeakMap<DocumentNode, Map<string, string | undefined>>()
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName }) {
-          const error = checkQueryLimits(schema, document, request.variables, operationName, limits)
-          if (error) throw error
+          const known = verdicts.get(document) ?? new Map<string, string | undefined>()
+          verdicts.set(document, known)
+          const key = `${operationName ?? ''}\u0000${JSON.stringify(request.variables ?? {})}`
+          if (!known.has(key)) {
+            if (known.size >= VERDICTS_PER_DOCUMENT) known.clear()
+            known.set(key, checkQueryLimits(schema, document, request.variables, operationName, limits)?.message)
+          }
+          const refusal = known.get(key)
+          if (refusal) throw tooComplex(refusal)
         },
       }
     },

@@ -251,6 +251,17 @@ describe('query limits', () => {
     expect(response.data?.users ?? null).toBeNull()
   })
 
+  test('the verdict follows the variables: one document is admitted with small pages and refused with large ones, every time', async () => {
+    const document = `query($users: Int, $events: Int) { users(first: $users) { edges { node { id
+      events(first: $events) { edges { node { id type } } } } } } }`
+    const codes = async (variables: Record<string, number>) =>
+      (await api.gql(document, variables)).errors?.map((error) => error.extensions?.code) ?? []
+    for (let round = 0; round < 2; round++) {
+      expect(await codes({ users: 2, events: 2 })).toEqual([])
+      expect(await codes({ users: 200, events: 200 })).toEqual(['QUERY_TOO_COMPLEX'])
+    }
+  })
+
   test('a mutation whose selection is over the complexity budget is refused before it runs, so no user is created', async () => {
     // Each alias is a 200-event page with every field; twelve of them exceed the default budget.
     const pages = Array.from({ length: 12 }, (_, i) => `page${i}: events(first: 200) { edges { node { ${ALL_EVENT_FIELDS} } } }`).join('\n')
