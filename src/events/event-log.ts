@@ -38,21 +38,32 @@ export interface HotWrites {
   at: Date
 }
 
-// One statement: touch the hot rows, take the append lock, insert the events (numbered by the
-// lock-holder only: every row is produced after the lock subquery has returned), return them.
-const APPEND_TAIL = `
-  WITH touched AS (
-    UPDATE "Group" SET "lastMembershipUpdated" = $2 WHERE id = ANY($3::text[])
-  ), serialized AS (
-    SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK})
-  )
-  INSERT INTO "LifecycleEvent" ("id", "type", "actorId", "actorType", "actorDisplayName", "targetId", "targetType",
-                                "targetDisplayName", "targets", "outcomeResult", "outcomeReason", "data")
-  SELECT e.doc->>'id', e.doc->>'type', e.doc->>'actorId', e.doc->>'actorType', e.doc->>'actorDisplayName', e.doc->>'targetId',
-         e.doc->>'targetType', e.doc->>'targetDisplayName', e.doc->'targets', e.doc->>'outcomeResult', e.doc->>'outcomeReason', e.doc->'data'
-    FROM serialized, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, position)
-   ORDER BY e.position
-  RETURNING *`
+const EVENT_COLUMNS = [
+  'id', 'type', 'actorId', 'actorType', 'actorDisplayName', 'targetId', 'targetType', 'targetDisplayName', 'targets',
+  'outcomeResult', 'outcomeReason', 'data',
+] as const
+const JSON_COLUMNS: ReadonlySet<string> = new Set(['targets', 'data'])
+const TOUCH_GROUPS = `UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id = ANY($2::text[])`
+
+/**
+ * One statement: touch the hot rows (when there are any: $1, $2), take the append lock, insert the
+ * events in the drafts' order (one array per column, however many events), return what the
+ * database assigned. Every row is produced after the lock subquery has returned, so only the lock
+ * holder takes sequence numbers.
+ */
+function appendStatement(touchesGroups: boolean): string {
+  const first = touchesGroups ? 3 : 1
+  const columns = EVENT_COLUMNS.map((column) => `"${column}"`).join(', ')
+  const arrays = EVENT_COLUMNS.map((column, index) => `$${first + index}::${JSON_COLUMNS.has(column) ? 'jsonb' : 'text'}[]`)
+  return `WITH ${touchesGroups ? `touched AS (${TOUCH_GROUPS}), ` : ''}serialized AS (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK}))
+    INSERT INTO "LifecycleEvent" (${columns})
+    SELECT ${EVENT_COLUMNS.map((column) => `e."${column}"`).join(', ')}
+      FROM serialized, unnest(${arrays.join(', ')}) WITH ORDINALITY AS e(${columns}, position)
+     ORDER BY e.position
+    RETURNING id, sequence, published`
+}
+const APPEND = appendStatement(false)
+const APPEND_AND_TOUCH = appendStatement(true)
 
 /**
  * Appends events as the last statement of a transaction, together with the hot-row writes, and
@@ -62,8 +73,12 @@ const APPEND_TAIL = `
  */
 export async function appendEvents(sql: Sql, drafts: EventDraft[], hot?: HotWrites): Promise<StoredEvent[]> {
   const groupIds = hot?.membershipChangedGroupIds ?? []
-  if (drafts.length === 0 && groupIds.length === 0) return []
-  const rows = drafts.map((draft) => {
+  const touch = groupIds.length ? [hot?.at ?? new Date(), groupIds] : []
+  if (drafts.length === 0) {
+    if (groupIds.length) await sql.queryAndCommit(TOUCH_GROUPS, touch)
+    return []
+  }
+  const events = drafts.map((draft) => {
     const [primary] = draft.targets
     return {
       id: newId('LifecycleEvent'),
@@ -74,12 +89,21 @@ export async function appendEvents(sql: Sql, drafts: EventDraft[], hot?: HotWrit
       targetId: primary?.id ?? null,
       targetType: primary?.type ?? null,
       targetDisplayName: primary?.displayName ?? null,
-      targets: draft.targets,
+      targets: draft.targets as unknown as LifecycleEvent['targets'],
       outcomeResult: draft.outcome?.result ?? 'SUCCESS',
       outcomeReason: draft.outcome?.reason ?? null,
-      data: draft.data,
+      data: (draft.data ?? null) as LifecycleEvent['data'],
     }
   })
-  const stored = await sql.queryAndCommit<StoredEvent>(APPEND_TAIL, [JSON.stringify(rows), hot?.at ?? new Date(), groupIds])
-  return stored.sort((a, b) => (a.sequence < b.sequence ? -1 : 1))
+  const columns = EVENT_COLUMNS.map((column) =>
+    events.map((event) => (JSON_COLUMNS.has(column) && event[column] !== null ? JSON.stringify(event[column]) : event[column])),
+  )
+  const assigned = await sql.queryAndCommit<Pick<LifecycleEvent, 'id' | 'sequence' | 'published'>>(groupIds.length ? APPEND_AND_TOUCH : APPEND, [
+    ...touch,
+    ...columns,
+  ])
+  const byId = new Map(assigned.map((row) => [row.id, row]))
+  return events
+    .map((event) => ({ ...event, sequence: byId.get(event.id)!.sequence, published: byId.get(event.id)!.published }))
+    .sort((a, b) => (a.sequence < b.sequence ? -1 : 1))
 }
