@@ -130,14 +130,15 @@ export function routedPGlite(instance: PGlite): PGlite {
   return routed as unknown as PGlite
 }
 
+/** Runs a nested PGlite transaction as a savepoint of the unit's (rolling back only to the savepoint). */
 async function inSavepoint<T>(tx: PGliteTransaction, callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> {
   let rolledBack = false
-  const nested = { ...tx, query: tx.query, exec: tx.exec, rollback: async () => {
+  const rollback = async () => {
     rolledBack = true
     await tx.exec(AS_SAVEPOINT.ROLLBACK)
-  } }
+  }
   await tx.exec(AS_SAVEPOINT.BEGIN)
-  const result = await callback(nested as PGliteTransaction)
+  const result = await callback({ ...tx, rollback })
   if (!rolledBack) await tx.exec(AS_SAVEPOINT.COMMIT)
   return result
 }
