@@ -16,9 +16,9 @@ import type { UserStatus } from './users/status-machine'
  * - a profile change re-runs rules and queues profile pushes.
  */
 export const cascades = {
-  async membershipsChanged(unit: UnitOfWork, userIds: string[], actor: Actor): Promise<void> {
+  async membershipsChanged(unit: UnitOfWork, userIds: string[], actor: Actor, users?: 'new'): Promise<void> {
     const moved = await applyGroupRules(unit, { userIds }, actor)
-    await syncAppUsers(unit, { userIds: [...new Set([...userIds, ...moved])] }, actor)
+    await syncAppUsers(unit, { userIds: [...new Set([...userIds, ...moved])], users }, actor)
   },
 
   async userCreated(unit: UnitOfWork, user: User, actor: Actor): Promise<void> {
@@ -26,13 +26,13 @@ export const cascades = {
       groupNames: new Map([[EVERYONE_GROUP_ID, 'Everyone']]),
       logins: new Map([[user.id, user.login]]),
     })
-    await cascades.membershipsChanged(unit, [user.id], actor)
+    await cascades.membershipsChanged(unit, [user.id], actor, 'new')
   },
 
   async statusChanged(unit: UnitOfWork, user: User, from: UserStatus, to: UserStatus, actor: Actor): Promise<void> {
     if (to === 'DEPROVISIONED') {
       await unit.sql.query('DELETE FROM "AppDirectAssignment" WHERE "userId" = $1', [user.id])
-      await syncAppUsers(unit, { userIds: [user.id] }, actor)
+      await syncAppUsers(unit, { userIds: [user.id], users: 'deactivated' }, actor)
     } else if (from === 'DEPROVISIONED') {
       await cascades.membershipsChanged(unit, [user.id], actor)
     }

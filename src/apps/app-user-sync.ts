@@ -6,8 +6,12 @@ import type { UnitOfWork } from '../store/transaction'
 import { onGrant, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
 import { provisioningPolicy } from './features'
 
-/** Which assignments to reconcile: those of some users, or of some apps. */
-export type SyncScope = { userIds: string[] } | { appIds: string[] }
+/**
+ * Which assignments to reconcile: those of some users, or of some apps. A caller that knows the
+ * users were created in this unit of work (no app users yet) or deactivated (no grants) says so,
+ * which spares a read on every create and deactivation.
+ */
+export type SyncScope = { userIds: string[]; users?: 'new' | 'deactivated' } | { appIds: string[] }
 
 export interface SyncOutcome {
   granted: AppUser[]
@@ -30,7 +34,8 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   if (ids.length === 0) return { granted: [], revoked: [] }
   // Two statements every lifecycle change runs, hand-written (see users/user-rows.ts).
   const by = byUsers ? '"userId"' : '"appId"'
-  const grants = await unit.sql.query<{ appId: string; userId: string; direct: boolean }>(
+  const known = byUsers ? scope.users : undefined
+  const grants = known === 'deactivated' ? [] : await unit.sql.query<{ appId: string; userId: string; direct: boolean }>(
     `SELECT g."appId", g."userId", bool_or(g.direct) AS direct
      FROM (
        SELECT a."appId", m."userId", false AS direct
@@ -46,7 +51,7 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
      GROUP BY g."appId", g."userId"`,
     [ids],
   )
-  const existing = await unit.sql.query<AppUser>(
+  const existing = known === 'new' ? [] : await unit.sql.query<AppUser>(
     `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${by} = ANY($1::text[])`,
     [ids],
   )
