@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
-import { backend, env, fmt, machineLoad, graphql, log, runLoad, scratchDatabase, seed, startServer } from './lib/harness.mjs'
+import { backend, env, fmt, machineLoad, graphql, log, runLoad, scratchDatabase, seededServer } from './lib/harness.mjs'
 
 export const READ_QUERY =
   '{ users(first: 50) { totalCount edges { cursor node { id status profile { login email firstName lastName department } groups(first: 5) { edges { node { id name } } } } } } }'
@@ -156,12 +156,9 @@ export async function run(name = 'read') {
   let baseline
   let driver
   try {
-    log(`seeding ${env.users} users, ${env.groups} groups (${backend()})`)
-    const seeded = await seed(target)
-    log(`seeded in ${fmt(seeded.seconds)} s`)
-    const copyDir = target.kind === 'embedded' ? target.copy('baseline') : null
-    server = await startServer(target)
-    log(`server pid ${server.pid} ready in ${fmt(server.readyMs / 1000)} s on ${server.url}`)
+    const started = await seededServer(target)
+    const { seeded, copyDir } = started
+    server = started.server
     driver = await openBaselineDriver(target, copyDir)
     baseline = await listen(baselineHandler(driver.query))
 

@@ -7,7 +7,7 @@
 // the same database), with the same concurrency, no HTTP.
 import { randomBytes, createHash } from 'node:crypto'
 import { newId } from '../dist/src/store/ids.js'
-import { backend, env, fmt, machineLoad, log, scratchDatabase, seed, sleep, startServer } from './lib/harness.mjs'
+import { backend, env, fmt, machineLoad, log, scratchDatabase, seededServer, sleep } from './lib/harness.mjs'
 import { measureServer, memoryLine, openBaselineDriver, problems } from './read.mjs'
 
 const EVENT_APPEND_LOCK = 4_711_000_001 // src/events/event-log.ts
@@ -134,12 +134,9 @@ export async function run(name = 'write') {
   let server
   let driver
   try {
-    log(`seeding ${env.users} users, ${env.groups} groups (${backend()})`)
-    const seeded = await seed(target)
-    log(`seeded in ${fmt(seeded.seconds)} s`)
-    const copyDir = target.kind === 'embedded' ? target.copy('baseline') : null
-    server = await startServer(target)
-    log(`server pid ${server.pid} ready in ${fmt(server.readyMs / 1000)} s`)
+    const started = await seededServer(target)
+    const { seeded, copyDir } = started
+    server = started.server
 
     const load = machineLoad(target.name)
     const job = { profile: 'write-cycle', url: server.url, connections: env.connections, secret: seeded.secret }

@@ -344,3 +344,17 @@ export function machineLoad(databaseName) {
 }
 
 export const fmt = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : String(value))
+
+/**
+ * The start of `read` and `write`: seed, keep a copy of the seeded data for the embedded
+ * baseline (taken before the server touches it), start the server.
+ */
+export async function seededServer(target) {
+  log(`seeding ${env.users} users, ${env.groups} groups (${backend()})`)
+  const seeded = await seed(target)
+  log(`seeded in ${fmt(seeded.seconds)} s`)
+  const copyDir = target.kind === 'embedded' ? target.copy('baseline') : null
+  const server = await startServer(target)
+  log(`server pid ${server.pid} ready in ${fmt(server.readyMs / 1000)} s on ${server.url}`)
+  return { seeded, copyDir, server }
+}

@@ -40,6 +40,26 @@ function windowed<T>(prisma: Prisma, select: Sql.Sql, limit: number): Promise<Ta
 
 const afterClause = (column: string, after: string | undefined) => (after ? Sql.sql`AND ${Sql.raw(column)} > ${after}` : Sql.empty)
 
+/** Pages of one table's rows by a parent column, keyed (and ordered) by another column. */
+function rowsByColumn<T extends Record<string, unknown>>(
+  prisma: Prisma,
+  relation: { table: string; parent: string; key: keyof T & string; cursorTag: string },
+) {
+  const { table, parent, key, cursorTag } = relation
+  return pagedRelationLoader<T>({
+    cursorTag,
+    keyOf: (row) => String(row[key]),
+    count: (parentIds) => countBy(prisma, table, parent, parentIds),
+    fetch: (parentIds, after, limit) =>
+      windowed(
+        prisma,
+        Sql.sql`SELECT t.*, t.${Sql.raw(`"${parent}"`)} AS "parentId", t.${Sql.raw(`"${key}"`)} AS "pageKey" FROM ${Sql.raw(`"${table}"`)} t
+          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${afterClause(`t."${key}"`, after)}`,
+        limit,
+      ),
+  })
+}
+
 export function createLoaders(prisma: Prisma) {
   return {
     userById: byId<UserRow>((ids) => prisma.user.findMany({ where: { id: { in: ids } } })),
@@ -64,41 +84,10 @@ export function createLoaders(prisma: Prisma) {
           WHERE m."groupId" IN (${Sql.join(groupIds)}) ${afterClause('u.id', after)}`, limit),
     }),
 
-    appUsersOfUser: pagedRelationLoader<AppUser>({
-      cursorTag: 'appUser',
-      keyOf: (appUser) => appUser.id,
-      count: (userIds) => countBy(prisma, 'AppUser', 'userId', userIds),
-      fetch: (userIds, after, limit) =>
-        windowed(prisma, Sql.sql`SELECT a.*, a."userId" AS "parentId", a.id AS "pageKey" FROM "AppUser" a
-          WHERE a."userId" IN (${Sql.join(userIds)}) ${afterClause('a.id', after)}`, limit),
-    }),
-
-    appUsersOfApp: pagedRelationLoader<AppUser>({
-      cursorTag: 'appUser',
-      keyOf: (appUser) => appUser.id,
-      count: (appIds) => countBy(prisma, 'AppUser', 'appId', appIds),
-      fetch: (appIds, after, limit) =>
-        windowed(prisma, Sql.sql`SELECT a.*, a."appId" AS "parentId", a.id AS "pageKey" FROM "AppUser" a
-          WHERE a."appId" IN (${Sql.join(appIds)}) ${afterClause('a.id', after)}`, limit),
-    }),
-
-    groupAssignmentsOfApp: pagedRelationLoader<AppGroupAssignment>({
-      cursorTag: 'appGroup',
-      keyOf: (assignment) => assignment.groupId,
-      count: (appIds) => countBy(prisma, 'AppGroupAssignment', 'appId', appIds),
-      fetch: (appIds, after, limit) =>
-        windowed(prisma, Sql.sql`SELECT a.*, a."appId" AS "parentId", a."groupId" AS "pageKey" FROM "AppGroupAssignment" a
-          WHERE a."appId" IN (${Sql.join(appIds)}) ${afterClause('a."groupId"', after)}`, limit),
-    }),
-
-    appAssignmentsOfGroup: pagedRelationLoader<AppGroupAssignment>({
-      cursorTag: 'groupApp',
-      keyOf: (assignment) => assignment.appId,
-      count: (groupIds) => countBy(prisma, 'AppGroupAssignment', 'groupId', groupIds),
-      fetch: (groupIds, after, limit) =>
-        windowed(prisma, Sql.sql`SELECT a.*, a."groupId" AS "parentId", a."appId" AS "pageKey" FROM "AppGroupAssignment" a
-          WHERE a."groupId" IN (${Sql.join(groupIds)}) ${afterClause('a."appId"', after)}`, limit),
-    }),
+    appUsersOfUser: rowsByColumn<AppUser>(prisma, { table: 'AppUser', parent: 'userId', key: 'id', cursorTag: 'appUser' }),
+    appUsersOfApp: rowsByColumn<AppUser>(prisma, { table: 'AppUser', parent: 'appId', key: 'id', cursorTag: 'appUser' }),
+    groupAssignmentsOfApp: rowsByColumn<AppGroupAssignment>(prisma, { table: 'AppGroupAssignment', parent: 'appId', key: 'groupId', cursorTag: 'appGroup' }),
+    appAssignmentsOfGroup: rowsByColumn<AppGroupAssignment>(prisma, { table: 'AppGroupAssignment', parent: 'groupId', key: 'appId', cursorTag: 'groupApp' }),
 
     /** Every grant behind an app user (key: `appId userId`), direct first, then groups by priority. */
     grantsOf: new DataLoader<string, Grant[]>(async (keys) => {
@@ -110,11 +99,12 @@ export function createLoaders(prisma: Prisma) {
         SELECT a."appId", m."userId", a."groupId", a.priority FROM "AppGroupAssignment" a
           JOIN "GroupMembership" m ON m."groupId" = a."groupId" JOIN wanted w ON w."appId" = a."appId" AND w."userId" = m."userId"
         ORDER BY priority`)
-      return pairs.map(([appId, userId]) =>
-        rows
-          .filter((row) => row.appId === appId && row.userId === userId)
-          .map((row) => ({ scope: row.groupId ? ('GROUP' as const) : ('USER' as const), groupId: row.groupId })),
-      )
+      const byPair = new Map<string, Grant[]>()
+      for (const row of rows) {
+        const key = `${row.appId} ${row.userId}`
+        byPair.set(key, [...(byPair.get(key) ?? []), { scope: row.groupId ? 'GROUP' : 'USER', groupId: row.groupId }])
+      }
+      return keys.map((key) => byPair.get(key) ?? [])
     }),
   }
 }
