@@ -10,11 +10,12 @@ import { UserResolver } from '../users/user-resolver'
 import { UserSubscriptionResolver } from '../users/user-subscriptions'
 import { authChecker } from './auth'
 import { NodeResolver } from './node-resolver'
+import { enforceReadScopes } from './read-scopes'
 import { DateTime } from './scalars'
 
-/** Builds the executable schema from the type-graphql resolvers. */
-export function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+/** Builds the executable schema from the type-graphql resolvers, each type readable only with its scope. */
+export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [
       NodeResolver,
       UserResolver,
@@ -35,6 +36,7 @@ export function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
     // Inputs are validated inside mutations so failures become userErrors, not top-level errors.
     validate: false,
   })
+  return enforceReadScopes(schema)
 }
 
 /** The SDL committed as schema.graphql (sorted, so diffs stay small). */
