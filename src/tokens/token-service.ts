@@ -31,11 +31,18 @@ export class TokenService {
     private readonly cacheMs = 0,
   ) {}
 
-  async create(name: string, scopes: string[], actor: Actor, secret = newSecret('lgw')): Promise<Result<IssuedToken>> {
+  /**
+   * Issues a token. When a token asks (`grantor`), it may grant only scopes it holds: asking for
+   * more is FORBIDDEN, as any use of a scope it lacks is. The CLI and bootstrap grant any scope.
+   */
+  async create(name: string, scopes: string[], actor: Actor, options: { grantor?: Principal; secret?: string } = {}): Promise<Result<IssuedToken>> {
     const unknown = scopes.filter((scope) => !isScope(scope))
     if (unknown.length > 0) {
       return fail(domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']))
     }
+    const { grantor, secret = newSecret('lgw') } = options
+    const beyond = grantor ? scopes.filter((scope) => !grantor.scopes.has(scope as Scope)) : []
+    if (beyond.length > 0) return fail(domainError('FORBIDDEN', `This token cannot grant scopes it lacks: ${[...new Set(beyond)].join(', ')}.`, ['scopes']))
     const created = await runUseCase(this.store, this.publish, async (unit) => {
       const token = await unit.tx.apiToken.create({
         data: { id: newId('ApiToken'), name, scopes: [...new Set(scopes)], tokenHash: hashSecret(secret) },
@@ -78,7 +85,7 @@ export class TokenService {
    */
   async bootstrap(fixedSecret: string | undefined, actor: Actor): Promise<{ created: boolean; secret?: string }> {
     if ((await this.store.prisma.apiToken.count()) > 0) return { created: false }
-    const issued = await this.create('bootstrap admin', [...SCOPES], actor, fixedSecret ?? newSecret('lgw'))
+    const issued = await this.create('bootstrap admin', [...SCOPES], actor, { secret: fixedSecret ?? newSecret('lgw') })
     if (!issued.ok) throw new Error(issued.errors[0].message)
     return { created: true, secret: fixedSecret ? undefined : issued.value.secret }
   }
