@@ -1,5 +1,5 @@
 import { validate, type ValidationError } from 'class-validator'
-import { getNamedType, GraphQLError, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql'
+import { getNamedType, GraphQLError, isNonNullType, isObjectType, isScalarType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql'
 import { getMetadataStorage, type ResolverData, type ValidatorFn } from 'type-graphql'
 import { domainError, type DomainError } from '../errors'
 import { toUserErrors } from './user-error'
@@ -85,14 +85,14 @@ function tooLongLists(value: unknown, maxItems: number, path: string[]): DomainE
 
 /**
  * The name of the argument a value was given as, for error paths: none for an `@Args()` class
- * (its properties are the arguments), else the argument holding this value or of this input type.
+ * (its properties are the arguments), else the argument holding this value or of its type.
  */
 function argumentName(value: unknown, type: unknown, { args, info }: ResolverData): string[] {
   const metadata = getMetadataStorage()
   if (metadata.argumentTypes.some((argsType) => argsType.target === type)) return []
   const byValue = Object.keys(args).find((name) => args[name] === value)
   if (byValue) return [byValue]
-  const typeName = metadata.inputTypes.find((input) => input.target === type)?.name
+  const typeName = isScalarType(type) ? type.name : metadata.inputTypes.find((input) => input.target === type)?.name
   const definition = info.parentType.getFields()[info.fieldName]?.args.find((arg) => getNamedType(arg.type).name === typeName)
   return definition ? [definition.name] : []
 }
