@@ -28,14 +28,24 @@ export function checkRequestBounds(request: OperationRequest): GraphQLError | un
     if (shape.aliases > MAX_ALIASES) return outOfBounds(`The document has more than ${MAX_ALIASES} aliases.`)
     if (shape.nesting > MAX_DOCUMENT_NESTING) return outOfBounds(`The document nests deeper than ${MAX_DOCUMENT_NESTING} levels.`)
   }
-  if (request.variables != null) {
-    if (nestingDepth(request.variables, MAX_VARIABLES_DEPTH) > MAX_VARIABLES_DEPTH) {
+  // A GET request carries its variables as JSON text in the URL.
+  const variables = typeof request.variables === 'string' ? parsedOrText(request.variables) : request.variables
+  if (variables != null) {
+    if (nestingDepth(variables, MAX_VARIABLES_DEPTH) > MAX_VARIABLES_DEPTH) {
       return outOfBounds(`Variables nest deeper than ${MAX_VARIABLES_DEPTH} levels.`)
     }
-    const bytes = Buffer.byteLength(JSON.stringify(request.variables))
+    const bytes = Buffer.byteLength(JSON.stringify(variables))
     if (bytes > MAX_VARIABLES_BYTES) return outOfBounds(`The variables are ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`)
   }
   return undefined
+}
+
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text // Apollo reports JSON that does not parse
+  }
 }
 
 const outOfBounds = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })

@@ -89,6 +89,16 @@ describe('document and variables limits', () => {
     expect(await userExists(login)).toBe(false)
   })
 
+  test('variables nested 2,000 deep in a GET request (as deep as a URL allows) are BAD_USER_INPUT too', async () => {
+    const url = new URL(api.url)
+    url.searchParams.set('query', 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }')
+    url.searchParams.set('variables', JSON.stringify({ ids: [] }).replace('[]', '['.repeat(2000) + ']'.repeat(2000)))
+    const response = await fetch(url, { headers: { authorization: `Bearer ${api.adminToken}`, 'apollo-require-preflight': 'true' } })
+    const text = await response.text()
+    expect(response.status).toBe(400)
+    expectRefusal({ contentType: response.headers.get('content-type'), text, body: JSON.parse(text) })
+  })
+
   test('a JSON attribute nested 3,000 deep in the document itself is BAD_USER_INPUT before the parser recurses into it', async () => {
     const login = uniqueLogin('deep-literal')
     const deep = '{a: '.repeat(3000) + '1' + '}'.repeat(3000)
