@@ -1,4 +1,4 @@
-import { validate, type ValidationError } from 'class-validator'
+import { getMetadataStorage as validationMetadata, validate, type ValidationError } from 'class-validator'
 import { getNamedType, GraphQLError, isNonNullType, isObjectType, isScalarType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql'
 import { getMetadataStorage, type ResolverData, type ValidatorFn } from 'type-graphql'
 import { domainError, type DomainError } from '../errors'
@@ -22,13 +22,19 @@ class InvalidInputError extends Error {
  * problems become VALIDATION userErrors in its payload (see `refusedInputsAsUserErrors`).
  */
 export function argumentValidator({ maxItems }: { maxItems: number }): ValidatorFn<object> {
-  return async (value, type, resolverData) => {
-    const problems = [...tooLongLists(value, maxItems, []), ...(await declaredRuleProblems(value))]
-    if (!problems.length) return
+  const refuse = (problems: DomainError[], value: unknown, type: unknown, resolverData: ResolverData): never => {
     if (resolverData.info.parentType === resolverData.info.schema.getMutationType()) throw new InvalidInputError(problems)
     const prefix = argumentName(value, type, resolverData)
     const [first] = problems
     throw new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT', field: [...prefix, ...(first.field ?? [])] } })
+  }
+  // Synchronous unless a class declares rules: page arguments reach every nested connection of every row.
+  return (value, type, resolverData) => {
+    const tooLong = tooLongLists(value, maxItems, [])
+    if (tooLong.length) return refuse(tooLong, value, type, resolverData)
+    const items = (Array.isArray(value) ? value : [value]).filter(declaresRules)
+    if (!items.length) return
+    return declaredRuleProblems(items).then((problems) => void (problems.length && refuse(problems, value, type, resolverData)))
   }
 }
 
@@ -56,17 +62,24 @@ export function refusedInputsAsUserErrors(schema: GraphQLSchema): GraphQLSchema 
   return schema
 }
 
-/** Validates a value against the class-validator rules declared on its class (and nested classes). */
-async function declaredRuleProblems(value: unknown): Promise<DomainError[]> {
-  const values = Array.isArray(value) ? value : [value]
-  const problems = await Promise.all(
-    values.map(async (item) => (isClassInstance(item) ? (await validate(item, { forbidUnknownValues: false })).flatMap((error) => flatten(error, [])) : [])),
-  )
+/** Validates instances against the class-validator rules declared on their classes (and nested classes). */
+async function declaredRuleProblems(items: object[]): Promise<DomainError[]> {
+  const problems = await Promise.all(items.map(async (item) => (await validate(item, { forbidUnknownValues: false })).flatMap((error) => flatten(error, []))))
   return problems.flat()
 }
 
-const isClassInstance = (value: unknown): value is object =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype
+// Classes without rules (page arguments, on every nested connection of every row) skip class-validator.
+const classesWithRules = new Map<Function, boolean>()
+
+/** Whether a value is an instance of a class with class-validator rules (its own or a parent's). */
+function declaresRules(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const type = value.constructor
+  if (type === Object) return false
+  let known = classesWithRules.get(type)
+  if (known === undefined) classesWithRules.set(type, (known = validationMetadata().getTargetValidationMetadatas(type, '', true, false).length > 0))
+  return known
+}
 
 function flatten(error: ValidationError, parent: string[]): DomainError[] {
   const path = [...parent, error.property]
