@@ -10,11 +10,12 @@ import { UserResolver } from '../users/user-resolver'
 import { UserSubscriptionResolver } from '../users/user-subscriptions'
 import { authChecker } from './auth'
 import { NodeResolver } from './node-resolver'
+import { argumentValidator, MAX_LIST_ITEMS, refusedInputsAsUserErrors } from './validation'
 import { DateTime } from './scalars'
 
 /** Builds the executable schema from the type-graphql resolvers. */
-export function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [
       NodeResolver,
       UserResolver,
@@ -32,9 +33,10 @@ export function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
     authChecker,
     pubSub,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    // Inputs are validated inside mutations so failures become userErrors, not top-level errors.
-    validate: false,
+    // Every argument is validated before its resolver runs; mutations get their refusals as userErrors.
+    validateFn: argumentValidator({ maxItems: MAX_LIST_ITEMS }),
   })
+  return refusedInputsAsUserErrors(schema)
 }
 
 /** The SDL committed as schema.graphql (sorted, so diffs stay small). */

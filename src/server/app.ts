@@ -25,6 +25,7 @@ import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
 import type { Logger } from './logger'
 import { checkQueryLimits, queryLimitsPlugin } from './query-limits'
+import { checkRequestBounds } from './request-bounds'
 import { authenticate, type Authentication } from './request-auth'
 
 export interface RunningServer {
@@ -116,6 +117,12 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     next()
   })
   app.use('/graphql', express.json({ limit: '1mb' }))
+  app.use('/graphql', (req: Request, res: Response, next: NextFunction) => {
+    const request = req.method === 'GET' ? req.query : req.body
+    const outOfBounds = request && typeof request === 'object' ? checkRequestBounds(request) : undefined
+    if (outOfBounds) return void res.status(400).json(errorBody('BAD_USER_INPUT', outOfBounds.message))
+    next()
+  })
   app.use('/graphql', async (req: AuthenticatedRequest, res: Response, next: NextFunction) => {
     try {
       req.requestId = String(req.headers['x-request-id'] ?? randomUUID())
@@ -176,6 +183,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
         return true
       },
       onSubscribe: async (ctx, _id, payload) => {
+        const outOfBounds = checkRequestBounds(payload)
+        if (outOfBounds) return [outOfBounds]
         const principal = ctx.extra.principal ?? null
         if (principal) {
           const retryAfter = await overRateLimit(`token:${principal.tokenId}`)
@@ -220,6 +229,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     if (error.type === 'entity.parse.failed' || error.status === 400) {
       return void res.status(400).json(errorBody('BAD_USER_INPUT', 'The request body is not valid JSON.'))
     }
+    // body-parser's refusals: 413 over the size limit, 415 an unknown charset or content-encoding.
+    if (error.status === 413 || error.status === 415) return void res.status(error.status).json(errorBody('BAD_USER_INPUT', error.message))
     logger.error({ err: error }, 'request failed')
     res.status(500).json(errorBody('INTERNAL', 'Internal server error.'))
   })
