@@ -20,6 +20,7 @@ import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
 import { compiledGateway } from './compiled-execution'
 import { drainHttpServer } from './drain'
+import { drainBudgetMs } from './shutdown'
 import { errorBody, formatError } from './errors'
 import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
@@ -151,6 +152,9 @@ export async function startServer(config: Config, db: Database, logger: Logger):
       : { schema }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handler would call stop() first, and a second,
+    // concurrent stop() never returns (Apollo 5.5 never resolves its stop barrier on success).
+    stopOnTerminationSignals: false,
     formatError: formatError(logger),
     plugins: [
       observabilityPlugin(logger, metrics),
@@ -164,7 +168,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
             async drainServer() {
               draining = true
               for (const socket of wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
-              await Promise.all([drainHttpServer(httpServer, config.SHUTDOWN_TIMEOUT_MS), wsServer.dispose()])
+              await Promise.all([drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)), wsServer.dispose()])
             },
           }
         },
@@ -248,7 +252,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
       await apollo.stop()
-      if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve))
+      // A scraper's keep-alive connection would hold close() open; a cut scrape is simply retried.
+      if (metricsServer) await new Promise((resolve) => (metricsServer.close(resolve), metricsServer.closeAllConnections()))
     },
   }
 }
