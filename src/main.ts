@@ -5,7 +5,8 @@ import { SYSTEM_ACTOR } from './events/event-log'
 import { createTopics, publishCommitted } from './events/topics'
 import { startServer } from './server/app'
 import { createLogger } from './server/logger'
-import { openDatabase, type Database } from './store/database'
+import { runShutdown } from './server/shutdown'
+import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import { SCOPES } from './tokens/scopes'
 import { TokenService } from './tokens/token-service'
 
@@ -16,11 +17,12 @@ const USAGE = `usage: lifecycle-gateway [start]
 scopes: ${SCOPES.join(', ')}`
 
 /** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR) and migrates it. */
-export async function openConfiguredDatabase(config: Config): Promise<Database> {
+export async function openConfiguredDatabase(config: Config, options: DatabaseOptions = {}): Promise<Database> {
   const db = await openDatabase(
     config.DATABASE_URL
       ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
       : { kind: 'embedded', dataDir: config.DATA_DIR },
+    options,
   )
   await db.migrate()
   return db
@@ -28,9 +30,31 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
 
 async function start(config: Config) {
   const logger = createLogger(config.LOG_LEVEL)
-  const db = await openConfiguredDatabase(config)
+  const db = await openConfiguredDatabase(config, {
+    onLockLost: (error) => {
+      logger.fatal({ err: error }, 'another process took over the data directory: stopping at once')
+      process.exit(1)
+    },
+  })
   const server = await startServer(config, db, logger)
   const bootstrap = await server.services.tokens.bootstrap(config.BOOTSTRAP_ADMIN_TOKEN, SYSTEM_ACTOR)
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    const signalled = Date.now()
+    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing in-flight requests')
+    const steps = [
+      { name: 'HTTP and WebSocket drain', run: () => server.close() },
+      { name: 'database close', run: () => db.close() },
+    ]
+    const succeeded = await runShutdown(steps, config.SHUTDOWN_TIMEOUT_MS, logger)
+    logger.info({ shutdownMs: Date.now() - signalled }, 'shut down')
+    process.exit(succeeded ? 0 : 1)
+  }
+  // Before announcing the server: a signal sent as soon as it is announced must find the handlers.
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
   const where = config.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${config.DATA_DIR}`
   console.log(`Lifecycle Gateway serving ${server.url} (${where})`)
   if (server.metricsUrl) console.log(`Metrics: ${server.metricsUrl}`)
@@ -38,18 +62,6 @@ async function start(config: Config) {
   if (bootstrap.created) {
     console.log(bootstrap.secret ? `Bootstrap admin token (shown once): ${bootstrap.secret}` : 'Bootstrap admin token: the value of BOOTSTRAP_ADMIN_TOKEN')
   }
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing in-flight requests')
-    await server.close()
-    await db.close()
-    logger.info('shut down')
-    process.exit(0)
-  }
-  process.on('SIGINT', () => void stop('SIGINT'))
-  process.on('SIGTERM', () => void stop('SIGTERM'))
 }
 
 async function token(config: Config, args: string[]) {

@@ -6,7 +6,7 @@ const SIGN_ON_MODES = ['BOOKMARK', 'BASIC_AUTH', 'BROWSER_PLUGIN', 'SECURE_PASSW
 
 @InputType()
 export class AppFilter {
-  @Field(() => String, { nullable: true, description: 'Prefix of the label or name (case-insensitive).' }) @IsOptional() @MaxLength(100) q?: string | null
+  @Field(() => String, { nullable: true, description: 'Prefix of the label or name (case-insensitive).' }) @IsOptional() @MaxLength(255) q?: string | null
   @Field(() => [AppStatusEnum], { nullable: true }) status?: ('ACTIVE' | 'INACTIVE')[] | null
 }
 

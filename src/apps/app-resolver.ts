@@ -107,43 +107,43 @@ export class AppResolver {
   @Authorized('apps:manage')
   @Mutation(() => CreateAppPayload, { description: 'Created ACTIVE, without provisioning (SSO only) until a connection is enabled.' })
   createApp(@Arg('input', () => CreateAppInput) input: CreateAppInput, @Ctx() { services, actor }: Context) {
-    return mutate('app', input, () => services.apps.create(input, actor))
+    return mutate('app', () => services.apps.create(input, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => UpdateAppPayload)
   updateApp(@Arg('input', () => UpdateAppInput) input: UpdateAppInput, @Ctx() { services, actor }: Context) {
-    return mutate('app', input, () => services.apps.update(input.id, input, actor))
+    return mutate('app', () => services.apps.update(input.id, input, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => ActivateAppPayload)
   activateApp(@Arg('input', () => AppIdInput) input: AppIdInput, @Ctx() { services, actor }: Context) {
-    return mutate('app', input, () => services.apps.activate(input.id, actor))
+    return mutate('app', () => services.apps.activate(input.id, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => DeactivateAppPayload, { description: 'Its app users are left as they are.' })
   deactivateApp(@Arg('input', () => AppIdInput) input: AppIdInput, @Ctx() { services, actor }: Context) {
-    return mutate('app', input, () => services.apps.deactivate(input.id, actor))
+    return mutate('app', () => services.apps.deactivate(input.id, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => DeleteAppPayload, { description: 'Only an INACTIVE app can be deleted.' })
   deleteApp(@Arg('input', () => AppIdInput) input: AppIdInput, @Ctx() { services, actor }: Context) {
-    return mutate('app', input, () => services.apps.delete(input.id, actor))
+    return mutate('app', () => services.apps.delete(input.id, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => UpdateProvisioningConnectionPayload)
   updateProvisioningConnection(@Arg('input', () => UpdateProvisioningConnectionInput) input: UpdateProvisioningConnectionInput, @Ctx() { services, actor }: Context) {
-    return mutate('app', input, () => services.apps.updateConnection(input.appId, input, actor))
+    return mutate('app', () => services.apps.updateConnection(input.appId, input, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => UpdateAppFeaturePayload, { description: 'Partial update: only the given capability paths change; the feature comes back whole.' })
   updateAppFeature(@Arg('input', () => UpdateAppFeatureInput) input: UpdateAppFeatureInput, @Ctx() { services, actor }: Context) {
-    return mutate('feature', input, () =>
+    return mutate('feature', () =>
       services.apps.updateFeature(input.appId, input.name, { status: input.status, capabilities: input.capabilities as Capabilities | null }, actor),
     )
   }
@@ -151,26 +151,26 @@ export class AppResolver {
   @Authorized('apps:manage')
   @Mutation(() => AssignUserToAppPayload, { description: 'Direct (USER scope) assignment.' })
   assignUserToApp(@Arg('input', () => AppUserInput) input: AppUserInput, @Ctx() { services, actor }: Context) {
-    return mutate('appUser', input, () => services.apps.assignUser(input.appId, input.userId, actor))
+    return mutate('appUser', () => services.apps.assignUser(input.appId, input.userId, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => UnassignUserFromAppPayload, { description: 'Removes the direct grant; the app stays while a group still grants it.' })
   unassignUserFromApp(@Arg('input', () => AppUserInput) input: AppUserInput, @Ctx() { services, actor }: Context) {
-    return mutate('appUser', input, () => services.apps.unassignUser(input.appId, input.userId, actor))
+    return mutate('appUser', () => services.apps.unassignUser(input.appId, input.userId, actor))
   }
 
   @Authorized('apps:manage')
   @Mutation(() => AssignGroupToAppPayload, { description: 'Every member, now and later, gets an app user of scope GROUP.' })
   async assignGroupToApp(@Arg('input', () => AssignGroupToAppInput) input: AssignGroupToAppInput, @Ctx() { services, actor, loaders }: Context) {
-    const payload = await mutate('assignment', input, () => services.apps.assignGroup(input.appId, input.groupId, input.priority, actor))
+    const payload = await mutate('assignment', () => services.apps.assignGroup(input.appId, input.groupId, input.priority, actor))
     return this.assignmentPayload(payload, loaders)
   }
 
   @Authorized('apps:manage')
   @Mutation(() => UnassignGroupFromAppPayload, { description: 'Members lose the app unless another grant remains.' })
   async unassignGroupFromApp(@Arg('input', () => AppGroupInput) input: AppGroupInput, @Ctx() { services, actor, loaders }: Context) {
-    const payload = await mutate('assignment', input, () => services.apps.unassignGroup(input.appId, input.groupId, actor))
+    const payload = await mutate('assignment', () => services.apps.unassignGroup(input.appId, input.groupId, actor))
     return this.assignmentPayload(payload, loaders)
   }
 

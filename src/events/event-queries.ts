@@ -1,5 +1,4 @@
 import type { Prisma as PrismaTypes } from '../generated/prisma/client'
-import { domainError, fail, ok, type Result } from '../errors'
 import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
 import type { Prisma } from '../store/database'
 import type { StoredEvent } from './event-log'
@@ -15,27 +14,27 @@ const CURSOR_TAG = 'event'
 /** The cursor of an event: its commit-ordered sequence, opaque to clients. */
 export const eventCursor = (event: Pick<StoredEvent, 'sequence'>) => encodeCursor(CURSOR_TAG, event.sequence.toString())
 
+/** The largest sequence the log's bigint column holds; a larger one was never issued. */
+const MAX_SEQUENCE = 2n ** 63n - 1n
+
 function decodeEventCursor(cursor: string): bigint | undefined {
   const value = decodeCursor(CURSOR_TAG, cursor)
-  return value && /^\d+$/.test(value) ? BigInt(value) : undefined
+  if (!value || !/^\d{1,19}$/.test(value)) return undefined
+  const sequence = BigInt(value)
+  return sequence <= MAX_SEQUENCE ? sequence : undefined
 }
 
 /** Read side of the lifecycle event log, oldest first (ascending sequence). */
 export class EventQueries {
   constructor(private readonly prisma: Prisma) {}
 
-  async list(filter: EventListFilter | null | undefined, args: ConnectionArgs): Promise<Result<Page<StoredEvent>>> {
-    let request
+  /** A page of the log; throws PageArgumentError for a cursor the log did not issue. */
+  async list(filter: EventListFilter | null | undefined, args: ConnectionArgs): Promise<Page<StoredEvent>> {
+    const request = pageRequest(args, decodeEventCursor)
     let resumeAfter: bigint | undefined
-    try {
-      request = pageRequest(args, decodeEventCursor)
-    } catch (error) {
-      if (!(error instanceof PageArgumentError)) throw error
-      return fail(domainError('VALIDATION', error.message, [error.field]))
-    }
     if (filter?.after) {
       resumeAfter = decodeEventCursor(filter.after)
-      if (resumeAfter === undefined) return fail(domainError('VALIDATION', 'The cursor is not one this log issued.', ['filter', 'after']))
+      if (resumeAfter === undefined) throw new PageArgumentError('The cursor is not one this log issued.', ['filter', 'after'])
     }
     const where: PrismaTypes.LifecycleEventWhereInput = {
       ...(filter?.types?.length ? { type: { in: filter.types } } : {}),
@@ -51,10 +50,8 @@ export class EventQueries {
       orderBy: { sequence: request.backward ? 'desc' : 'asc' },
       take: request.size + 1,
     })
-    return ok(
-      toPage(rows, request, eventCursor, () =>
-        this.prisma.lifecycleEvent.count({ where: { ...where, ...(resumeAfter ? { sequence: { gt: resumeAfter } } : {}) } }),
-      ),
+    return toPage(rows, request, eventCursor, () =>
+      this.prisma.lifecycleEvent.count({ where: { ...where, ...(resumeAfter ? { sequence: { gt: resumeAfter } } : {}) } }),
     )
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql'
 import { ArrayMaxSize, IsOptional } from 'class-validator'
-import { invalidArgument } from '../graphql/query-errors'
+import { listing } from '../graphql/query-errors'
 import { ConnectionArgs } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { SafeInt } from '../graphql/scalars'
@@ -31,9 +31,7 @@ export class EventResolver {
     @Args(() => ConnectionArgs) page: ConnectionArgs,
     @Ctx() { services }: Context,
   ) {
-    const result = await services.events.list(filter, page)
-    if (!result.ok) return invalidArgument(result.errors[0].message, result.errors[0].field)
-    return result.value
+    return listing(() => services.events.list(filter, page))
   }
 
   @FieldResolver(() => SafeInt)

@@ -53,19 +53,31 @@ export function connectionOf<T extends object>(node: ClassType<T>, name: string)
 
 /** The direction and size of a page request, with the cursor decoded by the caller. */
 export interface PageRequest<K> {
+  /** Rows read in the page's direction. */
   size: number
   backward: boolean
   after?: K
   before?: K
+  /** Given both `first` and `last` (Relay): of the `size` rows read forward, only the last this many are returned. */
+  keepLast?: number
 }
 
-/** A page argument that cannot be honoured; `field` names it. */
+/**
+ * How many items a page with these arguments returns at most (Relay: `first` then `last`),
+ * the default page size when neither is given; what the query cost multiplies by.
+ */
+export function pageSizeOf(args: { first?: unknown; last?: unknown }): number {
+  const given = [args.first, args.last].filter((value): value is number => typeof value === 'number')
+  const size = given.length ? Math.min(...given) : DEFAULT_PAGE_SIZE
+  return Math.max(0, Math.min(size, MAX_PAGE_SIZE))
+}
+
+/** A page argument that cannot be honoured; `field` is its path among the field's arguments. */
 export class PageArgumentError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
+  readonly field: string[]
+  constructor(message: string, field: string | string[]) {
     super(message)
+    this.field = typeof field === 'string' ? [field] : field
   }
 }
 
@@ -82,11 +94,13 @@ export function pageRequest<K>(args: ConnectionArgs, decode: (cursor: string) =>
     if (decoded === undefined) throw new PageArgumentError('The cursor is not one this list issued.', field)
     return decoded
   }
+  const size = Math.min(MAX_PAGE_SIZE, (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE)
   return {
-    size: Math.min(MAX_PAGE_SIZE, (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE),
+    size,
     backward,
     after: cursor('after'),
     before: cursor('before'),
+    ...(args.first != null && args.last != null ? { keepLast: Math.min(args.last, size) } : {}),
   }
 }
 
@@ -98,14 +112,15 @@ export function toPage<T>(
   totalCount: () => Promise<number>,
 ): Page<T> {
   const more = rows.length > request.size
-  const kept = rows.slice(0, request.size)
-  if (request.backward) kept.reverse()
+  const read = rows.slice(0, request.size)
+  if (request.backward) read.reverse()
+  const kept = request.keepLast === undefined ? read : read.slice(read.length - request.keepLast)
   const edges = kept.map((node) => ({ cursor: cursorOf(node), node }))
   return {
     edges,
     pageInfo: {
       hasNextPage: request.backward ? request.before !== undefined : more,
-      hasPreviousPage: request.backward ? more : request.after !== undefined,
+      hasPreviousPage: request.backward ? more : request.after !== undefined || kept.length < read.length,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },

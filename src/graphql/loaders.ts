@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader'
 import { Prisma as Sql, type App, type AppGroupAssignment, type AppUser, type Group, type User as UserRow } from '../generated/prisma/client'
 import type { Prisma } from '../store/database'
-import { pagedRelationLoader, type Tagged } from './paged-loader'
+import { pagedRelationLoader, type ChildKeyset, type Tagged } from './paged-loader'
 
 /** How an app user holds its app: directly, or through a group. */
 export interface Grant {
@@ -29,16 +29,19 @@ async function countBy(prisma: Prisma, table: string, column: string, parentIds:
 
 /**
  * Up to `limit` rows per parent in one statement: the relation query numbered per parent
- * (row_number over the parent, ordered by the child key) and cut at the limit.
+ * (row_number over the parent, ordered by the child key in the page's direction) and cut at the limit.
  */
-function windowed<T>(prisma: Prisma, select: Sql.Sql, limit: number): Promise<Tagged<T>[]> {
+function windowed<T>(prisma: Prisma, select: Sql.Sql, keyset: ChildKeyset, limit: number): Promise<Tagged<T>[]> {
+  const order = Sql.raw(keyset.backward ? 'DESC' : 'ASC')
   return prisma.$queryRaw<Tagged<T>[]>(
-    Sql.sql`SELECT * FROM (SELECT q.*, row_number() OVER (PARTITION BY q."parentId" ORDER BY q."pageKey") AS "pageRow" FROM (${select}) q) ranked
-            WHERE "pageRow" <= ${limit} ORDER BY "parentId", "pageKey"`,
+    Sql.sql`SELECT * FROM (SELECT q.*, row_number() OVER (PARTITION BY q."parentId" ORDER BY q."pageKey" ${order}) AS "pageRow" FROM (${select}) q) ranked
+            WHERE "pageRow" <= ${limit} ORDER BY "parentId", "pageKey" ${order}`,
   )
 }
 
-const afterClause = (column: string, after: string | undefined) => (after ? Sql.sql`AND ${Sql.raw(column)} > ${after}` : Sql.empty)
+/** The cursor bounds of a page on the child key column. */
+const keysetClause = (column: string, { after, before }: ChildKeyset) =>
+  Sql.sql`${after ? Sql.sql`AND ${Sql.raw(column)} > ${after}` : Sql.empty} ${before ? Sql.sql`AND ${Sql.raw(column)} < ${before}` : Sql.empty}`
 
 /** Pages of one table's rows by a parent column, keyed (and ordered) by another column. */
 function rowsByColumn<T extends Record<string, unknown>>(
@@ -50,11 +53,12 @@ function rowsByColumn<T extends Record<string, unknown>>(
     cursorTag,
     keyOf: (row) => String(row[key]),
     count: (parentIds) => countBy(prisma, table, parent, parentIds),
-    fetch: (parentIds, after, limit) =>
+    fetch: (parentIds, keyset, limit) =>
       windowed(
         prisma,
         Sql.sql`SELECT t.*, t.${Sql.raw(`"${parent}"`)} AS "parentId", t.${Sql.raw(`"${key}"`)} AS "pageKey" FROM ${Sql.raw(`"${table}"`)} t
-          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${afterClause(`t."${key}"`, after)}`,
+          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${keysetClause(`t."${key}"`, keyset)}`,
+        keyset,
         limit,
       ),
   })
@@ -70,18 +74,18 @@ export function createLoaders(prisma: Prisma) {
       cursorTag: 'group',
       keyOf: (group) => group.id,
       count: (userIds) => countBy(prisma, 'GroupMembership', 'userId', userIds),
-      fetch: (userIds, after, limit) =>
+      fetch: (userIds, keyset, limit) =>
         windowed(prisma, Sql.sql`SELECT g.*, m."userId" AS "parentId", g.id AS "pageKey" FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
-          WHERE m."userId" IN (${Sql.join(userIds)}) ${afterClause('g.id', after)}`, limit),
+          WHERE m."userId" IN (${Sql.join(userIds)}) ${keysetClause('g.id', keyset)}`, keyset, limit),
     }),
 
     membersOfGroup: pagedRelationLoader<UserRow>({
       cursorTag: 'user',
       keyOf: (user) => user.id,
       count: (groupIds) => countBy(prisma, 'GroupMembership', 'groupId', groupIds),
-      fetch: (groupIds, after, limit) =>
+      fetch: (groupIds, keyset, limit) =>
         windowed(prisma, Sql.sql`SELECT u.*, m."groupId" AS "parentId", u.id AS "pageKey" FROM "GroupMembership" m JOIN "User" u ON u.id = m."userId"
-          WHERE m."groupId" IN (${Sql.join(groupIds)}) ${afterClause('u.id', after)}`, limit),
+          WHERE m."groupId" IN (${Sql.join(groupIds)}) ${keysetClause('u.id', keyset)}`, keyset, limit),
     }),
 
     appUsersOfUser: rowsByColumn<AppUser>(prisma, { table: 'AppUser', parent: 'userId', key: 'id', cursorTag: 'appUser' }),

@@ -2,6 +2,10 @@ import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql'
 import { kindOfId, type EntityKind } from '../store/ids'
 import type { Context } from './context'
 import { Node } from './node'
+import { argumentValidator } from './validation'
+
+/** api.md "Input limits": `nodes(ids)` takes at most 200 ids (other lists 100). */
+const MAX_NODE_IDS = 200
 
 /** How `node(id:)` finds each kind of entity (the scope reading it is the type's: see read-scopes.ts). */
 const NODE_SOURCES: Record<EntityKind, (context: Context, id: string) => Promise<unknown>> = {
@@ -30,7 +34,7 @@ export class NodeResolver {
 
   @Authorized()
   @Query(() => [Node], { nullable: 'items', description: 'Several entities by global id, in the given order.' })
-  nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() context: Context) {
+  nodes(@Arg('ids', () => [ID], { validateFn: argumentValidator({ maxItems: MAX_NODE_IDS }) }) ids: string[], @Ctx() context: Context) {
     return Promise.all(ids.map((id) => loadNode(context, id)))
   }
 }

@@ -4,9 +4,17 @@ import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, typ
 /** A child row tagged with the parent it was fetched for. */
 export type Tagged<T> = T & { parentId: string }
 
+/** The cursor bounds and direction of a child page (keys strictly between after and before). */
+export interface ChildKeyset {
+  after?: string
+  before?: string
+  /** Read from the end: the rows nearest `before` (or the last ones) first. */
+  backward: boolean
+}
+
 export interface PagedRelation<T> {
-  /** Up to `limit` children per parent with key > afterKey, ordered by key (one query for all parents). */
-  fetch(parentIds: string[], afterKey: string | undefined, limit: number): Promise<Tagged<T>[]>
+  /** Up to `limit` children per parent within the keyset, in its direction (one query for all parents). */
+  fetch(parentIds: string[], keyset: ChildKeyset, limit: number): Promise<Tagged<T>[]>
   /** Children per parent (one grouped query). */
   count(parentIds: string[]): Promise<Map<string, number>>
   /** The ordering key of a child, used as its cursor. */
@@ -18,6 +26,9 @@ interface PageKey {
   parentId: string
   args: ConnectionArgs
 }
+
+/** The page arguments that shape a query: parents asking alike share one. */
+const shapeOf = ({ first, after, last, before }: ConnectionArgs) => [first ?? null, after ?? null, last ?? null, before ?? null]
 
 /**
  * Batches a paged relation (e.g. User.groups) across every parent in a list: all parents asking
@@ -33,21 +44,21 @@ export function pagedRelationLoader<T>(relation: PagedRelation<T>) {
     async (keys) => {
       const shapes = new Map<string, PageKey[]>()
       for (const key of keys) {
-        const shape = JSON.stringify([key.args.first ?? null, key.args.after ?? null])
+        const shape = JSON.stringify(shapeOf(key.args))
         shapes.set(shape, [...(shapes.get(shape) ?? []), key])
       }
       const pages = new Map<PageKey, Page<T> | Error>()
       for (const group of shapes.values()) {
         let request
         try {
-          // Nested lists page forward only.
-          request = pageRequest({ first: group[0].args.first, after: group[0].args.after }, (cursor) => decodeCursor(relation.cursorTag, cursor))
+          request = pageRequest(group[0].args, (cursor) => decodeCursor(relation.cursorTag, cursor))
         } catch (error) {
           if (!(error instanceof PageArgumentError)) throw error
           for (const key of group) pages.set(key, error)
           continue
         }
-        const rows = await relation.fetch(group.map((key) => key.parentId), request.after, request.size + 1)
+        const keyset = { after: request.after, before: request.before, backward: request.backward }
+        const rows = await relation.fetch(group.map((key) => key.parentId), keyset, request.size + 1)
         for (const key of group) {
           const children = rows.filter((row) => row.parentId === key.parentId)
           pages.set(key, toPage(children, request, (child) => encodeCursor(relation.cursorTag, relation.keyOf(child)), () => counts.load(key.parentId)))
@@ -55,6 +66,6 @@ export function pagedRelationLoader<T>(relation: PagedRelation<T>) {
       }
       return keys.map((key) => pages.get(key)!)
     },
-    { cacheKeyFn: (key) => JSON.stringify([key.parentId, key.args.first ?? null, key.args.after ?? null]) },
+    { cacheKeyFn: (key) => JSON.stringify([key.parentId, ...shapeOf(key.args)]) },
   )
 }

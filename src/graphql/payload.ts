@@ -1,7 +1,6 @@
 import { Field, ObjectType, type ClassType } from 'type-graphql'
 import type { Result } from '../errors'
 import { toUserErrors, UserError } from './user-error'
-import { validateInput } from './validation'
 
 /** Declares `<Name>Payload { <field>: <type>, userErrors }` for a mutation. */
 export function entityPayload(name: string, field: string, type: ClassType) {
@@ -18,9 +17,7 @@ export function toPayload<T>(field: string, result: Result<T>) {
   return result.ok ? { [field]: result.value, userErrors: [] } : { [field]: null, userErrors: toUserErrors(result.errors) }
 }
 
-/** Validates a mutation input, then runs the use case; either way a `<field>` payload comes back. */
-export async function mutate<T>(field: string, input: object, run: () => Promise<Result<T>>) {
-  const problems = await validateInput(input)
-  if (problems.length) return { [field]: null, userErrors: toUserErrors(problems) }
+/** Runs the use case (its input was validated at the edge); a `<field>` payload comes back. */
+export async function mutate<T>(field: string, run: () => Promise<Result<T>>) {
   return toPayload(field, await run())
 }

@@ -6,12 +6,17 @@ export function invalidArgument(message: string, field?: string[]): never {
   throw new GraphQLError(message, { extensions: { code: 'VALIDATION', field } })
 }
 
-/** Runs a list read, reporting bad page arguments as VALIDATION errors naming the argument. */
+/** Throws a query-level BAD_USER_INPUT naming the argument: a value the server never issued or allows. */
+export function badArgument(message: string, field: string[]): never {
+  throw new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } })
+}
+
+/** Runs a list read, reporting bad page arguments (a cursor not issued, a negative size) as BAD_USER_INPUT naming the argument. */
 export async function listing<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read()
   } catch (error) {
-    if (error instanceof PageArgumentError) invalidArgument(error.message, [error.field])
+    if (error instanceof PageArgumentError) badArgument(error.message, error.field)
     throw error
   }
 }

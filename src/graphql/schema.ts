@@ -11,6 +11,7 @@ import { UserSubscriptionResolver } from '../users/user-subscriptions'
 import { authChecker } from './auth'
 import { NodeResolver } from './node-resolver'
 import { enforceReadScopes } from './read-scopes'
+import { argumentValidator, MAX_LIST_ITEMS, refusedInputsAsUserErrors } from './validation'
 import { DateTime } from './scalars'
 
 /** Builds the executable schema from the type-graphql resolvers, each type readable only with its scope. */
@@ -33,10 +34,10 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
     authChecker,
     pubSub,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    // Inputs are validated inside mutations so failures become userErrors, not top-level errors.
-    validate: false,
+    // Every argument is validated before its resolver runs; mutations get their refusals as userErrors.
+    validateFn: argumentValidator({ maxItems: MAX_LIST_ITEMS }),
   })
-  return enforceReadScopes(schema)
+  return enforceReadScopes(refusedInputsAsUserErrors(schema))
 }
 
 /** The SDL committed as schema.graphql (sorted, so diffs stay small). */

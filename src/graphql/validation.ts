@@ -1,17 +1,111 @@
-import { validate, type ValidationError } from 'class-validator'
+import { getMetadataStorage as validationMetadata, validate, type ValidationError } from 'class-validator'
+import { getNamedType, GraphQLError, isNonNullType, isObjectType, isScalarType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql'
+import { getMetadataStorage, type ResolverData, type ValidatorFn } from 'type-graphql'
 import { domainError, type DomainError } from '../errors'
+import { toUserErrors } from './user-error'
+
+/** api.md "Input limits": list arguments at most 100 items, wherever they sit in an input. */
+export const MAX_LIST_ITEMS = 100
+
+/** A mutation argument that breaks its declared rules; `problems` name paths inside the argument. */
+class InvalidInputError extends Error {
+  constructor(readonly problems: DomainError[]) {
+    super(problems[0]?.message ?? 'Invalid input.')
+  }
+}
 
 /**
- * Validates a mutation input against the class-validator rules declared on its input type.
- * Failures become VALIDATION errors whose `field` is the path inside `input`.
+ * Validates every argument of every field at the edge, before its resolver runs: the
+ * class-validator rules declared on input classes, and at most `maxItems` items in any list.
+ * type-graphql calls it (the `validateFn` of buildSchema, or an argument's own). A query or
+ * subscription is refused with a top-level BAD_USER_INPUT naming the argument path; a mutation's
+ * problems become VALIDATION userErrors in its payload (see `refusedInputsAsUserErrors`).
  */
-export async function validateInput(input: object): Promise<DomainError[]> {
-  const errors = await validate(input, { forbidUnknownValues: false })
-  return errors.flatMap((error) => flatten(error, []))
+export function argumentValidator({ maxItems }: { maxItems: number }): ValidatorFn<object> {
+  const refuse = (problems: DomainError[], value: unknown, type: unknown, resolverData: ResolverData): never => {
+    if (resolverData.info.parentType === resolverData.info.schema.getMutationType()) throw new InvalidInputError(problems)
+    const prefix = argumentName(value, type, resolverData)
+    const [first] = problems
+    throw new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT', field: [...prefix, ...(first.field ?? [])] } })
+  }
+  // Synchronous unless a class declares rules: page arguments reach every nested connection of every row.
+  return (value, type, resolverData) => {
+    const tooLong = tooLongLists(value, maxItems, [])
+    if (tooLong.length) return refuse(tooLong, value, type, resolverData)
+    const items = (Array.isArray(value) ? value : [value]).filter(declaresRules)
+    if (!items.length) return
+    return declaredRuleProblems(items).then((problems) => void (problems.length && refuse(problems, value, type, resolverData)))
+  }
+}
+
+/**
+ * Gives each mutation that returns a payload with `userErrors` its refusal as a payload: the
+ * argument problems as VALIDATION userErrors, every other field null (non-null flags false).
+ * Nothing of the mutation ran: type-graphql validates before calling the resolver.
+ */
+export function refusedInputsAsUserErrors(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const payload = getNamedType(field.type)
+    if (!isObjectType(payload) || !payload.getFields().userErrors || !field.resolve) continue
+    const flags = Object.values(payload.getFields()).filter((flag) => isNonNullType(flag.type) && getNamedType(flag.type).name === 'Boolean')
+    const refused = Object.fromEntries(flags.map((flag) => [flag.name, false]))
+    const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve
+    field.resolve = async (source, args, context, info) => {
+      try {
+        return await resolve(source, args, context, info)
+      } catch (error) {
+        if (error instanceof InvalidInputError) return { ...refused, userErrors: toUserErrors(error.problems) }
+        throw error
+      }
+    }
+  }
+  return schema
+}
+
+/** Validates instances against the class-validator rules declared on their classes (and nested classes). */
+async function declaredRuleProblems(items: object[]): Promise<DomainError[]> {
+  const problems = await Promise.all(items.map(async (item) => (await validate(item, { forbidUnknownValues: false })).flatMap((error) => flatten(error, []))))
+  return problems.flat()
+}
+
+// Classes without rules (page arguments, on every nested connection of every row) skip class-validator.
+const classesWithRules = new Map<Function, boolean>()
+
+/** Whether a value is an instance of a class with class-validator rules (its own or a parent's). */
+function declaresRules(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const type = value.constructor
+  if (type === Object) return false
+  let known = classesWithRules.get(type)
+  if (known === undefined) classesWithRules.set(type, (known = validationMetadata().getTargetValidationMetadatas(type, '', true, false).length > 0))
+  return known
 }
 
 function flatten(error: ValidationError, parent: string[]): DomainError[] {
   const path = [...parent, error.property]
   const own = Object.values(error.constraints ?? {}).map((message) => domainError('VALIDATION', message, path))
   return [...own, ...(error.children ?? []).flatMap((child) => flatten(child, path))]
+}
+
+/** Every list over `maxItems` items inside an argument value (JSON attributes are lists too). */
+function tooLongLists(value: unknown, maxItems: number, path: string[]): DomainError[] {
+  if (value === null || typeof value !== 'object') return []
+  if (Array.isArray(value) && value.length > maxItems) {
+    return [domainError('VALIDATION', `At most ${maxItems} items are allowed; ${value.length} were given.`, path)]
+  }
+  return Object.entries(value).flatMap(([key, item]) => tooLongLists(item, maxItems, Array.isArray(value) ? path : [...path, key]))
+}
+
+/**
+ * The name of the argument a value was given as, for error paths: none for an `@Args()` class
+ * (its properties are the arguments), else the argument holding this value or of its type.
+ */
+function argumentName(value: unknown, type: unknown, { args, info }: ResolverData): string[] {
+  const metadata = getMetadataStorage()
+  if (metadata.argumentTypes.some((argsType) => argsType.target === type)) return []
+  const byValue = Object.keys(args).find((name) => args[name] === value)
+  if (byValue) return [byValue]
+  const typeName = isScalarType(type) ? type.name : metadata.inputTypes.find((input) => input.target === type)?.name
+  const definition = info.parentType.getFields()[info.fieldName]?.args.find((arg) => getNamedType(arg.type).name === typeName)
+  return definition ? [definition.name] : []
 }

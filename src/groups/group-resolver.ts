@@ -53,31 +53,31 @@ export class GroupResolver {
   @Authorized('groups:manage')
   @Mutation(() => CreateGroupPayload)
   createGroup(@Arg('input', () => CreateGroupInput) input: CreateGroupInput, @Ctx() { services, actor }: Context) {
-    return mutate('group', input, () => services.groups.create(input, actor))
+    return mutate('group', () => services.groups.create(input, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => UpdateGroupPayload)
   updateGroup(@Arg('input', () => UpdateGroupInput) input: UpdateGroupInput, @Ctx() { services, actor }: Context) {
-    return mutate('group', input, () => services.groups.update(input.id, input, actor))
+    return mutate('group', () => services.groups.update(input.id, input, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => DeleteGroupPayload, { description: 'Members lose the apps the group granted; rules naming it become INVALID.' })
   deleteGroup(@Arg('input', () => DeleteGroupInput) input: DeleteGroupInput, @Ctx() { services, actor }: Context) {
-    return mutate('group', input, () => services.groups.delete(input.id, actor))
+    return mutate('group', () => services.groups.delete(input.id, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => AddGroupMemberPayload, { description: 'OKTA_GROUP only; the member gains the apps assigned to the group.' })
   addGroupMember(@Arg('input', () => GroupMemberInput) input: GroupMemberInput, @Ctx() { services, actor }: Context) {
-    return mutate('group', input, () => services.groups.addMember(input.groupId, input.userId, actor))
+    return mutate('group', () => services.groups.addMember(input.groupId, input.userId, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => RemoveGroupMemberPayload, { description: 'OKTA_GROUP only; apps granted only by this group are deprovisioned.' })
   removeGroupMember(@Arg('input', () => GroupMemberInput) input: GroupMemberInput, @Ctx() { services, actor }: Context) {
-    return mutate('group', input, () => services.groups.removeMember(input.groupId, input.userId, actor))
+    return mutate('group', () => services.groups.removeMember(input.groupId, input.userId, actor))
   }
 }
 
@@ -108,31 +108,31 @@ export class GroupRuleResolver {
   @Authorized('groups:manage')
   @Mutation(() => CreateGroupRulePayload, { description: 'Created INACTIVE; a bad expression is VALIDATION naming the position.' })
   createGroupRule(@Arg('input', () => CreateGroupRuleInput) input: CreateGroupRuleInput, @Ctx() { services, actor }: Context) {
-    return mutate('groupRule', input, () => services.groupRules.create(input, actor))
+    return mutate('groupRule', () => services.groupRules.create(input, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => UpdateGroupRulePayload)
   updateGroupRule(@Arg('input', () => UpdateGroupRuleInput) input: UpdateGroupRuleInput, @Ctx() { services, actor }: Context) {
-    return mutate('groupRule', input, () => services.groupRules.update(input.id, input, actor))
+    return mutate('groupRule', () => services.groupRules.update(input.id, input, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => ActivateGroupRulePayload, { description: 'Activates the rule and evaluates it over every user.' })
   activateGroupRule(@Arg('input', () => GroupRuleIdInput) input: GroupRuleIdInput, @Ctx() { services, actor }: Context) {
-    return mutate('groupRule', input, () => services.groupRules.activate(input.id, actor))
+    return mutate('groupRule', () => services.groupRules.activate(input.id, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => DeactivateGroupRulePayload)
   deactivateGroupRule(@Arg('input', () => GroupRuleIdInput) input: GroupRuleIdInput, @Ctx() { services, actor }: Context) {
-    return mutate('groupRule', input, () => services.groupRules.deactivate(input.id, actor))
+    return mutate('groupRule', () => services.groupRules.deactivate(input.id, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => DeleteGroupRulePayload)
   deleteGroupRule(@Arg('input', () => DeleteGroupRuleInput) input: DeleteGroupRuleInput, @Ctx() { services, actor }: Context) {
-    return mutate('groupRule', input, () => services.groupRules.delete(input.id, input.removeUsers, actor))
+    return mutate('groupRule', () => services.groupRules.delete(input.id, input.removeUsers, actor))
   }
 }
 

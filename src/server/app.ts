@@ -17,12 +17,14 @@ import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
 import { compiledGateway } from './compiled-execution'
 import { drainHttpServer } from './drain'
+import { drainBudgetMs } from './shutdown'
 import { errorBody, formatError } from './errors'
 import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
 import type { Logger } from './logger'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
+import { checkRequestBounds } from './request-bounds'
 import { authenticate } from './request-auth'
 import { serveWebSocket } from './websocket'
 
@@ -104,6 +106,12 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     next()
   })
   app.use('/graphql', express.json({ limit: '1mb' }))
+  app.use('/graphql', (req: Request, res: Response, next: NextFunction) => {
+    const request = req.method === 'GET' ? req.query : req.body
+    const outOfBounds = request && typeof request === 'object' ? checkRequestBounds(request) : undefined
+    if (outOfBounds) return void res.status(400).json(errorBody('BAD_USER_INPUT', outOfBounds.message))
+    next()
+  })
   app.use('/graphql', async (req: AuthenticatedRequest, res: Response, next: NextFunction) => {
     try {
       req.requestId = String(req.headers['x-request-id'] ?? randomUUID())
@@ -128,6 +136,9 @@ export async function startServer(config: Config, db: Database, logger: Logger):
       : { schema }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handler would call stop() first, and a second,
+    // concurrent stop() never returns (Apollo 5.5 never resolves its stop barrier on success).
+    stopOnTerminationSignals: false,
     formatError: formatError(logger),
     plugins: [
       observabilityPlugin(logger, metrics),
@@ -141,7 +152,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
             async drainServer() {
               draining = true
               for (const socket of webSocket.wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
-              await Promise.all([drainHttpServer(httpServer, config.SHUTDOWN_TIMEOUT_MS), webSocket.dispose()])
+              await Promise.all([drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)), webSocket.dispose()])
             },
           }
         },
@@ -166,6 +177,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     if (error.type === 'entity.parse.failed' || error.status === 400) {
       return void res.status(400).json(errorBody('BAD_USER_INPUT', 'The request body is not valid JSON.'))
     }
+    // body-parser's refusals: 413 over the size limit, 415 an unknown charset or content-encoding.
+    if (error.status === 413 || error.status === 415) return void res.status(error.status).json(errorBody('BAD_USER_INPUT', error.message))
     logger.error({ err: error }, 'request failed')
     res.status(500).json(errorBody('INTERNAL', 'Internal server error.'))
   })
@@ -183,7 +196,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
       await apollo.stop()
-      if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve))
+      // A scraper's keep-alive connection would hold close() open; a cut scrape is simply retried.
+      if (metricsServer) await new Promise((resolve) => (metricsServer.close(resolve), metricsServer.closeAllConnections()))
     },
   }
 }

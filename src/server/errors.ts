@@ -12,9 +12,9 @@ const BAD_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAI
 export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '')
-    if (BAD_INPUT_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } }
+    const { field } = (formatted.extensions ?? {}) as { field?: unknown }
+    if (BAD_INPUT_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } }
     if (code in ErrorCodes && code !== 'INTERNAL') {
-      const { field } = (formatted.extensions ?? {}) as { field?: unknown }
       return { message: formatted.message, path: formatted.path, extensions: { code, ...(field ? { field } : {}) } }
     }
     logger.error({ err: (error as { originalError?: unknown })?.originalError ?? error, path: formatted.path }, 'unexpected error')

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server'
+import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Context } from '../graphql/context'
 import type { Database } from '../store/database'
@@ -10,13 +11,13 @@ export function createMetrics(db: Database) {
   collectDefaultMetrics({ register: registry, prefix: 'lifecycle_process_' })
   const requests = new Counter({
     name: 'lifecycle_graphql_requests_total',
-    help: 'GraphQL operations by operation name and outcome (ok or error).',
+    help: 'GraphQL operations by root field (see operationLabel) and outcome (ok or error).',
     labelNames: ['operation', 'outcome'] as const,
     registers: [registry],
   })
   const duration = new Histogram({
     name: 'lifecycle_graphql_request_duration_seconds',
-    help: 'GraphQL operation latency by operation name.',
+    help: 'GraphQL operation latency by root field (see operationLabel).',
     labelNames: ['operation'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
@@ -66,6 +67,25 @@ function errorCodes(body: { errors?: readonly { extensions?: Record<string, unkn
 }
 
 /**
+ * The metrics label of an operation, from a set the schema bounds (never the client's operation
+ * name, which would add a series per name anyone sends): the root field it selects, `multiple`
+ * for several, `introspection`, or `invalid` when the document did not resolve to an operation.
+ */
+export function operationLabel(schema: GraphQLSchema | undefined, operation: OperationDefinitionNode | null | undefined): string {
+  const root = operation && schema?.getRootType(operation.operation)
+  if (!operation || !root) return 'invalid'
+  const names = new Set<string>()
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) return 'multiple'
+    if (selection.name.value !== '__typename') names.add(selection.name.value)
+  }
+  if ([...names].every((name) => name.startsWith('__'))) return 'introspection'
+  if (names.size > 1) return 'multiple'
+  const [name] = names
+  return root.getFields()[name] ? name : 'invalid'
+}
+
+/**
  * Logs one structured line per GraphQL operation (request id, token id — never the token —,
  * operation name, duration, outcome, error codes) and feeds the request metrics.
  */
@@ -74,20 +94,20 @@ export function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloSer
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint()
       return {
-        async willSendResponse({ response, operationName }) {
+        async willSendResponse({ response, operationName, operation, schema }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined
           const codes = errorCodes(body as Parameters<typeof errorCodes>[0])
           const topLevel = (body?.errors?.length ?? 0) > 0
-          const operation = operationName ?? 'anonymous'
-          metrics.requests.inc({ operation, outcome: topLevel ? 'error' : 'ok' })
-          metrics.duration.observe({ operation }, seconds)
+          const label = operationLabel(schema, operation)
+          metrics.requests.inc({ operation: label, outcome: topLevel ? 'error' : 'ok' })
+          metrics.duration.observe({ operation: label }, seconds)
           for (const code of codes) metrics.errors.inc({ code })
           logger.info(
             {
               requestId: contextValue.requestId,
               tokenId: contextValue.principal?.tokenId ?? null,
-              operation,
+              operation: operationName ?? 'anonymous',
               durationMs: Math.round(seconds * 1000 * 10) / 10,
               outcome: topLevel ? 'error' : 'ok',
               ...(codes.length ? { errorCodes: [...new Set(codes)] } : {}),

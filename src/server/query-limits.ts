@@ -9,16 +9,19 @@ import {
   type SelectionSetNode,
 } from 'graphql'
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/connection'
+import { pageSizeOf } from '../graphql/connection'
+import { ByteBoundedLru, stringBytes } from './byte-lru'
 
 /**
- * A list field costs its page size times what each item selects, so nested pages multiply:
- * `users(first: 200) { groups(first: 20) }` is admitted, 200 x 200 x 200 is not.
+ * A list field costs the items it returns times what each item selects, so nested pages multiply:
+ * `users(first: 200) { groups(first: 20) }` is admitted, 200 x 200 x 200 is not. A connection
+ * returns its page size (`first` and `last` both count: the smaller wins, as the page honours both);
+ * a list by ids (`nodes(ids:)`) returns one item per id.
  */
 const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  if (!getNamedType(field.type).name.endsWith('Connection')) return 1 + childComplexity
-  const requested = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE
-  return 1 + Math.max(0, Math.min(requested, MAX_PAGE_SIZE)) * childComplexity
+  if (getNamedType(field.type).name.endsWith('Connection')) return 1 + pageSizeOf(args) * childComplexity
+  if (Array.isArray(args.ids)) return 1 + args.ids.length * childComplexity
+  return 1 + childComplexity
 }
 
 function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
@@ -84,26 +87,28 @@ export function checkQueryLimits(
 const tooComplex = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } })
 
-// Dashboards send the same document with the same variables again and again; Apollo hands us
-// the same parsed document each time, so its verdicts are kept with it (a few per document).
-const VERDICTS_PER_DOCUMENT = 32
+// Dashboards send the same document with the same variables again and again, so verdicts are
+// remembered by the document's hash, the operation and the variables: only small variables, and
+// at most VERDICT_CACHE_BYTES in all, so anonymous requests cannot make the cache grow.
+const MAX_REMEMBERED_VARIABLES_CHARS = 1024
+const VERDICT_CACHE_BYTES = 1024 * 1024
 
-/** Apollo plugin applying `checkQueryLimits` to every HTTP operation. */
-export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
-  /** Per document: the refusal message for an operation and its variables, or undefined when admitted. */
-  const verdicts = new WeakMap<DocumentNode, Map<string, string | undefined>>()
+/** Apollo plugin applying `checkQueryLimits` to every HTTP operation; `cachedBytes()` tells what its verdicts keep. */
+export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin & { cachedBytes(): number } {
+  /** The refusal message for a document, operation and variables, or '' when admitted. */
+  const verdicts = new ByteBoundedLru<string>(VERDICT_CACHE_BYTES)
   return {
+    cachedBytes: () => verdicts.bytes,
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request, operationName }) {
-          const known = verdicts.get(document) ?? new Map<string, string | undefined>()
-          verdicts.set(document, known)
-          const key = `${operationName ?? ''}\u0000${JSON.stringify(request.variables ?? {})}`
-          if (!known.has(key)) {
-            if (known.size >= VERDICTS_PER_DOCUMENT) known.clear()
-            known.set(key, checkQueryLimits(schema, document, request.variables, operationName, limits)?.message)
+        async didResolveOperation({ schema, document, request, operationName, queryHash }) {
+          const variables = JSON.stringify(request.variables ?? {})
+          const key = variables.length <= MAX_REMEMBERED_VARIABLES_CHARS ? `${queryHash}\u0000${operationName ?? ''}\u0000${variables}` : undefined
+          let refusal = key === undefined ? undefined : verdicts.get(key)
+          if (refusal === undefined) {
+            refusal = checkQueryLimits(schema, document, request.variables, operationName, limits)?.message ?? ''
+            if (key !== undefined) verdicts.set(key, refusal, stringBytes(key) + stringBytes(refusal))
           }
-          const refusal = known.get(key)
           if (refusal) throw tooComplex(refusal)
         },
       }

@@ -9,6 +9,7 @@ import type { Logger } from './logger'
 import type { Metrics } from './observability'
 import { refusalError, type OperationGuard } from './operation-guard'
 import { checkQueryLimits, type QueryLimits } from './query-limits'
+import { checkRequestBounds } from './request-bounds'
 import { subscriptionRevocation } from './revocation'
 
 type SocketState = {
@@ -53,6 +54,8 @@ export function serveWebSocket(options: {
         return true
       },
       onSubscribe: async (ctx, id, payload) => {
+        const outOfBounds = checkRequestBounds(payload)
+        if (outOfBounds) return [outOfBounds]
         const admission = await guard.admit(ctx.extra.authorization, `ip:${ctx.extra.remoteAddress}`)
         if (!admission.admitted) {
           logger.info({ requestId: id, transport: 'ws', outcome: 'refused', errorCodes: [admission.refusal.code] }, 'graphql operation refused')

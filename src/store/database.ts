@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client'
+import { lockDataDir } from './data-dir-lock'
 import { applyMigrations, type MigrationConnection, type MigrationReport } from './migrate'
 import { pgliteTransaction, routedPGlite, UnitRoutingPool, type RunInTransaction, type Sql } from './unit-connection'
 
@@ -30,6 +31,12 @@ export interface Database {
 export interface DatabaseOptions {
   /** Called with every SQL statement the Prisma client sends (tests count round trips with it). */
   onQuery?: (sql: string) => void
+  /**
+   * Called if another process takes over the lock of the embedded data directory while this one
+   * holds it (after this process stopped refreshing it for several seconds): its writes are no
+   * longer safe. By default the error is thrown.
+   */
+  onLockLost?: (error: Error) => void
 }
 
 /** Opens the embedded default (PGlite) or PostgreSQL behind one Prisma schema. */
@@ -90,9 +97,20 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
 }
 
 async function openEmbedded(target: { dataDir?: string; instance?: PGlite }, options: DatabaseOptions): Promise<Database> {
-  if (target.dataDir) fs.mkdirSync(target.dataDir, { recursive: true })
-  const instance = target.instance ?? new PGlite(target.dataDir)
-  await instance.waitReady
+  // One process per data directory: a second PGlite on the same files would lose the writes of one of them.
+  let unlock = async () => {}
+  if (target.dataDir) {
+    fs.mkdirSync(target.dataDir, { recursive: true })
+    unlock = await lockDataDir(target.dataDir, options.onLockLost ?? ((error) => { throw error }))
+  }
+  let instance: PGlite
+  try {
+    instance = target.instance ?? new PGlite(target.dataDir)
+    await instance.waitReady
+  } catch (error) {
+    await unlock()
+    throw error
+  }
   const prisma = createClient(new PrismaPGlite(routedPGlite(instance)), options)
   return {
     kind: 'embedded',
@@ -111,6 +129,7 @@ async function openEmbedded(target: { dataDir?: string; instance?: PGlite }, opt
     async close() {
       await prisma.$disconnect()
       if (!instance.closed) await instance.close()
+      await unlock()
     },
   }
 }

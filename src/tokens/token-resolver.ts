@@ -6,7 +6,6 @@ import type { Context } from '../graphql/context'
 import { Node } from '../graphql/node'
 import { DateTime } from '../graphql/scalars'
 import { UserError, toUserErrors } from '../graphql/user-error'
-import { validateInput } from '../graphql/validation'
 
 @ObjectType({ implements: Node, simpleResolvers: true, description: 'An API token; its secret is shown only once, at creation.' })
 export class ApiToken extends Node {
@@ -64,8 +63,6 @@ export class TokenResolver {
   @Authorized('tokens:manage')
   @Mutation(() => CreateApiTokenPayload)
   async createApiToken(@Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput, @Ctx() { services, actor, principal }: Context) {
-    const problems = await validateInput(input)
-    if (problems.length) return { apiToken: null, token: null, userErrors: toUserErrors(problems) }
     const result = await services.tokens.create(input.name, input.scopes, actor, { grantor: principal! })
     const forbidden = result.ok ? undefined : result.errors.find((error) => error.code === 'FORBIDDEN')
     // Granting a scope the caller lacks is an authorization failure (api.md: FORBIDDEN), not a business one.

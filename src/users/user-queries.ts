@@ -1,7 +1,7 @@
 import type { User as UserRow } from '../generated/prisma/client'
 import type { Prisma as PrismaTypes } from '../generated/prisma/client'
-import { domainError, fail, ok, type Result } from '../errors'
-import { idPage, PageArgumentError, type ConnectionArgs, type Page } from '../graphql/connection'
+import { ok, type Result } from '../errors'
+import { idPage, type ConnectionArgs, type Page } from '../graphql/connection'
 import type { Prisma } from '../store/database'
 import { escapeLike, parseUserSearch } from './search'
 import type { UserStatus } from './status-machine'
@@ -21,19 +21,14 @@ export class UserQueries {
   async list(filter: UserListFilter | null | undefined, args: ConnectionArgs): Promise<Result<Page<UserRow>>> {
     const where = this.where(filter ?? {})
     if (!where.ok) return where
-    try {
-      return ok(
-        await idPage(
-          args,
-          CURSOR_TAG,
-          (keyset) => this.prisma.user.findMany({ where: { AND: [where.value, { id: keyset.id }] }, orderBy: { id: keyset.order }, take: keyset.take }),
-          () => this.prisma.user.count({ where: where.value }),
-        ),
-      )
-    } catch (error) {
-      if (!(error instanceof PageArgumentError)) throw error
-      return fail(domainError('VALIDATION', error.message, [error.field]))
-    }
+    return ok(
+      await idPage(
+        args,
+        CURSOR_TAG,
+        (keyset) => this.prisma.user.findMany({ where: { AND: [where.value, { id: keyset.id }] }, orderBy: { id: keyset.order }, take: keyset.take }),
+        () => this.prisma.user.count({ where: where.value }),
+      ),
+    )
   }
 
   byLogin(login: string): Promise<UserRow | null> {

@@ -1,12 +1,11 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql'
 import { EventFilter } from '../events/event-resolver'
-import { invalidArgument } from '../graphql/query-errors'
+import { invalidArgument, listing } from '../graphql/query-errors'
 import { LifecycleEventConnection } from '../events/event-types'
 import type { User as UserRow } from '../generated/prisma/client'
 import { ConnectionArgs } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { toUserErrors } from '../graphql/user-error'
-import { validateInput } from '../graphql/validation'
 import type { Result } from '../errors'
 import { profileOf } from './profile'
 import type { AdminOperation, LifecycleOutcome } from './user-service'
@@ -72,9 +71,7 @@ export class UserResolver {
     @Args(() => ConnectionArgs) page: ConnectionArgs,
     @Ctx() { services }: Context,
   ) {
-    const problems = filter ? await validateInput(filter) : []
-    if (problems.length) return invalidArgument(problems[0].message, ['filter', ...(problems[0].field ?? [])])
-    const result = await services.userQueries.list(filter, page)
+    const result = await listing(() => services.userQueries.list(filter, page))
     if (!result.ok) return invalidArgument(result.errors[0].message, result.errors[0].field)
     return result.value
   }
@@ -96,16 +93,12 @@ export class UserResolver {
     @Args(() => ConnectionArgs) page: ConnectionArgs,
     @Ctx() { services }: Context,
   ) {
-    const result = await services.events.list({ ...filter, targetId: user.id }, page)
-    if (!result.ok) return invalidArgument(result.errors[0].message, result.errors[0].field)
-    return result.value
+    return listing(() => services.events.list({ ...filter, targetId: user.id }, page))
   }
 
   @Authorized('users:manage')
   @Mutation(() => CreateUserPayload, { description: 'Creates a user: STAGED, or activated (ACTIVE with a password, PROVISIONED without).' })
   async createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() { services, actor }: Context) {
-    const problems = await validateInput(input)
-    if (problems.length) return { user: null, userErrors: toUserErrors(problems) }
     const { custom, ...attributes } = input.profile
     const result = await services.users.create(
       { profile: { ...attributes, custom: custom ?? undefined }, password: input.credentials?.password ?? undefined, activate: input.activate },
@@ -117,8 +110,6 @@ export class UserResolver {
   @Authorized('users:manage')
   @Mutation(() => UpdateUserPayload, { description: 'Partial profile update.' })
   async updateUser(@Arg('input', () => UpdateUserInput) input: UpdateUserInput, @Ctx() { services, actor }: Context) {
-    const problems = await validateInput(input)
-    if (problems.length) return { user: null, userErrors: toUserErrors(problems) }
     const { login, email, custom, ...rest } = input.profile
     return payload(await services.users.update(input.id, { ...rest, login: login ?? undefined, email: email ?? undefined, custom }, actor))
   }
@@ -182,24 +173,19 @@ export class UserResolver {
   @Authorized('users:manage')
   @Mutation(() => SetPasswordPayload, { description: 'The end user completes activation or recovery with a one-time token; the user becomes ACTIVE.' })
   async setPassword(@Arg('input', () => SetPasswordInput) input: SetPasswordInput, @Ctx() { services, actor }: Context) {
-    const problems = await validateInput(input)
-    if (problems.length) return { user: null, userErrors: toUserErrors(problems) }
     return payload(await services.users.setPassword(input.token, input.password, actor))
   }
 
   @Authorized('users:manage')
   @Mutation(() => ChangePasswordPayload, { description: 'The end user replaces their password (also renews an expired one).' })
   async changePassword(@Arg('input', () => ChangePasswordInput) input: ChangePasswordInput, @Ctx() { services, actor }: Context) {
-    const problems = await validateInput(input)
-    if (problems.length) return { user: null, userErrors: toUserErrors(problems) }
     return payload(await services.users.changePassword(input.login, input.currentPassword, input.newPassword, actor))
   }
 
   @Authorized('users:manage')
   @Mutation(() => AuthenticatePayload, { description: 'Verifies a password; failures count toward the lockout policy.' })
   async authenticate(@Arg('input', () => AuthenticateInput) input: AuthenticateInput, @Ctx() { services, actor }: Context) {
-    const problems = await validateInput(input)
-    const result = problems.length ? { ok: false as const, errors: problems } : await services.users.authenticate(input.login, input.password, actor)
+    const result = await services.users.authenticate(input.login, input.password, actor)
     if (!result.ok) return { success: false, passwordChangeRequired: false, user: null, userErrors: toUserErrors(result.errors) }
     return { ...result.value, userErrors: [] }
   }

@@ -1,54 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
-import { adminQuery, templateLocation, uniqueDatabaseName, urlForDatabase, usingPostgres } from '../support/backend'
+import { serviceDatabase, startServer, type ServiceProcess } from '../support/service-process'
 
 const ADMIN = 'graceful-admin-token'
-let child: ChildProcess
+const SERVICE_ENV = { BOOTSTRAP_ADMIN_TOKEN: ADMIN, SHUTDOWN_TIMEOUT_MS: '20000' }
+let database: Awaited<ReturnType<typeof serviceDatabase>>
+let service: ServiceProcess & { url: string }
 let url: string
-let cleanup: () => Promise<void>
-let output = ''
+const output = () => service.output()
+const exited = () => service.exited
 
 /** Starts the real service (`main.ts start`, the npm start code path) as a child process on a fresh database. */
 beforeAll(async () => {
-  let database: Record<string, string>
-  if (usingPostgres) {
-    const name = uniqueDatabaseName('lg_shutdown')
-    await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${templateLocation()}"`)
-    database = { DATABASE_URL: urlForDatabase(name) }
-    cleanup = () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-  } else {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-shutdown-'))
-    database = { DATA_DIR: dir, DATABASE_URL: '' }
-    cleanup = async () => fs.rmSync(dir, { recursive: true, force: true })
-  }
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/main.ts'), 'start'], {
-    env: { ...process.env, ...database, PORT: '0', BOOTSTRAP_ADMIN_TOKEN: ADMIN, RATE_LIMIT_PER_MINUTE: '0', SHUTDOWN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /serving (http:\/\/\S+)/.exec(output)
-      if (match) {
-        clearInterval(timer)
-        resolve(match[1])
-      }
-      if (child.exitCode !== null) reject(new Error(output))
-    }, 50)
-  })
+  database = await serviceDatabase()
+  service = await startServer({ ...database.env, ...SERVICE_ENV })
+  url = service.url
 }, 90_000)
 
 afterAll(async () => {
-  if (child.exitCode === null) child.kill('SIGKILL')
-  await cleanup()
+  if (service.child.exitCode === null) service.child.kill('SIGKILL')
+  await service.exited
+  await database.drop()
 })
-
-const exited = () => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))))
 
 test('SIGTERM during load finishes every in-flight request, closes subscriptions with a resumable reason, then exits', async () => {
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
@@ -80,14 +53,14 @@ test('SIGTERM during load finishes every in-flight request, closes subscriptions
   // (they are received in milliseconds; the hashing is what takes time), and most are still running.
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      if (output.includes('"graphql operation"')) {
+      if (output().includes('"graphql operation"')) {
         clearInterval(timer)
         resolve()
       }
     }, 5)
   })
   const signalled = Date.now()
-  child.kill('SIGTERM')
+  service.child.kill('SIGTERM')
   const responses = await Promise.all(requests)
   expect(responses.some((response) => response.at > signalled)).toBe(true) // some were still in flight
 
@@ -98,6 +71,19 @@ test('SIGTERM during load finishes every in-flight request, closes subscriptions
   }
   expect(await closed).toMatchObject({ code: 1012, reason: expect.stringContaining('resume') })
   expect(await exited()).toBe(0)
-  expect(output).toContain('shut down')
+  expect(output()).toContain('shut down')
   await expect(fetch(url.replace(/graphql$/, 'healthz'))).rejects.toThrow()
 }, 90_000)
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('on a database a server has used and stopped before, %s', (signal) => {
+  test(`stops an idle server: it logs "shut down" and exits with code 0`, async () => {
+    const first = await startServer({ ...database.env, ...SERVICE_ENV })
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+
+    const again = await startServer({ ...database.env, ...SERVICE_ENV })
+    again.child.kill(signal)
+    expect(await again.exited).toBe(0)
+    expect(again.output()).toContain('"shut down"')
+  }, 180_000)
+})

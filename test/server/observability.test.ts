@@ -27,18 +27,35 @@ describe('/metrics', () => {
     expect(response.headers.get('content-type')).toContain('text/plain')
   })
 
-  test('counts operations by name and outcome, errors by code, and reports pool and job queue', async () => {
+  test('counts operations by root field and outcome, errors by code, and reports pool and job queue', async () => {
     const token = await api.tokenWith('metrics:read')
     await api.gql(`query CountMe { users(first: 1) { totalCount } }`)
     await api.gql(`query CountMe { users(first: 1) { totalCount } }`)
     const invalid = await createUser(api, { activate: false })
     await lifecycle(api, 'suspendUser', invalid.user.id) // INVALID_TRANSITION userError
     const text = await (await scrape(token)).text()
-    expect(sample(text, 'lifecycle_graphql_requests_total{operation="CountMe",outcome="ok"}')).toBe(2)
-    expect(sample(text, 'lifecycle_graphql_request_duration_seconds_count{operation="CountMe"}')).toBe(2)
+    expect(sample(text, 'lifecycle_graphql_requests_total{operation="users",outcome="ok"}')).toBe(2)
+    expect(sample(text, 'lifecycle_graphql_request_duration_seconds_count{operation="users"}')).toBe(2)
     expect(sample(text, 'lifecycle_graphql_errors_total{code="INVALID_TRANSITION"}')).toBeGreaterThanOrEqual(1)
     expect(sample(text, 'lifecycle_database_connections{state="total"}')).toBeGreaterThanOrEqual(1)
     expect(sample(text, 'lifecycle_provisioning_jobs{state="queued"}')).toBe(0)
+  })
+
+  test('operation names anyone sends add no series: 300 random names, with and without a token, share the labels of their root fields', async () => {
+    const token = await api.tokenWith('metrics:read')
+    const seriesOf = (text: string) => text.split('\n').filter((line) => line.startsWith('lifecycle_graphql_requests_total{')).length
+    const before = seriesOf(await (await scrape(token)).text())
+    const randomName = () => `Random_${Math.random().toString(36).slice(2)}${'x'.repeat(1000)}`
+    for (let i = 0; i < 100; i++) {
+      await api.gql(`query ${randomName()} { viewer { tokenId } }`)
+      await api.gql(`query ${randomName()} { viewer { tokenId } }`, {}, null) // anonymous: refused as UNAUTHENTICATED
+      await api.gql(`query ${randomName()} { __schema { queryType { name } } }`, {}, null) // introspection needs no token
+    }
+    const text = await (await scrape(token)).text()
+    expect(seriesOf(text) - before).toBeLessThanOrEqual(3) // viewer ok, viewer error, introspection ok
+    expect(text).not.toContain('Random_')
+    expect(sample(text, 'lifecycle_graphql_requests_total{operation="viewer",outcome="ok"}')).toBe(100)
+    expect(sample(text, 'lifecycle_graphql_requests_total{operation="introspection",outcome="ok"}')).toBe(100)
   })
 
   test('reports open subscriptions', async () => {

@@ -161,10 +161,10 @@ describe('paging', () => {
     expect(users.pageInfo.hasPreviousPage).toBe(true)
   })
 
-  test('a cursor this list did not issue is a VALIDATION error', async () => {
+  test('a cursor this list did not issue is BAD_USER_INPUT naming the argument', async () => {
     for (const after of ['not-a-cursor', Buffer.from('event:12').toString('base64url')]) {
       const response = await api.gql('query($after: String) { users(after: $after) { totalCount } }', { after })
-      expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['VALIDATION'])
+      expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['after'] }])
       expect(response.data?.users ?? null).toBeNull()
     }
   })
@@ -322,8 +322,8 @@ describe('search edge cases', () => {
     expect(await search('profile.login co "%"')).toEqual([])
   })
 
-  test('a negative page size is refused with VALIDATION', async () => {
+  test('a negative page size is refused with BAD_USER_INPUT naming first', async () => {
     const response = await api.gql(`{ users(first: -1) { totalCount } }`)
-    expect(response.errors?.[0].extensions).toMatchObject({ code: 'VALIDATION', field: ['first'] })
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['first'] })
   })
 })

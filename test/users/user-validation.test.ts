@@ -187,9 +187,9 @@ describe('invalid list filters', () => {
     expect(response.data?.users ?? null).toBeNull()
   })
 
-  test('a q longer than a login is a VALIDATION error on ["filter","q"]', async () => {
+  test('a q longer than a login is refused with BAD_USER_INPUT on ["filter","q"]', async () => {
     const response = await api.gql('query($q: String) { users(filter: { q: $q }) { totalCount } }', { q: 'q'.repeat(101) })
-    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'VALIDATION', field: ['filter', 'q'] }])
+    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'q'] }])
   })
 })
 
