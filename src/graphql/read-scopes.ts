@@ -10,6 +10,7 @@ import {
   type GraphQLField,
   type GraphQLFieldResolver,
   type GraphQLNamedType,
+  type GraphQLObjectType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql'
@@ -104,16 +105,23 @@ function guardAbstractField(schema: GraphQLSchema, abstractType: GraphQLAbstract
 /** What reading a field requires: the scope of its object type, or the check of each value's concrete type. */
 export type FieldGuard = { kind: 'object'; scope: Scope } | { kind: 'abstract'; type: GraphQLAbstractType }
 
-export function guardOf(field: GraphQLField<unknown, unknown>): FieldGuard | undefined {
+/**
+ * The check a field needs, if any. A field between two types of one scope (UserConnection.edges,
+ * UserEdge.node, User.profile) needs none: its parent was reached only through a check of that
+ * scope, since operation roots and payloads have none and every field into a scope from outside it
+ * is checked. Checking only where a path enters a scope keeps a page of rows from paying one
+ * resolver call per row and field (graphql-jit reads unchecked fields as plain properties).
+ */
+export function guardOf(parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>): FieldGuard | undefined {
   const returned = getNamedType(field.type)
   if (isAbstractType(returned)) return { kind: 'abstract', type: returned }
   const scope = readScopeOf(returned)
-  return scope ? { kind: 'object', scope } : undefined
+  return scope && scope !== readScopeOf(parent) ? { kind: 'object', scope } : undefined
 }
 
 /**
- * Wraps, in place, the resolver of every field returning a scoped or abstract type, so the scope
- * is checked wherever the type is reached. Both executors (graphql-js and graphql-jit, which
+ * Wraps, in place, the resolver of every field entering a scoped type or returning an abstract
+ * one (see `guardOf`), so the scope is checked wherever the type is reached. Both executors (graphql-js and graphql-jit, which
  * compiles from this schema's resolvers) and subscriptions (whose events pass through `resolve`)
  * go through it.
  */
@@ -121,7 +129,7 @@ export function enforceReadScopes(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue
     for (const field of Object.values(type.getFields())) {
-      const guard = guardOf(field)
+      const guard = guardOf(type, field)
       if (!guard) continue
       const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, Context>
       field.resolve = (guard.kind === 'object' ? guardObjectField(guard.scope, resolve) : guardAbstractField(schema, guard.type, resolve)) as typeof field.resolve

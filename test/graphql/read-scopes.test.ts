@@ -1,7 +1,7 @@
 import 'reflect-metadata'
-import { GraphQLError, isIntrospectionType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql'
+import { getNamedType, GraphQLError, isAbstractType, isIntrospectionType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql'
 import { createTopics } from '../../src/events/topics'
-import { guardOf, isEnvelope, READ_SCOPES, readScopeOf } from '../../src/graphql/read-scopes'
+import { isEnvelope, READ_SCOPES, readScopeOf } from '../../src/graphql/read-scopes'
 import { createSchema } from '../../src/graphql/schema'
 import { ID_PREFIXES } from '../../src/store/ids'
 import { SCOPES, type Principal, type Scope } from '../../src/tokens/scopes'
@@ -20,8 +20,12 @@ const principalWith = (scopes: readonly Scope[]): Principal => ({ tokenId: 'tok_
 const everyScopeBut = (scope: Scope) => principalWith(SCOPES.filter((held) => held !== scope))
 
 const objectTypes = () => Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && !isIntrospectionType(type))
-const fieldsWhere = (keep: (field: GraphQLField<unknown, unknown>) => boolean) =>
-  objectTypes().flatMap((type) => Object.values(type.getFields()).filter(keep).map((field) => ({ path: `${type.name}.${field.name}`, field })))
+const fieldsWhere = (keep: (parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => boolean) =>
+  objectTypes().flatMap((type) =>
+    Object.values(type.getFields())
+      .filter((field) => keep(type, field))
+      .map((field) => ({ path: `${type.name}.${field.name}`, parent: type, field })),
+  )
 
 const codeOf = (error: unknown) => (error instanceof GraphQLError ? error.extensions.code : `not a GraphQLError: ${String(error)}`)
 const info = { fieldName: 'walked' } as unknown as GraphQLResolveInfo
@@ -51,6 +55,9 @@ test('every object type declares the scope that reads it, or is an envelope hold
   expect(undeclared).toEqual([])
   const declaredButAbsent = Object.keys(READ_SCOPES).filter((name) => !isObjectType(schema.getType(name)))
   expect(declaredButAbsent).toEqual([])
+  // Every path starts at a root without a scope, so it enters each scoped type through a checked field.
+  const scopedEnvelopes = objectTypes().filter((type) => isEnvelope(type.name) && readScopeOf(type)).map((type) => type.name)
+  expect(scopedEnvelopes).toEqual([])
 })
 
 test('connections and edges are read with their node\'s scope, so totalCount does not leak', () => {
@@ -62,12 +69,15 @@ test('connections and edges are read with their node\'s scope, so totalCount doe
   expect(scopeOf('LifecycleEventConnection')).toBe('events:read')
 })
 
-test('every field returning a scoped type is FORBIDDEN to a token with every other scope, and its resolver never runs', () => {
-  const scoped = fieldsWhere((field) => guardOf(field)?.kind === 'object')
-  expect(scoped.length).toBeGreaterThan(40)
+test('every field entering a scoped type from outside its scope is FORBIDDEN to a token with every other scope, and its resolver never runs', () => {
+  const entering = fieldsWhere((parent, field) => {
+    const scope = readScopeOf(getNamedType(field.type))
+    return scope !== undefined && scope !== readScopeOf(parent)
+  })
+  expect(entering.length).toBeGreaterThan(30)
   const failures: string[] = []
-  for (const { path, field } of scoped) {
-    const { scope } = guardOf(field) as { kind: 'object'; scope: Scope }
+  for (const { path, parent, field } of entering) {
+    const scope = readScopeOf(getNamedType(field.type))!
     const denied = resolveRecording(field, everyScopeBut(scope))
     if (codeOf(denied.error) !== 'FORBIDDEN') failures.push(`${path}: ${codeOf(denied.error)} without ${scope}`)
     if (denied.touched.length > 0) failures.push(`${path}: the resolver ran without ${scope} (read ${denied.touched.join(', ')})`)
@@ -91,11 +101,10 @@ describe('fields returning an interface (node, nodes)', () => {
   }
 
   test('each concrete type comes back only to a token holding its scope; without it the value is FORBIDDEN', async () => {
-    const abstract = fieldsWhere((field) => guardOf(field)?.kind === 'abstract')
+    const abstract = fieldsWhere((_parent, field) => isAbstractType(getNamedType(field.type)))
     expect(abstract.map(({ path }) => path).sort()).toEqual(['Query.node', 'Query.nodes'])
     for (const { path, field } of abstract) {
-      const guard = guardOf(field) as { kind: 'abstract'; type: Parameters<GraphQLSchema['getPossibleTypes']>[0] }
-      for (const type of schema.getPossibleTypes(guard.type)) {
+      for (const type of schema.getPossibleTypes(getNamedType(field.type) as Parameters<GraphQLSchema['getPossibleTypes']>[0])) {
         const scope = readScopeOf(type)!
         const id = `${ID_PREFIXES[type.name as keyof typeof ID_PREFIXES]}_walked`
         const args = { id, ids: [id] }
