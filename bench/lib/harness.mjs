@@ -162,7 +162,7 @@ export async function seed(target, options = {}) {
     }
     const secret = `lgw_bench_${randomBytes(24).toString('base64url')}`
     const tokens = new TokenService(db, () => {})
-    const issued = await tokens.create('bench', [...SCOPES], SYSTEM_ACTOR, secret)
+    const issued = await tokens.create('bench', [...SCOPES], SYSTEM_ACTOR, { secret })
     if (!issued.ok) throw new Error(`token: ${JSON.stringify(issued.errors)}`)
     return { ...counts, ...plan, secret, tokenId: issued.value.token.id, tokenName: issued.value.token.name, seconds: (performance.now() - started) / 1000 }
   } finally {

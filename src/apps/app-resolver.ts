@@ -93,13 +93,11 @@ export class AppResolver {
     return result.value
   }
 
-  @Authorized('users:read')
   @FieldResolver(() => AppUserConnection, { description: 'App users, including DEPROVISIONED tombstones.' })
   users(@Root() app: AppRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     return listing(() => loaders.appUsersOfApp.load({ parentId: app.id, args: page }))
   }
 
-  @Authorized('groups:read')
   @FieldResolver(() => AppGroupConnection, { description: 'Groups assigned to the app; each edge carries its priority.' })
   async groups(@Root() app: AppRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     const assignments = await listing(() => loaders.groupAssignmentsOfApp.load({ parentId: app.id, args: page }))
@@ -191,7 +189,6 @@ export class AppUserResolver {
     return loaders.appById.load(appUser.appId)
   }
 
-  @Authorized('users:read')
   @FieldResolver(() => User)
   user(@Root() appUser: AppUserRow, @Ctx() { loaders }: Context) {
     return loaders.userById.load(appUser.userId)
@@ -215,7 +212,6 @@ export class AppUserResolver {
 
 @Resolver(() => User)
 export class UserAppUsersResolver {
-  @Authorized('apps:read')
   @FieldResolver(() => AppUserConnection, { description: "The user's app assignments, including DEPROVISIONED tombstones." })
   appUsers(@Root() user: UserRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     return listing(() => loaders.appUsersOfUser.load({ parentId: user.id, args: page }))
@@ -224,7 +220,6 @@ export class UserAppUsersResolver {
 
 @Resolver(() => Group)
 export class GroupAppsResolver {
-  @Authorized('apps:read')
   @FieldResolver(() => GroupAppConnection, { description: 'Apps assigned to the group; each edge carries its priority.' })
   async apps(@Root() group: GroupRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     const assignments = await listing(() => loaders.appAssignmentsOfGroup.load({ parentId: group.id, args: page }))

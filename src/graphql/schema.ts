@@ -10,10 +10,11 @@ import { UserResolver } from '../users/user-resolver'
 import { UserSubscriptionResolver } from '../users/user-subscriptions'
 import { authChecker } from './auth'
 import { NodeResolver } from './node-resolver'
+import { enforceReadScopes } from './read-scopes'
 import { argumentValidator, MAX_LIST_ITEMS, refusedInputsAsUserErrors } from './validation'
 import { DateTime } from './scalars'
 
-/** Builds the executable schema from the type-graphql resolvers. */
+/** Builds the executable schema from the type-graphql resolvers, each type readable only with its scope. */
 export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers: [
@@ -36,7 +37,7 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
     // Every argument is validated before its resolver runs; mutations get their refusals as userErrors.
     validateFn: argumentValidator({ maxItems: MAX_LIST_ITEMS }),
   })
-  return refusedInputsAsUserErrors(schema)
+  return enforceReadScopes(refusedInputsAsUserErrors(schema))
 }
 
 /** The SDL committed as schema.graphql (sorted, so diffs stay small). */

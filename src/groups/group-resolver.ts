@@ -45,7 +45,6 @@ export class GroupResolver {
     return listing(() => services.groupQueries.groups(filter, page))
   }
 
-  @Authorized('users:read')
   @FieldResolver(() => UserConnection, { description: 'Members, oldest first.' })
   members(@Root() group: GroupRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     return listing(() => loaders.membersOfGroup.load({ parentId: group.id, args: page }))
@@ -139,7 +138,6 @@ export class GroupRuleResolver {
 
 @Resolver(() => User)
 export class UserGroupsResolver {
-  @Authorized('groups:read')
   @FieldResolver(() => GroupConnection, { description: "The user's groups (including Everyone)." })
   groups(@Root() user: UserRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     return listing(() => loaders.groupsOfUser.load({ parentId: user.id, args: page }))

@@ -5,10 +5,7 @@ import { ApolloServer } from '@apollo/server'
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { GraphQLError, parse, type GraphQLSchema } from 'graphql'
-import { useServer } from 'graphql-ws/use/ws'
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
-import { WebSocketServer } from 'ws'
+import type { GraphQLSchema } from 'graphql'
 import type { Config } from '../config'
 import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
 import { createTopics, type PubSub } from '../events/topics'
@@ -25,9 +22,11 @@ import { errorBody, formatError } from './errors'
 import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
 import type { Logger } from './logger'
-import { checkQueryLimits, queryLimitsPlugin } from './query-limits'
+import { createOperationGuard } from './operation-guard'
+import { queryLimitsPlugin } from './query-limits'
 import { checkRequestBounds } from './request-bounds'
-import { authenticate, type Authentication } from './request-auth'
+import { authenticate } from './request-auth'
+import { serveWebSocket } from './websocket'
 
 export interface RunningServer {
   url: string
@@ -43,7 +42,7 @@ export interface RunningServer {
 const actorOf = (principal: Principal | null): Actor =>
   principal ? { id: principal.tokenId, type: 'ApiToken', displayName: principal.name } : SYSTEM_ACTOR
 
-type AuthenticatedRequest = Request & { authentication?: Authentication; requestId?: string }
+type AuthenticatedRequest = Request & { principal?: Principal | null; requestId?: string }
 
 /** Starts the HTTP + WebSocket server on an open database. */
 export async function startServer(config: Config, db: Database, logger: Logger): Promise<RunningServer> {
@@ -51,7 +50,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
   const services = createServices(db, config, pubSub)
   const schema = await createSchema(pubSub)
   const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
-  const rateLimiter = config.RATE_LIMIT_PER_MINUTE > 0 ? new RateLimiterMemory({ points: config.RATE_LIMIT_PER_MINUTE, duration: 60 }) : null
+  // One guard for every transport: authentication per operation, rate limit, error masking.
+  const guard = createOperationGuard({ tokens: services.tokens, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, logger })
 
   const contextFor = (principal: Principal | null, requestId: string): Context => ({
     principal,
@@ -63,18 +63,6 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     pubSub,
     requestId,
   })
-
-  /** Consumes one request from the token's budget; resolves to the seconds to wait when over it. */
-  const overRateLimit = async (key: string): Promise<number | undefined> => {
-    if (!rateLimiter) return undefined
-    try {
-      await rateLimiter.consume(key)
-      return undefined
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))
-      throw rejection
-    }
-  }
 
   const metrics = createMetrics(db)
   const app = express()
@@ -128,17 +116,13 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     try {
       req.requestId = String(req.headers['x-request-id'] ?? randomUUID())
       res.setHeader('x-request-id', req.requestId)
-      const authentication = await authenticate(services.tokens, req.headers.authorization)
-      if (authentication.kind === 'invalid') {
-        return void res.status(401).json(errorBody('UNAUTHENTICATED', 'The API token is unknown or revoked.'))
+      const admission = await guard.admit(req.headers.authorization, `ip:${req.ip}`)
+      if (!admission.admitted) {
+        const { refusal } = admission
+        if (refusal.retryAfter !== undefined) res.setHeader('Retry-After', String(refusal.retryAfter))
+        return void res.status(refusal.httpStatus).json(errorBody(refusal.code, refusal.message))
       }
-      req.authentication = authentication
-      const key = authentication.kind === 'token' ? `token:${authentication.principal.tokenId}` : `ip:${req.ip}`
-      const retryAfter = await overRateLimit(key)
-      if (retryAfter !== undefined) {
-        res.setHeader('Retry-After', String(retryAfter))
-        return void res.status(429).json(errorBody('RATE_LIMITED', `Rate limit of ${config.RATE_LIMIT_PER_MINUTE} requests a minute exceeded.`))
-      }
+      req.principal = admission.principal
       next()
     } catch (error) {
       next(error)
@@ -167,8 +151,8 @@ export async function startServer(config: Config, db: Database, logger: Logger):
             // Subscribers are told to reconnect elsewhere and resume from their last cursor.
             async drainServer() {
               draining = true
-              for (const socket of wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
-              await Promise.all([drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)), wsServer.dispose()])
+              for (const socket of webSocket.wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
+              await Promise.all([drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)), webSocket.dispose()])
             },
           }
         },
@@ -176,46 +160,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     ],
   })
 
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' })
-  const wsServer = useServer<Record<string, unknown>, { principal?: Principal | null }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const authentication = await authenticate(services.tokens, ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization)
-        if (authentication.kind === 'invalid') return false
-        ctx.extra.principal = authentication.kind === 'token' ? authentication.principal : null
-        return true
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const outOfBounds = checkRequestBounds(payload)
-        if (outOfBounds) return [outOfBounds]
-        const principal = ctx.extra.principal ?? null
-        if (principal) {
-          const retryAfter = await overRateLimit(`token:${principal.tokenId}`)
-          if (retryAfter !== undefined) return [new GraphQLError(`Rate limit exceeded; retry after ${retryAfter} s.`, { extensions: { code: 'RATE_LIMITED' } })]
-        }
-        let document
-        try {
-          document = parse(payload.query)
-        } catch {
-          return undefined // graphql-ws reports the syntax error itself
-        }
-        const tooComplex = checkQueryLimits(schema, document, payload.variables ?? undefined, payload.operationName, limits)
-        return tooComplex ? [tooComplex] : undefined
-      },
-      context: (ctx) => contextFor(ctx.extra.principal ?? null, randomUUID()),
-      onOperation: (ctx, id, payload) => {
-        metrics.subscriptions.inc()
-        logger.info({ requestId: id, tokenId: ctx.extra.principal?.tokenId ?? null, operation: payload.operationName ?? 'anonymous', transport: 'ws' }, 'subscription started')
-      },
-      onComplete: (ctx, id) => {
-        metrics.subscriptions.dec()
-        logger.info({ requestId: id, tokenId: ctx.extra.principal?.tokenId ?? null, transport: 'ws' }, 'subscription completed')
-      },
-      onError: (_ctx, id, _payload, errors) => void logger.debug({ requestId: id, errors }, 'subscription error'),
-    },
-    wss,
-  )
+  const webSocket = serveWebSocket({ httpServer, schema, guard, tokens: services.tokens, limits, contextFor, logger, metrics })
 
   await apollo.start()
   app.use(
@@ -223,8 +168,7 @@ export async function startServer(config: Config, db: Database, logger: Logger):
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const request = req as AuthenticatedRequest
-        const principal = request.authentication?.kind === 'token' ? request.authentication.principal : null
-        return contextFor(principal, request.requestId ?? randomUUID())
+        return contextFor(request.principal ?? null, request.requestId ?? randomUUID())
       },
     }),
   )

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql'
 import { ArrayNotEmpty, IsNotEmpty, MaxLength } from 'class-validator'
 import { Arg, Authorized, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql'
 import type { ApiToken as ApiTokenRow } from '../generated/prisma/client'
@@ -61,8 +62,11 @@ export class TokenResolver {
 
   @Authorized('tokens:manage')
   @Mutation(() => CreateApiTokenPayload)
-  async createApiToken(@Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput, @Ctx() { services, actor }: Context) {
-    const result = await services.tokens.create(input.name, input.scopes, actor)
+  async createApiToken(@Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput, @Ctx() { services, actor, principal }: Context) {
+    const result = await services.tokens.create(input.name, input.scopes, actor, { grantor: principal! })
+    const forbidden = result.ok ? undefined : result.errors.find((error) => error.code === 'FORBIDDEN')
+    // Granting a scope the caller lacks is an authorization failure (api.md: FORBIDDEN), not a business one.
+    if (forbidden) throw new GraphQLError(forbidden.message, { extensions: { code: 'FORBIDDEN' } })
     if (!result.ok) return { apiToken: null, token: null, userErrors: toUserErrors(result.errors) }
     return { apiToken: result.value.token, token: result.value.secret, userErrors: [] }
   }

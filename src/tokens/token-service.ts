@@ -20,6 +20,12 @@ const tokenTarget = (token: ApiToken) => ({ id: token.id, type: 'ApiToken', disp
 export class TokenService {
   /** Recently resolved tokens (by hash), so a request needs no lookup; see `cacheMs`. */
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>()
+  /**
+   * Counts committed revocations. A lookup caches what it read only if no revocation committed
+   * while it read: a row read just before a revoke's commit is live but must not be trusted after.
+   */
+  private revocations = 0
+  private readonly revokedListeners = new Set<(tokenId: string) => void>()
 
   constructor(
     private readonly store: Store,
@@ -31,11 +37,18 @@ export class TokenService {
     private readonly cacheMs = 0,
   ) {}
 
-  async create(name: string, scopes: string[], actor: Actor, secret = newSecret('lgw')): Promise<Result<IssuedToken>> {
+  /**
+   * Issues a token. When a token asks (`grantor`), it may grant only scopes it holds: asking for
+   * more is FORBIDDEN, as any use of a scope it lacks is. The CLI and bootstrap grant any scope.
+   */
+  async create(name: string, scopes: string[], actor: Actor, options: { grantor?: Principal; secret?: string } = {}): Promise<Result<IssuedToken>> {
     const unknown = scopes.filter((scope) => !isScope(scope))
     if (unknown.length > 0) {
       return fail(domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']))
     }
+    const { grantor, secret = newSecret('lgw') } = options
+    const beyond = grantor ? scopes.filter((scope) => !grantor.scopes.has(scope as Scope)) : []
+    if (beyond.length > 0) return fail(domainError('FORBIDDEN', `This token cannot grant scopes it lacks: ${[...new Set(beyond)].join(', ')}.`, ['scopes']))
     const created = await runUseCase(this.store, this.publish, async (unit) => {
       const token = await unit.tx.apiToken.create({
         data: { id: newId('ApiToken'), name, scopes: [...new Set(scopes)], tokenHash: hashSecret(secret) },
@@ -46,16 +59,29 @@ export class TokenService {
     return created.ok ? ok({ secret, token: created.value }) : created
   }
 
-  revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
-    return runUseCase(this.store, this.publish, async (unit) => {
-      const revoked = await unit.tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
+  /** Revokes a token; once this resolves, no request in this process authenticates with it. */
+  async revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
+    const revoked = await runUseCase(this.store, this.publish, async (unit) => {
+      const updated = await unit.tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
       const token = await unit.tx.apiToken.findFirst({ where: { id } })
       if (!token) return unit.abort(domainError('NOT_FOUND', `No API token with id ${id}.`, ['id']))
-      if (revoked.count === 0) return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
+      if (updated.count === 0) return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
       unit.record({ type: 'system.api_token.revoke', actor, targets: [tokenTarget(token)] })
-      this.cache.delete(token.tokenHash)
       return token
     })
+    // After commit, not inside the transaction: a lookup racing the commit would cache the live row again.
+    if (revoked.ok) {
+      this.revocations++
+      this.cache.delete(revoked.value.tokenHash)
+      for (const listener of this.revokedListeners) listener(revoked.value.id)
+    }
+    return revoked
+  }
+
+  /** Told the id of each token revoked in this process, after commit (e.g. to end its subscriptions). */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.revokedListeners.add(listener)
+    return () => void this.revokedListeners.delete(listener)
   }
 
   /** The principal for a bearer secret, or null when unknown or revoked. */
@@ -63,9 +89,10 @@ export class TokenService {
     const tokenHash = hashSecret(secret)
     const cached = this.cache.get(tokenHash)
     if (cached && cached.until > Date.now()) return cached.principal
+    const generation = this.revocations
     const token = await this.store.prisma.apiToken.findUnique({ where: { tokenHash } })
     const principal = !token || token.revokedAt ? null : { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
-    if (this.cacheMs > 0) {
+    if (this.cacheMs > 0 && generation === this.revocations) {
       if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.clear()
       this.cache.set(tokenHash, { principal, until: Date.now() + this.cacheMs })
     }
@@ -78,7 +105,7 @@ export class TokenService {
    */
   async bootstrap(fixedSecret: string | undefined, actor: Actor): Promise<{ created: boolean; secret?: string }> {
     if ((await this.store.prisma.apiToken.count()) > 0) return { created: false }
-    const issued = await this.create('bootstrap admin', [...SCOPES], actor, fixedSecret ?? newSecret('lgw'))
+    const issued = await this.create('bootstrap admin', [...SCOPES], actor, { secret: fixedSecret ?? newSecret('lgw') })
     if (!issued.ok) throw new Error(issued.errors[0].message)
     return { created: true, secret: fixedSecret ? undefined : issued.value.secret }
   }

@@ -86,7 +86,6 @@ export class UserResolver {
     return { hasPassword: user.passwordHash !== null }
   }
 
-  @Authorized('events:read')
   @FieldResolver(() => LifecycleEventConnection, { description: 'Events whose primary target is this user.' })
   async events(
     @Root() user: UserRow,
