@@ -1,7 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql'
 import { kindOfId, type EntityKind } from '../store/ids'
+import { requireScopes } from './auth'
 import type { Context } from './context'
 import { Node } from './node'
+import { READ_SCOPES } from './read-scopes'
 import { argumentValidator } from './validation'
 
 /** api.md "Input limits": `nodes(ids)` takes at most 200 ids (other lists 100). */
@@ -18,9 +20,11 @@ const NODE_SOURCES: Record<EntityKind, (context: Context, id: string) => Promise
   ApiToken: ({ db }, id) => db.prisma.apiToken.findUnique({ where: { id } }),
 }
 
+/** Checks the kind's read scope before loading, so a token cannot learn whether an id it may not read exists. */
 async function loadNode(context: Context, id: string) {
   const kind = kindOfId(id)
   if (!kind) return null
+  requireScopes(context, [READ_SCOPES[kind]])
   return NODE_SOURCES[kind](context, id)
 }
 
@@ -35,6 +39,7 @@ export class NodeResolver {
   @Authorized()
   @Query(() => [Node], { nullable: 'items', description: 'Several entities by global id, in the given order.' })
   nodes(@Arg('ids', () => [ID], { validateFn: argumentValidator({ maxItems: MAX_NODE_IDS }) }) ids: string[], @Ctx() context: Context) {
-    return Promise.all(ids.map((id) => loadNode(context, id)))
+    // A forbidden id is an error at its own index; the others still resolve.
+    return Promise.all(ids.map((id) => loadNode(context, id).catch((error: unknown) => error)))
   }
 }

@@ -118,6 +118,15 @@ test('node and nodes return only the kinds the token may read; the others are FO
   expect(showsUser(several)).toBe(false)
 })
 
+test('node does not tell a token whether an id of a kind it may not read exists', async () => {
+  const reader = await api.tokenWith('groups:read')
+  const unknownUserId = user.id.slice(0, -4) + 'zzzz'
+  for (const id of [user.id, unknownUserId]) {
+    const response = await api.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, reader)
+    expect({ id, codes: codes(response), node: response.data.node }).toEqual({ id, codes: ['FORBIDDEN'], node: null })
+  }
+})
+
 test('a userStatusChanged subscriber without events:read gets the change but not the event', async () => {
   const watched = (await createUser(api, { password: 'correct horse battery' })).user
   const reader = await api.tokenWith('users:read')
