@@ -8,7 +8,7 @@ import { provisioningPolicy } from './features'
 
 /**
  * Which assignments to reconcile: those of some users, or of some apps. A caller that knows the
- * users were created in this unit of work (no app users yet) or deactivated (no grants) says so,
+ * users were created in this unit of work (no app users yet) or deactivated (no grants that count) says so,
  * which spares a read on every create and deactivation.
  */
 export type SyncScope = { userIds: string[]; users?: 'new' | 'deactivated' } | { appIds: string[] }

@@ -1,4 +1,5 @@
 import type { User } from '../generated/prisma/client'
+import { SHARED_GRANTS_GATE } from '../store/locks'
 import { assignments, insertReturning } from '../store/sql-rows'
 import type { Sql } from '../store/unit-connection'
 
@@ -12,8 +13,12 @@ export const userRows = {
     return (await sql.query<User>(statement.text, statement.params))[0]
   },
 
-  async byId(sql: Sql, id: string): Promise<User | null> {
-    return (await sql.query<User>('SELECT * FROM "User" WHERE id = $1', [id]))[0] ?? null
+  /**
+   * Locks users (ascending id) for the rest of the transaction and reads them, after the shared
+   * grants gate: steps 1 and 2 of the lock order (store/locks.ts). Missing ids are left out.
+   */
+  async lock(sql: Sql, ids: string[]): Promise<User[]> {
+    return sql.query<User>(`SELECT * FROM "User" WHERE ${SHARED_GRANTS_GATE} AND id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, [ids])
   },
 
   /** Compare-and-set: writes only while the status is still `from`; null when it is not (or the user is gone). */
