@@ -63,6 +63,31 @@ test('a user granted one app directly and through a group at the same moment get
   }
 })
 
+test('a user who joins a group while the group is assigned to an app gets the app', async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const [app, group, user] = [await createApp(api), await createGroup(api), await activeUser()]
+    const [assigned, joined] = await Promise.all([
+      mutate('assignGroupToApp', 'AssignGroupToAppInput', { appId: app.id, groupId: group.id }, 'priority'),
+      mutate('addGroupMember', 'GroupMemberInput', { groupId: group.id, userId: user.id }, 'group { id }'),
+    ])
+    expect(codes(assigned, joined)).toEqual(['OK', 'OK'])
+    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', scope: 'GROUP' })
+  }
+})
+
+test('a user deactivated while their group is assigned to an app holds no live app user', async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const [app, group, user] = [await createApp(api), await createGroup(api), await activeUser()]
+    await addMember(api, group.id, user.id)
+    const [assigned, deactivated] = await Promise.all([
+      mutate('assignGroupToApp', 'AssignGroupToAppInput', { appId: app.id, groupId: group.id }, 'priority'),
+      mutate('deactivateUser', 'DeactivateUserInput', { id: user.id }, 'user { id }'),
+    ])
+    expect(codes(assigned, deactivated)).toEqual(['OK', 'OK'])
+    expect((await appUser(api, app.id, user.id))?.status ?? 'DEPROVISIONED').toBe('DEPROVISIONED')
+  }
+})
+
 test('two concurrent direct assignments of one app to one user: one succeeds, the other is CONFLICT', async () => {
   for (let round = 0; round < ROUNDS; round++) {
     const [app, user] = [await createApp(api), await activeUser()]
@@ -110,18 +135,19 @@ test('a rule edited while it is being activated ends ACTIVE with exactly the mem
   }
 })
 
-test('renaming a group while its members change neither deadlocks nor fails', async () => {
+test('editing a group while its members change neither deadlocks nor fails', async () => {
+  const users = await Promise.all(Array.from({ length: 6 }, () => activeUser()))
   for (let round = 0; round < ROUNDS; round++) {
     const group = await createGroup(api)
-    const [first, second] = [await activeUser(), await activeUser()]
+    const edit = (input: Record<string, unknown>) => mutate('updateGroup', 'UpdateGroupInput', { id: group.id, ...input }, 'group { id }')
     const results = await Promise.all([
-      mutate('addGroupMember', 'GroupMemberInput', { groupId: group.id, userId: first.id }, 'group { id }'),
-      mutate('updateGroup', 'UpdateGroupInput', { id: group.id, name: `renamed ${tag()}` }, 'group { id }'),
-      mutate('addGroupMember', 'GroupMemberInput', { groupId: group.id, userId: second.id }, 'group { id }'),
-      mutate('updateGroup', 'UpdateGroupInput', { id: group.id, description: `described ${round}` }, 'group { id }'),
+      ...users.map((user) => mutate('addGroupMember', 'GroupMemberInput', { groupId: group.id, userId: user.id }, 'group { id }')),
+      edit({ name: `renamed ${tag()}` }),
+      edit({ description: `described ${round}` }),
+      edit({ description: `described again ${round}` }),
     ])
-    expect(codes(...results)).toEqual(['OK', 'OK', 'OK', 'OK'])
-    expect(await membersOf(group.id)).toEqual([first.id, second.id].sort())
+    expect(codes(...results).every((code) => code === 'OK')).toBe(true)
+    expect(await membersOf(group.id)).toEqual(users.map((user) => user.id).sort())
   }
 })
 
