@@ -5,7 +5,8 @@ import type { Sql } from './unit-connection'
  * never waits for an earlier one while holding a later one (architecture.md: one lock order):
  *
  *  1. The grants gate (a transaction-scoped advisory lock). Shared by every use case that changes
- *     or reconciles one user's grants (it comes with the user-row lock, `userRows.lock`);
+ *     or reconciles one user's grants (it comes with the user-row lock, `userRows.lock`, and with
+ *     the insert of a new user, `userRows.insert`);
  *     exclusive for the few that change grants of many users at once (assigning a group to an
  *     app, activating an app, deleting a group, activating or deleting a group rule), taken as
  *     their first statement. Per-user changes then run side by side, and an app-wide change never
@@ -32,9 +33,4 @@ export const SHARED_GRANTS_GATE = `(SELECT pg_advisory_xact_lock_shared(${GRANTS
 /** Takes the grants gate exclusively: the first statement of a use case that changes grants app-wide. */
 export async function lockGrantsExclusively(sql: Sql): Promise<void> {
   await sql.query(`SELECT pg_advisory_xact_lock(${GRANTS_GATE})`)
-}
-
-/** Takes the grants gate shared, for a use case that creates its user (no row to lock yet). */
-export async function lockGrantsShared(sql: Sql): Promise<void> {
-  await sql.query(`SELECT ${SHARED_GRANTS_GATE}`)
 }

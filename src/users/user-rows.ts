@@ -8,8 +8,9 @@ import type { Sql } from '../store/unit-connection'
  * the driver they cost a fraction of Prisma's client-side work (`npm run bench -- write`).
  */
 export const userRows = {
+  /** Inserts a new user under the shared grants gate (store/locks.ts): it joins Everyone and is granted its apps. */
   async insert(sql: Sql, row: Record<string, unknown>): Promise<User> {
-    const statement = insertReturning('User', row)
+    const statement = insertReturning('User', row, SHARED_GRANTS_GATE)
     return (await sql.query<User>(statement.text, statement.params))[0]
   },
 

@@ -5,7 +5,6 @@ import type { Prisma as PrismaTypes, User as UserRow } from '../generated/prisma
 import type { Actor, EventDraft, StoredEvent } from '../events/event-log'
 import type { StatusChangeData } from '../events/topics'
 import { newId } from '../store/ids'
-import { lockGrantsShared } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import type { Sql } from '../store/unit-connection'
 import { hashSecret, newSecret } from '../tokens/secret'
@@ -68,7 +67,6 @@ export class UserService {
     const passwordHash = input.password ? await hashPassword(input.password) : null
     return this.run(async (unit) => {
       const now = new Date()
-      await lockGrantsShared(unit.sql)
       const created = await userRows.insert(unit.sql, {
         id: newId('User'),
         status: 'STAGED',
