@@ -43,24 +43,21 @@ const EVENT_COLUMNS = [
   'outcomeResult', 'outcomeReason', 'data',
 ] as const
 const JSON_COLUMNS: ReadonlySet<string> = new Set(['targets', 'data'])
-// Group rows are locked in id order (store/locks.ts: groups by id, then the append lock).
-const TOUCH_GROUPS = `UPDATE "Group" g SET "lastMembershipUpdated" = $1
-  FROM (SELECT id FROM "Group" WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) locked WHERE g.id = locked.id RETURNING g.id`
+const TOUCH_GROUPS = `UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id = ANY($2::text[])`
 
 /**
- * One statement: touch the hot rows (when there are any: $1, $2), take the append lock, insert the
- * events in the drafts' order (one array per column, however many events), return what the
- * database assigned. The lock subquery reads the touch's result, so the group rows are locked
- * before the append lock (an unreferenced data-modifying WITH would run after it, and deadlock
- * with `updateGroup`, which holds a group row and then appends); every row is produced after the
- * lock subquery has returned, so only the lock holder takes sequence numbers.
+ * One statement: take the append lock, insert the events in the drafts' order (one array per
+ * column, however many events), touch the hot rows (when there are any: $1, $2), return what the
+ * database assigned. Every row is produced after the lock subquery has returned, so only the lock
+ * holder takes sequence numbers. The touch is an unreferenced data-modifying WITH, which PostgreSQL
+ * runs after the main statement: group rows are locked after the append lock (store/locks.ts), so a
+ * group row is held only from here to commit.
  */
 function appendStatement(touchesGroups: boolean): string {
   const first = touchesGroups ? 3 : 1
   const columns = EVENT_COLUMNS.map((column) => `"${column}"`).join(', ')
   const arrays = EVENT_COLUMNS.map((column, index) => `$${first + index}::${JSON_COLUMNS.has(column) ? 'jsonb' : 'text'}[]`)
-  const lock = `SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`
-  return `WITH ${touchesGroups ? `touched AS (${TOUCH_GROUPS}), serialized AS (${lock} FROM (SELECT count(*) FROM touched) after_touch)` : `serialized AS (${lock})`}
+  return `WITH ${touchesGroups ? `touched AS (${TOUCH_GROUPS}), ` : ''}serialized AS (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK}))
     INSERT INTO "LifecycleEvent" (${columns})
     SELECT ${EVENT_COLUMNS.map((column) => `e."${column}"`).join(', ')}
       FROM serialized, unnest(${arrays.join(', ')}) WITH ORDINALITY AS e(${columns}, position)

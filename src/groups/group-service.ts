@@ -42,6 +42,8 @@ export class GroupService {
 
   update(id: string, input: { name?: string | null; description?: string | null }, actor: Actor) {
     return this.run(async (unit) => {
+      // It holds the group row until its events are appended: no membership change may wait on it meanwhile.
+      await lockGrantsExclusively(unit.sql)
       const group = await this.load(unit, id)
       if (group.type === 'BUILT_IN') unit.abort(notModifiable(group, 'profile'))
       if (input.name && input.name !== group.name) await this.requireUniqueName(unit, input.name)

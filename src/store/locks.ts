@@ -9,17 +9,21 @@ import type { Sql } from './unit-connection'
  *     the insert of a new user, `userRows.insert`);
  *     exclusive for the few that change grants of many users at once (assigning a group to an
  *     app, activating an app, deleting a group, activating or deleting a group rule), taken as
- *     their first statement. Per-user changes then run side by side, and an app-wide change never
- *     reads grants that a per-user change is still writing (or the reverse).
+ *     their first statement (and updating a group, see 6). Per-user changes then run side by side,
+ *     and an app-wide change never reads grants that a per-user change is still writing (or the reverse).
  *  2. User rows, ascending id (`SELECT … FOR NO KEY UPDATE`), before the use case reads what it
  *     decides on: the user's status, profile, memberships and grants. An app user (app, user) is
  *     only written under its user's lock or the exclusive gate, so "a user with a grant has a live
  *     app user" cannot be broken by two transactions that each read the old grants.
  *  3. Group-rule rows (status compare-and-set, exclusions).
  *  4. App rows (status compare-and-set, profile).
- *  5. Group rows, ascending id: a group's profile, and `lastMembershipUpdated`, which is written
- *     in the final statement just before…
- *  6. …the event-append advisory lock, held from the final statement to commit (events/event-log.ts).
+ *  5. The event-append advisory lock, taken in the final statement and held to commit
+ *     (events/event-log.ts), and in that statement after it…
+ *  6. …group rows, whose `lastMembershipUpdated` every membership change (every new user:
+ *     Everyone) writes there, so a group row is held for about a round trip.
+ *     A use case that writes a group row before its final statement (updating or deleting a group)
+ *     takes the grants gate exclusively first: every writer of memberships holds the gate, so none
+ *     can hold the append lock and wait for that group row meanwhile.
  *
  * Row locks are FOR NO KEY UPDATE, which does not conflict with the key-share locks that inserts
  * referencing the row take (a membership or a grant does not wait for its user's lock holder).
