@@ -17,6 +17,8 @@ export interface GroupRuleInput {
   excludedUsers?: string[] | null
 }
 
+const notInactive = (status: string) =>
+  domainError('INVALID_TRANSITION', `Cannot update a group rule whose status is ${status}; deactivate it first.`)
 const ruleTarget = (rule: GroupRule) => ({ id: rule.id, type: 'GroupRule', displayName: rule.name })
 
 /** Group rules (domain.md 2.1): created INACTIVE, edited only while INACTIVE, activation evaluates everyone. */
@@ -51,14 +53,15 @@ export class GroupRuleService {
   update(id: string, input: Omit<GroupRuleInput, 'assignToGroups'>, actor: Actor): Promise<Result<GroupRule>> {
     return this.run(async (unit) => {
       const rule = await this.load(unit, id)
+      if (rule.status !== 'INACTIVE') unit.abort(notInactive(rule.status))
       await this.validate(unit, input.expression, rule.assignToGroupIds)
-      // Compare-and-set on INACTIVE: an activation that commits first makes this one fail, and
+      // Compare-and-set on INACTIVE: an activation that commits meanwhile makes this one fail, and
       // one that comes after waits for this edit and evaluates the new expression.
       const changed = await unit.tx.groupRule.updateMany({
         where: { id, status: 'INACTIVE' },
         data: { name: input.name, expression: input.expression, excludedUserIds: [...new Set(input.excludedUsers ?? [])], lastUpdated: new Date() },
       })
-      if (changed.count === 0) return unit.abort(await this.notInactive(unit, id))
+      if (changed.count === 0) return unit.abort(notInactive((await this.load(unit, id)).status))
       const updated = await this.load(unit, id)
       unit.record({ type: 'group.user_membership.rule.update', actor, targets: [ruleTarget(updated)] })
       return updated
@@ -131,12 +134,6 @@ export class GroupRuleService {
     if (missing.length) unit.abort(domainError('VALIDATION', `Unknown groups: ${[...new Set(missing)].join(', ')}.`, missing.some((id) => groupIds.includes(id)) ? ['assignToGroups'] : ['expression']))
     const notTargetable = groupIds.filter((id) => known.get(id) !== 'OKTA_GROUP')
     if (notTargetable.length) unit.abort(domainError('VALIDATION', `Rules can only add users to OKTA_GROUP groups: ${notTargetable.join(', ')}.`, ['assignToGroups']))
-  }
-
-  /** Why an edit found the rule no longer INACTIVE (or gone). */
-  private async notInactive(unit: UnitOfWork, id: string) {
-    const { status } = await this.load(unit, id)
-    return domainError('INVALID_TRANSITION', `Cannot update a group rule whose status is ${status}; deactivate it first.`)
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<GroupRule> {
