@@ -1,4 +1,5 @@
 import { queueProfilePush, syncAppUsers } from './apps/app-user-sync'
+import { directAssignmentRows } from './apps/direct-assignment-rows'
 import type { Actor } from './events/event-log'
 import type { User } from './generated/prisma/client'
 import { EVERYONE_GROUP_ID, writeMemberships } from './groups/group-membership'
@@ -10,8 +11,9 @@ import type { UserStatus } from './users/status-machine'
  * What follows from a change, in the same transaction as the change (domain.md 1.6, 2.1, 3.3, 8):
  * - memberships change -> group rules that read memberships re-run -> app grants follow;
  * - a new user joins Everyone, rules run on the new profile, group apps are granted;
- * - deactivation removes every app user (deprovisioning per app) and the direct grants;
- *   group memberships are kept; suspension changes nothing;
+ * - deactivation removes every app user of an ACTIVE app (deprovisioning per app) and the direct
+ *   grants on ACTIVE apps; INACTIVE apps' assignments and group memberships are kept; suspension
+ *   changes nothing;
  * - reactivation (from DEPROVISIONED) re-runs rules and recreates group-based app users;
  * - a profile change re-runs rules and queues profile pushes.
  */
@@ -31,7 +33,7 @@ export const cascades = {
 
   async statusChanged(unit: UnitOfWork, user: User, from: UserStatus, to: UserStatus, actor: Actor): Promise<void> {
     if (to === 'DEPROVISIONED') {
-      await unit.sql.query('DELETE FROM "AppDirectAssignment" WHERE "userId" = $1', [user.id])
+      await directAssignmentRows.deleteOnActiveApps(unit.sql, user.id)
       await syncAppUsers(unit, { userIds: [user.id], users: 'deactivated' }, actor)
     } else if (from === 'DEPROVISIONED') {
       await cascades.membershipsChanged(unit, [user.id], actor)

@@ -3,7 +3,9 @@ import type { Actor, StoredEvent } from '../events/event-log'
 import type { App, Prisma as PrismaTypes } from '../generated/prisma/client'
 import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
+import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
+import { userRows } from '../users/user-rows'
 import { syncAppUsers } from './app-user-sync'
 import { allFeatures, updateFeature, type Capabilities, type Enablement, type Feature, type FeatureName, type StoredFeatures } from './features'
 
@@ -56,6 +58,7 @@ export class AppService {
   /** Activating catches up on grants made while the app was INACTIVE. */
   activate(id: string, actor: Actor) {
     return this.run(async (unit) => {
+      await lockGrantsExclusively(unit.sql)
       const app = await this.changeStatus(unit, id, 'INACTIVE', 'ACTIVE', actor)
       await syncAppUsers(unit, { appIds: [id] }, actor)
       return app
@@ -67,12 +70,11 @@ export class AppService {
     return this.run((unit) => this.changeStatus(unit, id, 'ACTIVE', 'INACTIVE', actor))
   }
 
-  /** Only an INACTIVE app can be deleted (as in Okta); its assignments go with it. */
+  /** Only an INACTIVE app can be deleted (as in Okta); its assignments and their jobs go with it. */
   delete(id: string, actor: Actor) {
     return this.run(async (unit) => {
       const app = await this.load(unit, id)
       if (app.status !== 'INACTIVE') unit.abort(domainError('INVALID_TRANSITION', `Cannot delete an app whose status is ${app.status}; deactivate it first.`))
-      await unit.tx.provisioningJob.deleteMany({ where: { appId: id, state: 'QUEUED' } })
       await unit.tx.app.delete({ where: { id } })
       unit.record({ type: 'application.lifecycle.delete', actor, targets: [appTarget(app)] })
       return app
@@ -116,7 +118,7 @@ export class AppService {
   assignUser(appId: string, userId: string, actor: Actor) {
     return this.run(async (unit) => {
       const app = await this.requireActive(unit, appId)
-      const user = await unit.tx.user.findFirst({ where: { id: userId } })
+      const [user] = await userRows.lock(unit.sql, [userId])
       if (!user) return unit.abort(domainError('NOT_FOUND', `No user with id ${userId}.`, ['userId']))
       if (user.status === 'DEPROVISIONED') unit.abort(domainError('INVALID_TRANSITION', 'Cannot assign an app to a user whose status is DEPROVISIONED.', ['userId']))
       const created = await unit.tx.appDirectAssignment.createMany({ data: [{ appId, userId }], skipDuplicates: true })
@@ -130,6 +132,7 @@ export class AppService {
   unassignUser(appId: string, userId: string, actor: Actor) {
     return this.run(async (unit) => {
       await this.load(unit, appId)
+      await userRows.lock(unit.sql, [userId])
       const removed = await unit.tx.appDirectAssignment.deleteMany({ where: { appId, userId } })
       if (removed.count === 0) unit.abort(domainError('NOT_FOUND', 'The user is not directly assigned to this app.', ['userId']))
       await syncAppUsers(unit, { userIds: [userId] }, actor)
@@ -140,6 +143,7 @@ export class AppService {
   /** Every member, now and later, gets the app (scope GROUP); lower priority numbers win. */
   assignGroup(appId: string, groupId: string, priority: number | null | undefined, actor: Actor) {
     return this.run(async (unit) => {
+      await lockGrantsExclusively(unit.sql)
       const app = await this.requireActive(unit, appId)
       const group = await unit.tx.group.findFirst({ where: { id: groupId } })
       if (!group) return unit.abort(domainError('NOT_FOUND', `No group with id ${groupId}.`, ['groupId']))
@@ -162,6 +166,7 @@ export class AppService {
 
   unassignGroup(appId: string, groupId: string, actor: Actor) {
     return this.run(async (unit) => {
+      await lockGrantsExclusively(unit.sql)
       const app = await this.load(unit, appId)
       const assignment = await unit.tx.appGroupAssignment.findFirst({ where: { appId, groupId }, include: { group: true } })
       if (!assignment) return unit.abort(domainError('NOT_FOUND', 'The group is not assigned to this app.', ['groupId']))

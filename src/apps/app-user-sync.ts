@@ -8,7 +8,7 @@ import { provisioningPolicy } from './features'
 
 /**
  * Which assignments to reconcile: those of some users, or of some apps. A caller that knows the
- * users were created in this unit of work (no app users yet) or deactivated (no grants) says so,
+ * users were created in this unit of work (no app users yet) or deactivated (no grants that count) says so,
  * which spares a read on every create and deactivation.
  */
 export type SyncScope = { userIds: string[]; users?: 'new' | 'deactivated' } | { appIds: string[] }
@@ -25,7 +25,9 @@ const key = (appId: string, userId: string) => `${appId}\u0000${userId}`
  * groups) in a bounded number of set-based statements. A user keeps an app while any grant
  * remains; DEPROVISIONED users hold none. Only ACTIVE apps are touched: assignments on an
  * INACTIVE app are left as they are (domain.md 1.6). Every change writes its app-user status,
- * its provisioning job and its event in the caller's transaction.
+ * its provisioning job and its event in the caller's transaction. The caller holds the users'
+ * locks or the exclusive grants gate (store/locks.ts): no other transaction is changing the grants
+ * read here, and no other creates the same app user.
  */
 export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Actor): Promise<SyncOutcome> {
   const { tx } = unit

@@ -46,10 +46,12 @@ const JSON_COLUMNS: ReadonlySet<string> = new Set(['targets', 'data'])
 const TOUCH_GROUPS = `UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id = ANY($2::text[])`
 
 /**
- * One statement: touch the hot rows (when there are any: $1, $2), take the append lock, insert the
- * events in the drafts' order (one array per column, however many events), return what the
+ * One statement: take the append lock, insert the events in the drafts' order (one array per
+ * column, however many events), touch the hot rows (when there are any: $1, $2), return what the
  * database assigned. Every row is produced after the lock subquery has returned, so only the lock
- * holder takes sequence numbers.
+ * holder takes sequence numbers. The touch is an unreferenced data-modifying WITH, which PostgreSQL
+ * runs after the main statement: group rows are locked after the append lock (store/locks.ts), so a
+ * group row is held only from here to commit.
  */
 function appendStatement(touchesGroups: boolean): string {
   const first = touchesGroups ? 3 : 1

@@ -1,8 +1,10 @@
 import { syncAppUsers } from '../apps/app-user-sync'
+import { cascades } from '../cascades'
 import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { GroupRule } from '../generated/prisma/client'
 import { newId } from '../store/ids'
+import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { writeMemberships } from './group-membership'
 import { applyGroupRules } from './rule-engine'
@@ -15,6 +17,8 @@ export interface GroupRuleInput {
   excludedUsers?: string[] | null
 }
 
+const notInactive = (status: string) =>
+  domainError('INVALID_TRANSITION', `Cannot update a group rule whose status is ${status}; deactivate it first.`)
 const ruleTarget = (rule: GroupRule) => ({ id: rule.id, type: 'GroupRule', displayName: rule.name })
 
 /** Group rules (domain.md 2.1): created INACTIVE, edited only while INACTIVE, activation evaluates everyone. */
@@ -49,12 +53,16 @@ export class GroupRuleService {
   update(id: string, input: Omit<GroupRuleInput, 'assignToGroups'>, actor: Actor): Promise<Result<GroupRule>> {
     return this.run(async (unit) => {
       const rule = await this.load(unit, id)
-      if (rule.status !== 'INACTIVE') unit.abort(domainError('INVALID_TRANSITION', `Cannot update a group rule whose status is ${rule.status}; deactivate it first.`))
+      if (rule.status !== 'INACTIVE') unit.abort(notInactive(rule.status))
       await this.validate(unit, input.expression, rule.assignToGroupIds)
-      const updated = await unit.tx.groupRule.update({
-        where: { id },
+      // Compare-and-set on INACTIVE: an activation that commits meanwhile makes this one fail, and
+      // one that comes after waits for this edit and evaluates the new expression.
+      const changed = await unit.tx.groupRule.updateMany({
+        where: { id, status: 'INACTIVE' },
         data: { name: input.name, expression: input.expression, excludedUserIds: [...new Set(input.excludedUsers ?? [])], lastUpdated: new Date() },
       })
+      if (changed.count === 0) return unit.abort(notInactive((await this.load(unit, id)).status))
+      const updated = await this.load(unit, id)
       unit.record({ type: 'group.user_membership.rule.update', actor, targets: [ruleTarget(updated)] })
       return updated
     })
@@ -63,6 +71,7 @@ export class GroupRuleService {
   /** Activates the rule and evaluates it over the whole population in this transaction. */
   activate(id: string, actor: Actor): Promise<Result<GroupRule>> {
     return this.run(async (unit) => {
+      await lockGrantsExclusively(unit.sql)
       const rule = await this.changeStatus(unit, id, 'INACTIVE', 'ACTIVE', actor)
       const moved = await applyGroupRules(unit, 'everyone', actor)
       await syncAppUsers(unit, { userIds: moved }, actor)
@@ -79,13 +88,15 @@ export class GroupRuleService {
   /** Deletes the rule; with removeUsers the members it added leave their groups, otherwise they stay as direct members. */
   delete(id: string, removeUsers: boolean, actor: Actor): Promise<Result<GroupRule>> {
     return this.run(async (unit) => {
+      await lockGrantsExclusively(unit.sql)
       const rule = await this.load(unit, id)
       const added = await unit.tx.groupMembership.findMany({ where: { ruleId: id } })
       if (removeUsers) await writeMemberships(unit, { added: [], removed: added }, actor)
       else await unit.tx.groupMembership.updateMany({ where: { ruleId: id }, data: { ruleId: null } })
       await unit.tx.groupRule.delete({ where: { id } })
       unit.record({ type: 'group.user_membership.rule.delete', actor, targets: [ruleTarget(rule)], data: { removeUsers, members: added.length } })
-      if (removeUsers) await syncAppUsers(unit, { userIds: [...new Set(added.map((membership) => membership.userId))] }, actor)
+      // As for any membership change: the remaining rules re-run (isMemberOfGroup), then the grants follow.
+      if (removeUsers) await cascades.membershipsChanged(unit, [...new Set(added.map((membership) => membership.userId))], actor)
       return rule
     })
   }
@@ -98,13 +109,14 @@ export class GroupRuleService {
     actor: Actor,
     eventType = 'group.user_membership.rule.activate',
   ): Promise<GroupRule> {
-    const rule = await this.load(unit, id)
     const changed = await unit.tx.groupRule.updateMany({ where: { id, status: from }, data: { status: to, lastUpdated: new Date() } })
+    // Read after the compare-and-set: it may have waited for a concurrent edit of the rule.
+    const rule = await this.load(unit, id)
     if (changed.count === 0) {
       unit.abort(domainError('INVALID_TRANSITION', `Cannot ${to === 'ACTIVE' ? 'activate' : 'deactivate'} a group rule whose status is ${rule.status}.`))
     }
     unit.record({ type: eventType, actor, targets: [ruleTarget(rule)], data: { previousStatus: from, status: to } })
-    return { ...rule, status: to }
+    return rule
   }
 
   /** The expression parses (else VALIDATION naming the position) and names only existing OKTA_GROUP targets. */

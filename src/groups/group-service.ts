@@ -3,11 +3,15 @@ import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { Group } from '../generated/prisma/client'
 import { newId } from '../store/ids'
+import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
+import { userRows } from '../users/user-rows'
 import { syncAppUsers } from '../apps/app-user-sync'
 import { membershipIsManagedHere, writeMemberships } from './group-membership'
 import { parseRuleExpression } from './rule-expression'
 
+const nameTaken = (name?: string) =>
+  domainError('CONFLICT', name ? `A group named ${name} already exists.` : 'A group with this name already exists.', ['name'])
 const groupTarget = (group: Group) => ({ id: group.id, type: 'UserGroup', displayName: group.name })
 const notModifiable = (group: Group, what: string) =>
   domainError(
@@ -38,6 +42,8 @@ export class GroupService {
 
   update(id: string, input: { name?: string | null; description?: string | null }, actor: Actor) {
     return this.run(async (unit) => {
+      // It holds the group row until its events are appended: no membership change may wait on it meanwhile.
+      await lockGrantsExclusively(unit.sql)
       const group = await this.load(unit, id)
       if (group.type === 'BUILT_IN') unit.abort(notModifiable(group, 'profile'))
       if (input.name && input.name !== group.name) await this.requireUniqueName(unit, input.name)
@@ -53,6 +59,7 @@ export class GroupService {
   /** Deletes a group: members lose the apps it granted; rules that name it become INVALID. */
   delete(id: string, actor: Actor) {
     return this.run(async (unit) => {
+      await lockGrantsExclusively(unit.sql)
       const group = await this.load(unit, id)
       if (group.type === 'BUILT_IN') unit.abort(notModifiable(group, 'existence'))
       const apps = await unit.tx.appGroupAssignment.findMany({ where: { groupId: id }, select: { appId: true } })
@@ -81,7 +88,7 @@ export class GroupService {
     return this.run(async (unit) => {
       const group = await this.load(unit, groupId)
       if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
-      await this.requireUser(unit, userId)
+      await this.lockUser(unit, userId)
       const existing = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
       if (existing?.ruleId) {
         // An admin adding a rule-managed member makes the membership direct (it outlives the rule).
@@ -102,6 +109,7 @@ export class GroupService {
     return this.run(async (unit) => {
       const group = await this.load(unit, groupId)
       if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
+      await this.lockUser(unit, userId)
       const membership = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
       if (!membership) return unit.abort(domainError('NOT_FOUND', `User ${userId} is not a member of ${group.name}.`, ['userId']))
       if (membership.ruleId) {
@@ -119,21 +127,21 @@ export class GroupService {
   }
 
   private async requireUniqueName(unit: UnitOfWork, name: string) {
-    if (await unit.tx.group.findFirst({ where: { name }, select: { id: true } })) {
-      unit.abort(domainError('CONFLICT', `A group named ${name} already exists.`, ['name']))
-    }
+    if (await unit.tx.group.findFirst({ where: { name }, select: { id: true } })) unit.abort(nameTaken(name))
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<Group> {
     return (await unit.tx.group.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group with id ${id}.`, ['groupId']))
   }
 
-  private async requireUser(unit: UnitOfWork, id: string) {
-    if (!(await unit.tx.user.findFirst({ where: { id }, select: { id: true } }))) unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
+  /** The member's lock comes before reading memberships and grants (store/locks.ts). */
+  private async lockUser(unit: UnitOfWork, id: string) {
+    if ((await userRows.lock(unit.sql, [id])).length === 0) unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
-    return runUseCase(this.store, this.publish, work)
+    // Group names are unique: a concurrent create or rename may take the name first.
+    return runUseCase(this.store, this.publish, work, nameTaken())
   }
 }
 

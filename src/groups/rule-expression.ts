@@ -38,6 +38,9 @@ const STRING_FUNCTIONS: Record<string, (text: string, argument: string) => boole
 }
 const KNOWN_ATTRIBUTES = new Set<string>(PROFILE_COLUMNS)
 
+/** Only a record's own keys are readable: `user.constructor` or `String.toString` reach nothing inherited. */
+const ownAttribute = <T>(record: Record<string, T>, name: string): T | undefined => (Object.hasOwn(record, name) ? record[name] : undefined)
+
 /** Parses an Okta EL rule expression into an AST and checks every node is one we can evaluate. */
 export function parseRuleExpression(source: string): ParsedRule {
   let ast: Expression
@@ -89,7 +92,7 @@ function check(node: Expression, attributes: Set<string>, groupIds: Set<string>)
         groupIds.add(group.value)
         return
       }
-      if (name.startsWith('String.') && STRING_FUNCTIONS[name.slice('String.'.length)]) {
+      if (name.startsWith('String.') && ownAttribute(STRING_FUNCTIONS, name.slice('String.'.length))) {
         if (args.length !== 2) throw new RuleSyntaxError(`${name} takes two arguments`, 0)
         args.forEach((arg) => check(arg, attributes, groupIds))
         return
@@ -131,8 +134,8 @@ function evaluate(node: Expression, subject: RuleSubject): unknown {
       return node.value
     case 'MemberExpression': {
       const name = userAttribute(node)
-      const value = KNOWN_ATTRIBUTES.has(name) ? subject.profile[name] : (subject.profile.custom as Record<string, unknown> | undefined)?.[name]
-      return value ?? null
+      const custom = (subject.profile.custom ?? {}) as Record<string, unknown>
+      return (KNOWN_ATTRIBUTES.has(name) ? subject.profile[name] : ownAttribute(custom, name)) ?? null
     }
     case 'UnaryExpression':
       return !truthy(evaluate(node.argument as Expression, subject))

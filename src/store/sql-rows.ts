@@ -9,12 +9,16 @@ const quote = (name: string) => `"${name}"`
 const driverValue = (value: unknown) =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) ? JSON.stringify(value) : value
 
-/** `INSERT INTO "Table" (...) VALUES (...) RETURNING *` for one row; undefined fields take their defaults. */
-export function insertReturning(table: string, row: Record<string, unknown>): { text: string; params: unknown[] } {
+/**
+ * `INSERT INTO "Table" (...) VALUES (...) RETURNING *` for one row; undefined fields take their
+ * defaults. With a `condition`, the row is inserted `SELECT …  WHERE condition` (e.g. a lock taken first).
+ */
+export function insertReturning(table: string, row: Record<string, unknown>, condition?: string): { text: string; params: unknown[] } {
   const entries = Object.entries(row).filter(([, value]) => value !== undefined)
   const columns = entries.map(([name]) => quote(name)).join(', ')
   const placeholders = entries.map((_, index) => `$${index + 1}`).join(', ')
-  return { text: `INSERT INTO ${quote(table)} (${columns}) VALUES (${placeholders}) RETURNING *`, params: entries.map(([, value]) => driverValue(value)) }
+  const values = condition ? `SELECT ${placeholders} WHERE ${condition}` : `VALUES (${placeholders})`
+  return { text: `INSERT INTO ${quote(table)} (${columns}) ${values} RETURNING *`, params: entries.map(([, value]) => driverValue(value)) }
 }
 
 /** `"a" = $n, "b" = $n+1, ...` for the defined fields of `writes`, numbered after `paramsBefore`. */

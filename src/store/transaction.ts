@@ -1,4 +1,4 @@
-import type { DomainError, Result } from '../errors'
+import { domainError, fail, type DomainError, type Result } from '../errors'
 import type { Database, Prisma } from './database'
 import type { Sql } from './unit-connection'
 import { appendEvents, type EventDraft, type HotWrites, type StoredEvent } from '../events/event-log'
@@ -75,14 +75,34 @@ export async function inTransaction<T>(store: Store, work: (unit: UnitOfWork) =>
   }
 }
 
-/** Runs a use case in one transaction and publishes its events after commit. */
+const CONCURRENT_DUPLICATE = domainError('CONFLICT', 'A concurrent request created the same thing first; it already exists.')
+
+/**
+ * Runs a use case in one transaction and publishes its events after commit. Where a unique index
+ * decides between concurrent requests (two creates of one name, two grants of one pair: each
+ * checked for a duplicate before the other committed), the loser gets CONFLICT (`duplicate`), not
+ * INTERNAL.
+ */
 export async function runUseCase<T>(
   store: Store,
   publish: (events: StoredEvent[]) => void,
   work: (unit: UnitOfWork) => Promise<T>,
+  duplicate: DomainError = CONCURRENT_DUPLICATE,
 ): Promise<Result<T>> {
-  const committed = await inTransaction(store, work)
+  let committed: Result<Committed<T>>
+  try {
+    committed = await inTransaction(store, work)
+  } catch (error) {
+    if (isUniqueViolation(error)) return fail(duplicate)
+    throw error
+  }
   if (!committed.ok) return committed
   publish(committed.value.events)
   return { ok: true, value: committed.value.value }
+}
+
+// P2002 through Prisma, 23505 (PostgreSQL's unique_violation) through the driver.
+function isUniqueViolation(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return code === 'P2002' || code === '23505'
 }

@@ -133,11 +133,11 @@ function customCondition(attribute: string, op: string, value: unknown): Where {
       case 'eq':
         return { path, equals: value as PrismaTypes.InputJsonValue }
       case 'co':
-        return { path, string_contains: requireString(attribute, value) }
+        return { path, string_contains: escapeLike(requireString(attribute, value)) }
       case 'sw':
-        return { path, string_starts_with: requireString(attribute, value) }
+        return { path, string_starts_with: escapeLike(requireString(attribute, value)) }
       case 'ew':
-        return { path, string_ends_with: requireString(attribute, value) }
+        return { path, string_ends_with: escapeLike(requireString(attribute, value)) }
     }
     throw new SearchError(`operator "${op}" is not supported on custom attribute "${attribute}"`)
   }

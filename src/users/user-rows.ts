@@ -1,4 +1,5 @@
 import type { User } from '../generated/prisma/client'
+import { SHARED_GRANTS_GATE } from '../store/locks'
 import { assignments, insertReturning } from '../store/sql-rows'
 import type { Sql } from '../store/unit-connection'
 
@@ -7,13 +8,18 @@ import type { Sql } from '../store/unit-connection'
  * the driver they cost a fraction of Prisma's client-side work (`npm run bench -- write`).
  */
 export const userRows = {
+  /** Inserts a new user under the shared grants gate (store/locks.ts): it joins Everyone and is granted its apps. */
   async insert(sql: Sql, row: Record<string, unknown>): Promise<User> {
-    const statement = insertReturning('User', row)
+    const statement = insertReturning('User', row, SHARED_GRANTS_GATE)
     return (await sql.query<User>(statement.text, statement.params))[0]
   },
 
-  async byId(sql: Sql, id: string): Promise<User | null> {
-    return (await sql.query<User>('SELECT * FROM "User" WHERE id = $1', [id]))[0] ?? null
+  /**
+   * Locks users (ascending id) for the rest of the transaction and reads them, after the shared
+   * grants gate: steps 1 and 2 of the lock order (store/locks.ts). Missing ids are left out.
+   */
+  async lock(sql: Sql, ids: string[]): Promise<User[]> {
+    return sql.query<User>(`SELECT * FROM "User" WHERE ${SHARED_GRANTS_GATE} AND id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, [ids])
   },
 
   /** Compare-and-set: writes only while the status is still `from`; null when it is not (or the user is gone). */

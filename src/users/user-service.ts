@@ -56,6 +56,7 @@ type Writes = Partial<Omit<UserRow, 'id' | 'status' | 'custom'>> & { custom?: Pr
 
 const userTarget = (user: UserRow) => ({ id: user.id, type: 'User', displayName: displayNameOf(user) })
 const notFound = (id: string) => domainError('NOT_FOUND', `No user with id ${id}.`, ['id'])
+const LOGIN_TAKEN = domainError('CONFLICT', 'A user with this login already exists.', ['profile', 'login'])
 const SIGN_IN_REFUSED = domainError('AUTHENTICATION_FAILED', 'Sign-in failed.')
 
 /** User lifecycle use cases: each one reads, asks the status machine, and writes state + events in one transaction. */
@@ -180,8 +181,10 @@ export class UserService {
     await this.run(async (unit) => unit.record(signInEvent(actor, user, result, reason)))
   }
 
+  /** Reads the user under its lock (store/locks.ts): a concurrent change waits, then sees this one's outcome. */
   private async load(unit: UnitOfWork, id: string): Promise<UserRow> {
-    return (await userRows.byId(unit.sql, id)) ?? unit.abort(notFound(id))
+    const [user] = await userRows.lock(unit.sql, [id])
+    return user ?? unit.abort(notFound(id))
   }
 
   /**
@@ -251,24 +254,13 @@ export class UserService {
     return token
   }
 
-  private async run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
-    try {
-      return await runUseCase(this.deps.store, this.deps.publish, work)
-    } catch (error) {
-      // The unique index on login decides, also between two concurrent creates.
-      if (isUniqueViolation(error)) return fail(domainError('CONFLICT', 'A user with this login already exists.', ['profile', 'login']))
-      throw error
-    }
+  private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {
+    // The unique index on login decides, also between two concurrent creates.
+    return runUseCase(this.deps.store, this.deps.publish, work, LOGIN_TAKEN)
   }
 }
 
 function signInEvent(actor: Actor, user: UserRow, result: 'SUCCESS' | 'FAILURE', reason?: string): EventDraft {
   return { type: 'user.session.start', actor, targets: [userTarget(user)], outcome: { result, reason } }
-}
-
-// P2002 through Prisma, 23505 (PostgreSQL's unique_violation) through the driver.
-function isUniqueViolation(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
-  return code === 'P2002' || code === '23505'
 }
 

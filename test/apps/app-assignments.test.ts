@@ -22,6 +22,11 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 const PASSWORD = 'correct horse battery'
+
+async function setAppStatus(id: string, mutation: 'activateApp' | 'deactivateApp') {
+  const response = await api.gql(`mutation($id: ID!) { ${mutation}(input: { id: $id }) { app { status } userErrors { code message } } }`, { id })
+  expect(response.data[mutation].userErrors).toEqual([])
+}
 const activeUser = async () => (await createUser(api, { password: PASSWORD })).user
 
 describe('direct assignments', () => {
@@ -192,6 +197,43 @@ describe('user lifecycle cascades', () => {
     // Group memberships are kept (Okta does not re-evaluate them on deactivation).
     const groups = await api.gql(`query($id: ID!) { user(id: $id) { groups { edges { node { id } } } } }`, { id: user.id })
     expect(groups.data.user.groups.edges.map((edge: any) => edge.node.id)).toContain(group.id)
+  })
+
+  test('deactivating a user leaves their assignments on INACTIVE apps as they are, direct grant included (domain.md 1.6)', async () => {
+    const [inactive, active] = [await createApp(api), await createApp(api)]
+    const user = await activeUser()
+    const kept = (await assignUser(api, inactive.id, user.id)).appUser
+    await assignUser(api, active.id, user.id)
+    await setAppStatus(inactive.id, 'deactivateApp')
+
+    await lifecycle(api, 'deactivateUser', user.id)
+    expect(await appUser(api, active.id, user.id)).toMatchObject({ status: 'DEPROVISIONED' })
+    expect(await appUser(api, inactive.id, user.id)).toMatchObject({ id: kept.id, status: 'ACTIVE', scope: 'USER', assignedVia: [{ scope: 'USER', group: null }] })
+  })
+
+  test('losing the granting group never revokes an app user of an INACTIVE app', async () => {
+    const app = await createApp(api)
+    const group = await createGroup(api)
+    const user = await activeUser()
+    await addMember(api, group.id, user.id)
+    await assignGroup(api, app.id, group.id)
+    await setAppStatus(app.id, 'deactivateApp')
+
+    await removeMember(api, group.id, user.id)
+    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', scope: 'GROUP' })
+  })
+
+  test('deleting a deactivated user deletes the provisioning jobs of their app users', async () => {
+    const app = await createApp(api)
+    await enableProvisioning(api, app.id, { deactivate: true })
+    const user = await activeUser()
+    const assigned = (await assignUser(api, app.id, user.id)).appUser
+    await markProvisioned(api, assigned.id)
+    await lifecycle(api, 'deactivateUser', user.id)
+    expect(await jobsOf(api, assigned.id)).toEqual(['CREATE:SUCCEEDED', 'DEACTIVATE:QUEUED'])
+
+    expect((await lifecycle(api, 'deleteUser', user.id)).userErrors).toEqual([])
+    expect(await api.database.db.prisma.provisioningJob.count({ where: { userId: user.id } })).toBe(0)
   })
 
   test('suspending a user keeps app users and queues nothing', async () => {

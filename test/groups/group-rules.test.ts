@@ -324,6 +324,17 @@ describe('rule expressions', () => {
     expect(sorted(await members(contains))).toEqual(sorted([contoso, neither]))
   })
 
+  test('an expression reads only own profile attributes: inherited properties such as user.constructor are missing (null)', async () => {
+    const department = `Inherited ${tag()}`
+    const target = await group()
+    const member = await user({ department, custom: { badge: 'b-1' } })
+    await activeRule(`user.constructor != null || user.toString != null || user.badge == "b-1"`, [target])
+    expect(await members(target)).toEqual([member])
+    const other = await user({ department })
+    expect(await members(target)).toEqual([member])
+    expect(await groupsOf(other)).not.toContain(target)
+  })
+
   test('isMemberOfGroup: adding a user to the named group makes the rule add them; removing them takes them out again', async () => {
     const source = await group()
     const target = await group()
@@ -481,6 +492,19 @@ describe('rule lifecycle', () => {
       { type: 'group.user_membership.add', ruleId },
       { type: 'group.user_membership.remove', ruleId },
     ])
+  })
+
+  test('deleting a rule with removeUsers: true re-runs the other rules: a user who left G leaves the group a rule fills from G', async () => {
+    const department = `Engineering ${tag()}`
+    const [first, second] = [await group(), await group()]
+    const ruleId = await activeRule(`user.department == "${department}"`, [first])
+    await activeRule(`isMemberOfGroup("${first}")`, [second])
+    const engineer = await user({ department })
+    expect(await groupsOf(engineer)).toEqual(expect.arrayContaining([first, second]))
+
+    expect((await deleteRule(ruleId, true)).userErrors).toEqual([])
+    expect(await groupsOf(engineer)).not.toContain(first)
+    expect(await groupsOf(engineer)).not.toContain(second)
   })
 
   test('deleting a rule with removeUsers: false keeps its members, and a later profile change no longer removes them', async () => {

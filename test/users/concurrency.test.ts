@@ -7,26 +7,23 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-test('two concurrent conflicting transitions on one user do not both succeed', async () => {
-  for (let round = 0; round < 5; round++) {
-    const { user } = await createUser(api, { password: 'correct horse battery' })
-    const [suspend, deactivate] = await Promise.all([
-      lifecycle(api, 'suspendUser', user.id),
-      lifecycle(api, 'deactivateUser', user.id),
-    ])
-    const winners = [suspend, deactivate].filter((result) => result.userErrors.length === 0)
-    expect(winners.length).toBeGreaterThanOrEqual(1)
-    const stored = await getUser(api, user.id)
-    const events = (await eventsFor(api, user.id)).map((event: any) => event.type)
-    if (winners.length === 2) {
-      // Serialized rather than raced: suspend committed first, then deactivation (allowed from SUSPENDED).
-      expect(stored.status).toBe('DEPROVISIONED')
-      expect(events.slice(-2)).toEqual(['user.lifecycle.suspend', 'user.lifecycle.deactivate'])
-    } else {
-      const loser = winners[0] === suspend ? deactivate : suspend
+const ROUNDS = 15
+
+test('of two transitions from ACTIVE that exclude each other, exactly one succeeds and the other is refused', async () => {
+  // Suspend and resetPassword both leave ACTIVE, and neither is allowed from the other's result:
+  // in any order, only one can apply.
+  for (const pair of [['suspendUser', 'suspendUser'], ['suspendUser', 'resetPassword']]) {
+    for (let round = 0; round < ROUNDS; round++) {
+      const { user } = await createUser(api, { password: 'correct horse battery' })
+      const results = await Promise.all(pair.map((mutation) => lifecycle(api, mutation, user.id)))
+      const winners = results.filter((result) => result.userErrors.length === 0)
+      expect(winners).toHaveLength(1)
+      const loser = results.find((result) => result.userErrors.length > 0)!
       expect(['CONFLICT', 'INVALID_TRANSITION']).toContain(loser.userErrors[0].code)
+      const stored = await getUser(api, user.id)
       expect(stored.status).toBe(winners[0].user.status)
-      expect(events.filter((type: string) => type === 'user.lifecycle.suspend' || type === 'user.lifecycle.deactivate')).toHaveLength(1)
+      const transitions = (await eventsFor(api, user.id)).filter((event: any) => ['user.lifecycle.suspend', 'user.account.reset_password'].includes(event.type))
+      expect(transitions).toHaveLength(1)
     }
   }
 })

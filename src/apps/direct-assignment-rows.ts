@@ -1,0 +1,12 @@
+import type { Sql } from '../store/unit-connection'
+
+/** Statements on the AppDirectAssignment table (direct grants). */
+export const directAssignmentRows = {
+  /** A deactivated user's direct grants go on ACTIVE apps; those on INACTIVE apps stay as they are (domain.md 1.6). */
+  async deleteOnActiveApps(sql: Sql, userId: string): Promise<void> {
+    await sql.query(
+      `DELETE FROM "AppDirectAssignment" d USING "App" p WHERE d."userId" = $1 AND p.id = d."appId" AND p.status = 'ACTIVE'`,
+      [userId],
+    )
+  },
+}
