@@ -42,6 +42,32 @@ test('reaching the lockout policy with wrong passwords makes the user LOCKED_OUT
   expect((await signIn(user.profile.login, PASSWORD)).success).toBe(true)
 })
 
+/** LOCKOUT_MAX_ATTEMPTS - 1 wrong passwords leave the user ACTIVE; one more locks it. */
+async function expectFullAllowanceOfAttempts(user: { id: string; profile: { login: string } }) {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await signIn(user.profile.login, 'wrong password')
+    expect((await getUser(api, user.id)).status).toBe('ACTIVE')
+  }
+  await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
+}
+
+test('after an unlock the user gets the full LOCKOUT_MAX_ATTEMPTS again before locking', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  for (let attempt = 1; attempt <= 3; attempt++) await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
+  expect((await lifecycle(api, 'unlockUser', user.id)).user.status).toBe('ACTIVE')
+  await expectFullAllowanceOfAttempts(user)
+})
+
+test('unlocking an ACTIVE user clears its failed sign-ins', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  await signIn(user.profile.login, 'wrong password')
+  await signIn(user.profile.login, 'wrong password')
+  expect((await lifecycle(api, 'unlockUser', user.id)).user.status).toBe('ACTIVE')
+  await expectFullAllowanceOfAttempts(user)
+})
+
 test('a successful sign-in resets the failed attempt count', async () => {
   const { user } = await createUser(api, { password: PASSWORD })
   await signIn(user.profile.login, 'wrong password')
