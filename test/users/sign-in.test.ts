@@ -1,3 +1,4 @@
+import { clockPasses } from '../support/clock'
 import { startTestServer, type TestServer } from '../support/harness'
 import { createUser, eventsFor, getUser, lifecycle } from '../support/users'
 
@@ -11,7 +12,7 @@ const PASSWORD = 'correct horse battery'
 
 async function signIn(login: string, password: string) {
   const response = await api.gql(
-    `mutation($input: AuthenticateInput!) { authenticate(input: $input) { success passwordChangeRequired user { status lastLogin } userErrors { code } } }`,
+    `mutation($input: AuthenticateInput!) { authenticate(input: $input) { success passwordChangeRequired user { status lastLogin lastUpdated statusChanged } userErrors { code } } }`,
     { input: { login, password } },
   )
   return response.data.authenticate
@@ -19,9 +20,12 @@ async function signIn(login: string, password: string) {
 
 test('a correct password signs in, records lastLogin and a user.session.start event', async () => {
   const { user } = await createUser(api, { password: PASSWORD })
+  await clockPasses(user.lastUpdated)
   const result = await signIn(user.profile.login, PASSWORD)
   expect(result).toMatchObject({ success: true, passwordChangeRequired: false, userErrors: [] })
-  expect(result.user.lastLogin).not.toBeNull()
+  expect(Date.parse(result.user.lastLogin)).toBeGreaterThan(Date.parse(user.lastUpdated))
+  expect(result.user.lastUpdated).toBe(result.user.lastLogin)
+  expect(result.user.statusChanged).toBe(user.statusChanged) // signing in changes no status
   const last = (await eventsFor(api, user.id)).at(-1)
   expect(last).toMatchObject({ type: 'user.session.start', outcome: { result: 'SUCCESS' } })
 })
