@@ -187,9 +187,14 @@ describe('invalid list filters', () => {
     expect(response.data?.users ?? null).toBeNull()
   })
 
-  test('a q longer than a login is a VALIDATION error on ["filter","q"]', async () => {
-    const response = await api.gql('query($q: String) { users(filter: { q: $q }) { totalCount } }', { q: 'q'.repeat(101) })
-    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'VALIDATION', field: ['filter', 'q'] }])
+  // api.md: "a filter `q` at most 255 characters".
+  test('a q of 255 characters is accepted; 256 is a VALIDATION error on ["filter","q"]', async () => {
+    const search = (q: string) => api.gql('query($q: String) { users(filter: { q: $q }) { totalCount } }', { q })
+    const longest = await search('q'.repeat(255))
+    expect(longest.errors).toBeUndefined()
+    expect(longest.data.users.totalCount).toBe(0)
+    const over = await search('q'.repeat(256))
+    expect(over.errors?.map((error) => error.extensions)).toEqual([{ code: 'VALIDATION', field: ['filter', 'q'] }])
   })
 })
 
