@@ -1,4 +1,4 @@
-import { isAllowed, transition, USER_STATUSES, USER_TRANSITIONS, type UserStatus } from '../../src/users/status-machine'
+import { eventTypesFor, isAllowed, transition, USER_STATUSES, USER_TRANSITIONS, type UserStatus } from '../../src/users/status-machine'
 import { EXPECTED, EXPECTED_CELLS } from '../support/status-table'
 
 test('the expected table covers every operation and every status', () => {
@@ -24,5 +24,29 @@ describe.each(EXPECTED_CELLS)('$operation from $from', ({ operation, from, expec
         expect(isAllowed(operation, from)).toBe(true)
       }
     }
+  })
+})
+
+describe('the event types each operation writes (domain.md section 7)', () => {
+  test.each([
+    ['activate', 'ACTIVE', ['user.lifecycle.activate']],
+    ['reactivate', 'PROVISIONED', ['user.lifecycle.reactivate']],
+    ['deactivate', 'DEPROVISIONED', ['user.lifecycle.deactivate']],
+    ['suspend', 'SUSPENDED', ['user.lifecycle.suspend']],
+    ['unsuspend', 'ACTIVE', ['user.lifecycle.unsuspend']],
+    ['unlock', 'ACTIVE', ['user.account.unlock_by_admin']],
+    ['resetPassword', 'RECOVERY', ['user.account.reset_password']],
+    ['expirePassword', 'PASSWORD_EXPIRED', ['user.account.expire_password']],
+    ['updateProfile', 'ACTIVE', ['user.account.update_profile']],
+    ['completeActivation', 'ACTIVE', ['user.account.update_password']],
+    ['completeReset', 'ACTIVE', ['user.account.update_password']],
+    ['changePassword', 'ACTIVE', ['user.account.update_password']],
+    ['signIn', 'ACTIVE', ['user.session.start']],
+    ['lockOut', 'LOCKED_OUT', ['user.account.lock']],
+    // Okta's two-step delete: the first call is a deactivation, the second records both delete events.
+    ['delete', 'DEPROVISIONED', ['user.lifecycle.deactivate']],
+    ['delete', 'DELETED', ['user.lifecycle.delete.initiated', 'user.lifecycle.delete.completed']],
+  ] as const)('%s to %s writes %j', (operation, to, types) => {
+    expect(eventTypesFor(operation, to)).toEqual(types)
   })
 })
