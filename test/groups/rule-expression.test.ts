@@ -70,9 +70,12 @@ describe('parsing', () => {
     ['String.endsWith(user.email, "a", "b")', 'String.endsWith takes two arguments'],
     ['String.matches(user.email, "a")', 'unknown function String.matches'],
     ['Arrays.contains(user.email, "a")', 'unknown function Arrays.contains'],
+    ['Custom.startsWith(user.email, "a")', 'unknown function Custom.startsWith'],
     ['hasRole("admin")', 'unknown function hasRole'],
     ['user.a.b() == "x"', 'unsupported function call'],
+    ['hasRole()("admin")', 'unsupported function call'],
     ['user["department"] == "x"', 'attributes are written user.<attribute>'],
+    ['user[department] == "x"', 'attributes are written user.<attribute>'],
     ['person.department == "x"', 'attributes are written user.<attribute>'],
     ['user.profile.department == "x"', 'attributes are written user.<attribute>'],
     ['user.department', 'the expression must evaluate to a boolean (use == to compare)'],
@@ -125,6 +128,7 @@ describe('evaluation', () => {
       expect(matches(`user.department == "Sales" ${and} user.costCenter == "C1"`)).toBe(false)
       expect(matches(`user.department == "Sales" ${or} user.costCenter == "C1"`)).toBe(true)
       expect(matches(`user.department == "Engineering" ${or} user.costCenter == "C2"`)).toBe(true)
+      expect(matches(`user.department == "Engineering" ${or} user.costCenter == "C1"`)).toBe(true)
       expect(matches(`user.department == "Sales" ${or} user.costCenter == "C2"`)).toBe(false)
     }
   })
@@ -162,6 +166,11 @@ describe('evaluation', () => {
     ['String.startsWith(user.email, user.email)', true],
   ])('%s is %s', (expression, expected) => {
     expect(matches(expression)).toBe(expected)
+  })
+
+  test('a String function with a missing attribute as its argument is false, never a match on "null"', () => {
+    expect(matches('String.stringContains(user.email, user.title)', { email: 'null@example.com' })).toBe(false)
+    expect(matches('String.startsWith(user.title, user.email)', { email: 'null' })).toBe(false)
   })
 })
 
