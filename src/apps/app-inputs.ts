@@ -12,8 +12,8 @@ export class AppFilter {
 
 @InputType()
 export class CreateAppInput {
-  @Field(() => String, { description: 'The app\'s key, e.g. "slack".' }) @IsNotEmpty() @MaxLength(100) name: string
-  @Field(() => String) @IsNotEmpty() @MaxLength(100) label: string
+  @Field(() => String, { description: 'The app\'s key, e.g. "slack".' }) @IsNotEmpty() @MaxLength(255) name: string
+  @Field(() => String) @IsNotEmpty() @MaxLength(255) label: string
   @Field(() => String, { defaultValue: 'SAML_2_0', description: `One of ${SIGN_ON_MODES.join(', ')}.` })
   @IsIn(SIGN_ON_MODES, { message: `signOnMode must be one of ${SIGN_ON_MODES.join(', ')}` })
   signOnMode: string
@@ -22,7 +22,7 @@ export class CreateAppInput {
 @InputType()
 export class UpdateAppInput {
   @Field(() => ID) id: string
-  @Field(() => String, { nullable: true }) @IsOptional() @IsNotEmpty() @MaxLength(100) label?: string | null
+  @Field(() => String, { nullable: true }) @IsOptional() @IsNotEmpty() @MaxLength(255) label?: string | null
   @Field(() => String, { nullable: true })
   @IsOptional()
   @IsIn(SIGN_ON_MODES, { message: `signOnMode must be one of ${SIGN_ON_MODES.join(', ')}` })

@@ -24,7 +24,7 @@ export class Viewer {
 
 @InputType()
 export class CreateApiTokenInput {
-  @Field(() => String) @IsNotEmpty() @MaxLength(100) name: string
+  @Field(() => String) @IsNotEmpty() @MaxLength(255) name: string
   @Field(() => [String], { description: 'e.g. ["users:read", "users:manage"]' }) @ArrayNotEmpty() scopes: string[]
 }
 

@@ -11,6 +11,8 @@ const NAME_MAX = 50
 const TEXT_MAX = 255
 const PASSWORD_MIN = 8
 const PASSWORD_MAX = 128
+// api.md's input limits: "a filter `q` at most 255 characters".
+const FILTER_Q_MAX = 255
 
 /** Optional profile attributes shared by create and update. */
 @InputType({ description: 'Optional profile attributes shared by create and update (never used on its own).' })
@@ -134,12 +136,12 @@ export class UserFilter {
 
   @Field(() => String, { nullable: true, description: 'SCIM filter, e.g. `profile.department eq "Engineering" and status eq "ACTIVE"`.' })
   @IsOptional()
-  @MaxLength(2000)
+  @MaxLength(1000) // api.md: a SCIM search at most 1,000 characters
   search?: string | null
 
   @Field(() => String, { nullable: true, description: 'Prefix of login, email, first or last name (case-insensitive).' })
   @IsOptional()
-  @MaxLength(LOGIN_MAX)
+  @MaxLength(FILTER_Q_MAX)
   q?: string | null
 }
 

@@ -1,4 +1,6 @@
+import { CloseCode } from 'graphql-ws'
 import { nextResults, startTestServer, type TestServer } from '../support/harness'
+import { subscribe, whenLive } from '../support/subscriptions'
 import { createUser, lifecycle } from '../support/users'
 
 let api: TestServer
@@ -11,17 +13,33 @@ const SUBSCRIPTION = `subscription($filter: UserStatusChangedFilter) {
   userStatusChanged(filter: $filter) { previousStatus status user { id status } event { type sequence cursor } }
 }`
 
-/** Resolves once the server has registered the subscription (graphql-ws acknowledges before the first event). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 150))
+const PASSWORD = 'correct horse battery'
+
+/** An ACTIVE user whose suspend/unsuspend round trips serve as probe events (ACTIVE -> SUSPENDED -> ACTIVE). */
+async function suspendingProbe() {
+  const probe = (await createUser(api, { password: PASSWORD })).user
+  return {
+    id: probe.id,
+    async run() {
+      await lifecycle(api, 'suspendUser', probe.id)
+      await lifecycle(api, 'unsuspendUser', probe.id)
+    },
+  }
+}
+
+const change = (result: any) => result.data.userStatusChanged
+const changesOf = (results: any[], userId: string) => results.map(change).filter((item: any) => item.user.id === userId)
 
 test('a subscriber sees a user go PROVISIONED -> ACTIVE when the password is set, with the stored event', async () => {
   const { user, activationToken } = await createUser(api)
-  const watcher = nextResults(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id] } })
-  await settle()
+  const probe = await suspendingProbe()
+  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id, probe.id] } })
+  await whenLive(watcher, probe.run)
   await api.gql(`mutation($input: SetPasswordInput!) { setPassword(input: $input) { user { id } } }`, {
-    input: { token: activationToken, password: 'correct horse battery' },
+    input: { token: activationToken, password: PASSWORD },
   })
-  const [message] = await watcher.done
+  const message = await watcher.until((result) => change(result).user.id === user.id)
+  watcher.unsubscribe()
   expect(message.data.userStatusChanged).toMatchObject({
     previousStatus: 'PROVISIONED',
     status: 'ACTIVE',
@@ -35,25 +53,39 @@ test('a subscriber sees a user go PROVISIONED -> ACTIVE when the password is set
 })
 
 test('filters apply server-side: other users and other statuses are not delivered', async () => {
-  const watched = (await createUser(api, { password: 'correct horse battery' })).user
-  const other = (await createUser(api, { password: 'correct horse battery' })).user
-  const watcher = nextResults(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [watched.id], statuses: ['DEPROVISIONED'] } })
-  await settle()
+  const watched = (await createUser(api, { password: PASSWORD })).user
+  const other = (await createUser(api, { password: PASSWORD })).user
+  const probe = (await createUser(api, { password: PASSWORD })).user
+  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [watched.id, probe.id], statuses: ['DEPROVISIONED'] } })
+  // The probe goes to DEPROVISIONED (delivered) and back through PROVISIONED (filtered out) until the subscription is live.
+  let probeDeactivated = false
+  await whenLive(watcher, async () => {
+    if (probeDeactivated) await lifecycle(api, 'activateUser', probe.id)
+    await lifecycle(api, 'deactivateUser', probe.id)
+    probeDeactivated = true
+  })
   await lifecycle(api, 'suspendUser', watched.id) // status not in the filter
   await lifecycle(api, 'deactivateUser', other.id) // user not in the filter
-  await lifecycle(api, 'deactivateUser', watched.id)
-  const [message] = await watcher.done
-  expect(message.data.userStatusChanged).toMatchObject({ previousStatus: 'SUSPENDED', status: 'DEPROVISIONED', user: { id: watched.id } })
+  await lifecycle(api, 'deactivateUser', watched.id) // delivered: everything before it has been filtered by now
+  await watcher.until((result) => change(result).user.id === watched.id)
+  watcher.unsubscribe()
+  const probeChanges = changesOf(watcher.results, probe.id)
+  expect(new Set(probeChanges.map((item: any) => item.status))).toEqual(new Set(['DEPROVISIONED']))
+  expect(watcher.results.map(change).filter((item: any) => item.user.id !== probe.id)).toEqual([
+    expect.objectContaining({ previousStatus: 'SUSPENDED', status: 'DEPROVISIONED', user: { id: watched.id, status: 'DEPROVISIONED' } }),
+  ])
 })
 
 test('a failed transition publishes nothing', async () => {
   const { user } = await createUser(api)
-  const watcher = nextResults(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id] } })
-  await settle()
+  const probe = await suspendingProbe()
+  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id, probe.id] } })
+  await whenLive(watcher, probe.run)
   expect((await lifecycle(api, 'suspendUser', user.id)).userErrors[0].code).toBe('INVALID_TRANSITION')
   await lifecycle(api, 'deactivateUser', user.id)
-  const [message] = await watcher.done
-  expect(message.data.userStatusChanged).toMatchObject({ previousStatus: 'PROVISIONED', status: 'DEPROVISIONED' })
+  await watcher.until((result) => change(result).user.id === user.id)
+  watcher.unsubscribe()
+  expect(changesOf(watcher.results, user.id)).toEqual([expect.objectContaining({ previousStatus: 'PROVISIONED', status: 'DEPROVISIONED' })])
 })
 
 test('a subscription needs users:read', async () => {
@@ -65,5 +97,5 @@ test('a subscription needs users:read', async () => {
 
 test('a WebSocket with an unknown token is refused at connection', async () => {
   const watcher = nextResults(api.wsClient('not-a-token'), SUBSCRIPTION)
-  await expect(watcher.done).rejects.toBeDefined()
+  await expect(watcher.done).rejects.toMatchObject({ code: CloseCode.Forbidden })
 })

@@ -1,3 +1,4 @@
+import { clockPasses } from '../support/clock'
 import { startTestServer, type TestServer } from '../support/harness'
 import { createUser, eventsFor, lifecycle } from '../support/users'
 
@@ -608,20 +609,24 @@ describe('groups', () => {
     const created = await stamps(target)
     expect(created.lastMembershipUpdated).toBeNull()
 
-    const member = await user()
-    const everyoneBefore = await stamps((await everyone()).id)
-    expect(Date.parse(everyoneBefore.lastMembershipUpdated!)).toBeGreaterThanOrEqual(Date.parse(created.lastUpdated))
+    const everyoneId = (await everyone()).id
+    await clockPasses(created.lastUpdated, (await stamps(everyoneId)).lastMembershipUpdated)
+    const member = await user() // joins Everyone
+    const everyoneBefore = await stamps(everyoneId)
+    expect(Date.parse(everyoneBefore.lastMembershipUpdated!)).toBeGreaterThan(Date.parse(created.lastUpdated))
+    await clockPasses(everyoneBefore.lastMembershipUpdated)
     await addMember(target, member)
     const added = await stamps(target)
-    expect(Date.parse(added.lastMembershipUpdated!)).toBeGreaterThanOrEqual(Date.parse(created.lastUpdated))
+    expect(Date.parse(added.lastMembershipUpdated!)).toBeGreaterThan(Date.parse(everyoneBefore.lastMembershipUpdated!))
     expect(added.lastUpdated).toBe(created.lastUpdated)
 
+    await clockPasses(added.lastMembershipUpdated)
     await user()
-    expect(Date.parse((await stamps((await everyone()).id)).lastMembershipUpdated!)).toBeGreaterThanOrEqual(Date.parse(everyoneBefore.lastMembershipUpdated!))
+    expect(Date.parse((await stamps(everyoneId)).lastMembershipUpdated!)).toBeGreaterThan(Date.parse(added.lastMembershipUpdated!))
     expect((await membership('addGroupMember', target, 'usr_unknown')).userErrors[0].code).toBe('NOT_FOUND')
     expect(await stamps(target)).toEqual(added)
 
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await clockPasses(added.lastMembershipUpdated)
     await membership('removeGroupMember', target, member)
     expect(Date.parse((await stamps(target)).lastMembershipUpdated!)).toBeGreaterThan(Date.parse(added.lastMembershipUpdated!))
   })

@@ -1,3 +1,4 @@
+import { clockPasses } from '../support/clock'
 import { startTestServer, type TestServer } from '../support/harness'
 import { createUser, eventsFor, getUser, lifecycle } from '../support/users'
 
@@ -11,7 +12,7 @@ const PASSWORD = 'correct horse battery'
 
 async function signIn(login: string, password: string) {
   const response = await api.gql(
-    `mutation($input: AuthenticateInput!) { authenticate(input: $input) { success passwordChangeRequired user { status lastLogin } userErrors { code } } }`,
+    `mutation($input: AuthenticateInput!) { authenticate(input: $input) { success passwordChangeRequired user { status lastLogin lastUpdated statusChanged } userErrors { code } } }`,
     { input: { login, password } },
   )
   return response.data.authenticate
@@ -19,9 +20,12 @@ async function signIn(login: string, password: string) {
 
 test('a correct password signs in, records lastLogin and a user.session.start event', async () => {
   const { user } = await createUser(api, { password: PASSWORD })
+  await clockPasses(user.lastUpdated)
   const result = await signIn(user.profile.login, PASSWORD)
   expect(result).toMatchObject({ success: true, passwordChangeRequired: false, userErrors: [] })
-  expect(result.user.lastLogin).not.toBeNull()
+  expect(Date.parse(result.user.lastLogin)).toBeGreaterThan(Date.parse(user.lastUpdated))
+  expect(result.user.lastUpdated).toBe(result.user.lastLogin)
+  expect(result.user.statusChanged).toBe(user.statusChanged) // signing in changes no status
   const last = (await eventsFor(api, user.id)).at(-1)
   expect(last).toMatchObject({ type: 'user.session.start', outcome: { result: 'SUCCESS' } })
 })
@@ -40,6 +44,32 @@ test('reaching the lockout policy with wrong passwords makes the user LOCKED_OUT
   expect((await signIn(user.profile.login, PASSWORD)).success).toBe(false)
   expect((await lifecycle(api, 'unlockUser', user.id)).user.status).toBe('ACTIVE')
   expect((await signIn(user.profile.login, PASSWORD)).success).toBe(true)
+})
+
+/** LOCKOUT_MAX_ATTEMPTS - 1 wrong passwords leave the user ACTIVE; one more locks it. */
+async function expectFullAllowanceOfAttempts(user: { id: string; profile: { login: string } }) {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await signIn(user.profile.login, 'wrong password')
+    expect((await getUser(api, user.id)).status).toBe('ACTIVE')
+  }
+  await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
+}
+
+test('after an unlock the user gets the full LOCKOUT_MAX_ATTEMPTS again before locking', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  for (let attempt = 1; attempt <= 3; attempt++) await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
+  expect((await lifecycle(api, 'unlockUser', user.id)).user.status).toBe('ACTIVE')
+  await expectFullAllowanceOfAttempts(user)
+})
+
+test('unlocking an ACTIVE user clears its failed sign-ins', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  await signIn(user.profile.login, 'wrong password')
+  await signIn(user.profile.login, 'wrong password')
+  expect((await lifecycle(api, 'unlockUser', user.id)).user.status).toBe('ACTIVE')
+  await expectFullAllowanceOfAttempts(user)
 })
 
 test('a successful sign-in resets the failed attempt count', async () => {

@@ -1,39 +1,12 @@
-import { isAllowed, transition, USER_STATUSES, USER_TRANSITIONS, type UserOperation, type UserStatus } from '../../src/users/status-machine'
-
-/**
- * The expected table, written out independently from domain.md 1.5 (plus our documented
- * choices for its unconfirmed cells). Columns follow USER_STATUSES:
- * STAGED PROVISIONED ACTIVE RECOVERY PASSWORD_EXPIRED LOCKED_OUT SUSPENDED DEPROVISIONED.
- * "-" is INVALID_TRANSITION; "A/P" is ACTIVE with a password, PROVISIONED without.
- */
-const EXPECTED: Record<UserOperation, string> = {
-  activate:           'A/P          -            -            -            -                -            -            PROVISIONED',
-  reactivate:         '-            PROVISIONED  -            PROVISIONED  -                -            -            -',
-  deactivate:         'DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED -',
-  suspend:            '-            -            SUSPENDED    -            -                -            -            -',
-  unsuspend:          '-            -            -            -            -                -            ACTIVE       -',
-  unlock:             '-            -            ACTIVE       -            -                ACTIVE       -            -',
-  resetPassword:      '-            RECOVERY     RECOVERY     RECOVERY     RECOVERY         RECOVERY     -            -',
-  expirePassword:     '-            -            PASSWORD_EXPIRED -        PASSWORD_EXPIRED -            -            -',
-  updateProfile:      'STAGED       PROVISIONED  ACTIVE       RECOVERY     PASSWORD_EXPIRED LOCKED_OUT   SUSPENDED    -',
-  delete:             'DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DELETED',
-  completeActivation: '-            ACTIVE       -            -            -                -            -            -',
-  completeReset:      '-            -            -            ACTIVE       -                -            -            -',
-  changePassword:     '-            -            ACTIVE       -            ACTIVE           -            -            -',
-  signIn:             '-            -            ACTIVE       -            PASSWORD_EXPIRED -            -            -',
-  lockOut:            '-            -            LOCKED_OUT   -            LOCKED_OUT       -            -            -',
-}
-
-const cells = Object.entries(EXPECTED).flatMap(([operation, row]) =>
-  row.trim().split(/\s+/).map((expected, column) => ({ operation: operation as UserOperation, from: USER_STATUSES[column], expected })),
-)
+import { eventTypesFor, isAllowed, transition, USER_STATUSES, USER_TRANSITIONS, type UserStatus } from '../../src/users/status-machine'
+import { EXPECTED, EXPECTED_CELLS } from '../support/status-table'
 
 test('the expected table covers every operation and every status', () => {
   expect(Object.keys(EXPECTED).sort()).toEqual(Object.keys(USER_TRANSITIONS).sort())
   for (const row of Object.values(EXPECTED)) expect(row.trim().split(/\s+/)).toHaveLength(USER_STATUSES.length)
 })
 
-describe.each(cells)('$operation from $from', ({ operation, from, expected }) => {
+describe.each(EXPECTED_CELLS)('$operation from $from', ({ operation, from, expected }) => {
   test(expected === '-' ? 'is an invalid transition naming both' : `gives ${expected}`, () => {
     for (const hasPassword of [true, false]) {
       const result = transition(operation, { status: from as UserStatus, hasPassword })
@@ -51,5 +24,29 @@ describe.each(cells)('$operation from $from', ({ operation, from, expected }) =>
         expect(isAllowed(operation, from)).toBe(true)
       }
     }
+  })
+})
+
+describe('the event types each operation writes (domain.md section 7)', () => {
+  test.each([
+    ['activate', 'ACTIVE', ['user.lifecycle.activate']],
+    ['reactivate', 'PROVISIONED', ['user.lifecycle.reactivate']],
+    ['deactivate', 'DEPROVISIONED', ['user.lifecycle.deactivate']],
+    ['suspend', 'SUSPENDED', ['user.lifecycle.suspend']],
+    ['unsuspend', 'ACTIVE', ['user.lifecycle.unsuspend']],
+    ['unlock', 'ACTIVE', ['user.account.unlock_by_admin']],
+    ['resetPassword', 'RECOVERY', ['user.account.reset_password']],
+    ['expirePassword', 'PASSWORD_EXPIRED', ['user.account.expire_password']],
+    ['updateProfile', 'ACTIVE', ['user.account.update_profile']],
+    ['completeActivation', 'ACTIVE', ['user.account.update_password']],
+    ['completeReset', 'ACTIVE', ['user.account.update_password']],
+    ['changePassword', 'ACTIVE', ['user.account.update_password']],
+    ['signIn', 'ACTIVE', ['user.session.start']],
+    ['lockOut', 'LOCKED_OUT', ['user.account.lock']],
+    // Okta's two-step delete: the first call is a deactivation, the second records both delete events.
+    ['delete', 'DEPROVISIONED', ['user.lifecycle.deactivate']],
+    ['delete', 'DELETED', ['user.lifecycle.delete.initiated', 'user.lifecycle.delete.completed']],
+  ] as const)('%s to %s writes %j', (operation, to, types) => {
+    expect(eventTypesFor(operation, to)).toEqual(types)
   })
 })

@@ -1,3 +1,4 @@
+import { clockPasses } from '../support/clock'
 import { startTestServer, type TestServer } from '../support/harness'
 import { createUser, eventsFor, getUser, lifecycle } from '../support/users'
 
@@ -11,7 +12,7 @@ const PASSWORD = 'correct horse battery'
 
 async function setPassword(token: string, password = PASSWORD) {
   const response = await api.gql(
-    `mutation($input: SetPasswordInput!) { setPassword(input: $input) { user { id status activated passwordChanged credentials { hasPassword } } userErrors { code field } } }`,
+    `mutation($input: SetPasswordInput!) { setPassword(input: $input) { user { id status activated statusChanged lastUpdated passwordChanged credentials { hasPassword } } userErrors { code field } } }`,
     { input: { token, password } },
   )
   return response.data.setPassword
@@ -31,9 +32,9 @@ describe('creating users', () => {
     const { user, activationToken } = await createUser(api, { password: PASSWORD })
     expect(user.status).toBe('ACTIVE')
     expect(activationToken).toBeNull()
-    expect(user.activated).not.toBeNull()
-    expect(user.passwordChanged).not.toBeNull()
-    expect(user.statusChanged).not.toBeNull()
+    // Created, activated and given its password in one transaction: one instant for all of them.
+    expect(user.created).toEqual(expect.any(String))
+    for (const stamp of [user.activated, user.passwordChanged, user.statusChanged, user.lastUpdated]) expect(stamp).toBe(user.created)
   })
 
   test('creating with activate: false stages the user, with or without a password', async () => {
@@ -61,11 +62,15 @@ describe('activation', () => {
     const activated = await lifecycle(api, 'activateUser', user.id, {}, 'activationToken')
     expect(activated.user.status).toBe('PROVISIONED')
     expect(activated.activationToken).toEqual(expect.any(String))
+    expect(activated.user.activated).toBeNull()
 
+    await clockPasses(activated.user.statusChanged)
     const completed = await setPassword(activated.activationToken)
     expect(completed.userErrors).toEqual([])
     expect(completed.user).toMatchObject({ status: 'ACTIVE', credentials: { hasPassword: true } })
-    expect(completed.user.activated).not.toBeNull()
+    // Setting the password is the change to ACTIVE: every stamp it moves is that one instant, after the activation.
+    expect(Date.parse(completed.user.statusChanged)).toBeGreaterThan(Date.parse(activated.user.statusChanged))
+    for (const stamp of [completed.user.activated, completed.user.passwordChanged, completed.user.lastUpdated]) expect(stamp).toBe(completed.user.statusChanged)
   })
 
   test('activating a staged user that has a password makes it ACTIVE without a token', async () => {
@@ -106,8 +111,19 @@ describe('activation', () => {
 describe('suspension, unlock and passwords', () => {
   test('suspending and unsuspending an ACTIVE user round-trips through SUSPENDED', async () => {
     const { user } = await createUser(api, { password: PASSWORD })
-    expect((await lifecycle(api, 'suspendUser', user.id)).user.status).toBe('SUSPENDED')
-    expect((await lifecycle(api, 'unsuspendUser', user.id)).user.status).toBe('ACTIVE')
+    await clockPasses(user.statusChanged)
+    const suspended = (await lifecycle(api, 'suspendUser', user.id)).user
+    expect(suspended.status).toBe('SUSPENDED')
+    expect(Date.parse(suspended.statusChanged)).toBeGreaterThan(Date.parse(user.statusChanged))
+    expect(suspended.lastUpdated).toBe(suspended.statusChanged)
+    expect(suspended.activated).toBe(user.activated)
+    await clockPasses(suspended.statusChanged)
+    const unsuspended = (await lifecycle(api, 'unsuspendUser', user.id)).user
+    expect(unsuspended.status).toBe('ACTIVE')
+    // activated is when the status last became ACTIVE (domain.md 1.2).
+    expect(Date.parse(unsuspended.statusChanged)).toBeGreaterThan(Date.parse(suspended.statusChanged))
+    expect(unsuspended.activated).toBe(unsuspended.statusChanged)
+    expect(unsuspended.lastUpdated).toBe(unsuspended.statusChanged)
     const types = (await eventsFor(api, user.id)).map((event: any) => event.type)
     expect(types).toEqual(expect.arrayContaining(['user.lifecycle.suspend', 'user.lifecycle.unsuspend']))
   })
@@ -199,13 +215,15 @@ describe('deactivation and deletion', () => {
 describe('profile updates', () => {
   test('updating changes only the given attributes and records the change', async () => {
     const { user } = await createUser(api, { profile: { department: 'Sales', custom: { costCenter: 'C1', site: 'Oslo' } } })
+    await clockPasses(user.lastUpdated)
     const response = await api.gql(
-      `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { profile { firstName lastName department custom } lastUpdated } userErrors { code } } }`,
+      `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { profile { firstName lastName department custom } lastUpdated statusChanged } userErrors { code } } }`,
       { input: { id: user.id, profile: { department: 'Engineering', lastName: null, custom: { site: null, floor: 3 } } } },
     )
     const updated = response.data.updateUser.user
     expect(updated.profile).toEqual({ firstName: 'Ada', lastName: null, department: 'Engineering', custom: { costCenter: 'C1', floor: 3 } })
-    expect(new Date(updated.lastUpdated).getTime()).toBeGreaterThanOrEqual(new Date(user.lastUpdated).getTime())
+    expect(Date.parse(updated.lastUpdated)).toBeGreaterThan(Date.parse(user.lastUpdated))
+    expect(updated.statusChanged).toBe(user.statusChanged) // a profile change is not a status change
     const last = (await eventsFor(api, user.id)).at(-1)
     expect(last.type).toBe('user.account.update_profile')
   })

@@ -187,9 +187,24 @@ describe('invalid list filters', () => {
     expect(response.data?.users ?? null).toBeNull()
   })
 
-  test('a q longer than a login is refused with BAD_USER_INPUT on ["filter","q"]', async () => {
-    const response = await api.gql('query($q: String) { users(filter: { q: $q }) { totalCount } }', { q: 'q'.repeat(101) })
-    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'q'] }])
+  // api.md: "a SCIM `search` at most 1,000".
+  test('a search of 1,000 characters is parsed; 1,001 is refused with BAD_USER_INPUT on ["filter","search"]', async () => {
+    const search = (filter: string) => api.gql('query($s: String) { users(filter: { search: $s }) { totalCount } }', { s: filter })
+    const clause = 'profile.login eq "x"'
+    const longest = await search(clause + ' '.repeat(1000 - clause.length))
+    expect(longest.errors).toBeUndefined()
+    const over = await search(clause + ' '.repeat(1001 - clause.length))
+    expect(over.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'search'] }])
+  })
+
+  // api.md: "a filter `q` at most 255 characters".
+  test('a q of 255 characters is accepted; 256 is refused with BAD_USER_INPUT on ["filter","q"]', async () => {
+    const search = (q: string) => api.gql('query($q: String) { users(filter: { q: $q }) { totalCount } }', { q })
+    const longest = await search('q'.repeat(255))
+    expect(longest.errors).toBeUndefined()
+    expect(longest.data.users.totalCount).toBe(0)
+    const over = await search('q'.repeat(256))
+    expect(over.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'q'] }])
   })
 })
 
