@@ -1,5 +1,6 @@
 import { AppQueries } from './apps/app-queries'
 import { AppService } from './apps/app-service'
+import { followFacts } from './cascades/follow'
 import type { Config } from './config'
 import type { StoredEvent } from './events/event-log'
 import { EventQueries } from './events/event-queries'
@@ -9,6 +10,7 @@ import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
+import type { Store } from './store/transaction'
 import { TokenService } from './tokens/token-service'
 import { UserQueries } from './users/user-queries'
 import { UserService } from './users/user-service'
@@ -44,17 +46,19 @@ export interface Application {
 /** Wires the services on an open database. */
 export function composeApplication(config: Config, db: Database, logger: Logger): Application {
   const pubSub = createTopics()
+  // Units of work run on the database and follow their facts through the one cascade module.
+  const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts }
   const publish = (events: StoredEvent[]) => publishCommitted(pubSub, events)
   const services: Services = {
-    users: new UserService({ store: db, config, publish }),
-    groups: new GroupService(db, publish),
-    groupRules: new GroupRuleService(db, publish),
-    apps: new AppService(db, publish),
+    users: new UserService({ store, config, publish }),
+    groups: new GroupService(store, publish),
+    groupRules: new GroupRuleService(store, publish),
+    apps: new AppService(store, publish),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
-    tokens: new TokenService(db, publish, config.TOKEN_CACHE_SECONDS * 1000),
+    tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
   return { config, logger, db, pubSub, services, close: () => db.close() }
 }
