@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from '../dist/src/store/database.js'
-import { createServices } from '../dist/src/services.js'
-import { createTopics } from '../dist/src/events/topics.js'
+import { composeApplication } from '../dist/src/app.js'
+import { createLogger } from '../dist/src/logger.js'
 import { loadConfig } from '../dist/src/config.js'
 import { SYSTEM_ACTOR } from '../dist/src/events/event-log.js'
 
@@ -99,7 +99,7 @@ export async function run(name) {
   const statements = { count: 0 }
   const { db, drop, raw } = await scratchDatabase(statements)
   try {
-    const services = createServices(db, loadConfig({}), createTopics())
+    const { services } = composeApplication(loadConfig({}), db, createLogger('silent'))
     const r = await scenarios[name]({ db, services, statements, raw })
     const backend = process.env.DATABASE_URL ? 'postgresql' : 'embedded'
     console.log(`${r.label} (${backend}, ${MEMBERS} users): ${r.detail}`)

@@ -1,14 +1,13 @@
 import 'reflect-metadata'
 import { parseArgs } from 'node:util'
+import { openApplication } from './app'
 import { loadConfig, type Config } from './config'
 import { SYSTEM_ACTOR } from './events/event-log'
-import { createTopics, publishCommitted } from './events/topics'
 import { startServer } from './server/app'
-import { createLogger } from './server/logger'
+import { createLogger } from './logger'
 import { runShutdown } from './server/shutdown'
-import { openDatabase, type Database, type DatabaseOptions } from './store/database'
+import { openDatabase } from './store/database'
 import { SCOPES } from './tokens/scopes'
-import { TokenService } from './tokens/token-service'
 
 const USAGE = `usage: lifecycle-gateway [start]
        lifecycle-gateway migrate
@@ -16,28 +15,16 @@ const USAGE = `usage: lifecycle-gateway [start]
        lifecycle-gateway token revoke <token-id>
 scopes: ${SCOPES.join(', ')}`
 
-/** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR) and migrates it. */
-export async function openConfiguredDatabase(config: Config, options: DatabaseOptions = {}): Promise<Database> {
-  const db = await openDatabase(
-    config.DATABASE_URL
-      ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
-      : { kind: 'embedded', dataDir: config.DATA_DIR },
-    options,
-  )
-  await db.migrate()
-  return db
-}
-
 async function start(config: Config) {
   const logger = createLogger(config.LOG_LEVEL)
-  const db = await openConfiguredDatabase(config, {
+  const application = await openApplication(config, logger, {
     onLockLost: (error) => {
       logger.fatal({ err: error }, 'another process took over the data directory: stopping at once')
       process.exit(1)
     },
   })
-  const server = await startServer(config, db, logger)
-  const bootstrap = await server.services.tokens.bootstrap(config.BOOTSTRAP_ADMIN_TOKEN, SYSTEM_ACTOR)
+  const server = await startServer(application)
+  const bootstrap = await application.services.tokens.bootstrap(config.BOOTSTRAP_ADMIN_TOKEN, SYSTEM_ACTOR)
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
@@ -46,7 +33,7 @@ async function start(config: Config) {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing in-flight requests')
     const steps = [
       { name: 'HTTP and WebSocket drain', run: () => server.close() },
-      { name: 'database close', run: () => db.close() },
+      { name: 'database close', run: () => application.close() },
     ]
     const succeeded = await runShutdown(steps, config.SHUTDOWN_TIMEOUT_MS, logger)
     logger.info({ shutdownMs: Date.now() - signalled }, 'shut down')
@@ -67,9 +54,8 @@ async function start(config: Config) {
 async function token(config: Config, args: string[]) {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { scopes: { type: 'string' }, name: { type: 'string' } } })
   const [action, id] = positionals
-  const db = await openConfiguredDatabase(config)
-  const pubSub = createTopics()
-  const tokens = new TokenService(db, (events) => publishCommitted(pubSub, events))
+  const application = await openApplication(config, createLogger(config.LOG_LEVEL))
+  const { tokens } = application.services
   try {
     if (action === 'create') {
       const scopes = (values.scopes ?? '').split(',').map((scope) => scope.trim()).filter(Boolean)
@@ -84,7 +70,7 @@ async function token(config: Config, args: string[]) {
       throw new Error(USAGE)
     }
   } finally {
-    await db.close()
+    await application.close()
   }
 }
 

@@ -6,7 +6,6 @@ import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { userRows } from '../users/user-rows'
-import { syncAppUsers } from './app-user-sync'
 import { allFeatures, updateFeature, type Capabilities, type Enablement, type Feature, type FeatureName, type StoredFeatures } from './features'
 
 export const appTarget = (app: App) => ({ id: app.id, type: 'AppInstance', displayName: app.label })
@@ -60,7 +59,7 @@ export class AppService {
     return this.run(async (unit) => {
       await lockGrantsExclusively(unit.sql)
       const app = await this.changeStatus(unit, id, 'INACTIVE', 'ACTIVE', actor)
-      await syncAppUsers(unit, { appIds: [id] }, actor)
+      unit.fact({ kind: 'appGrantsChanged', appIds: [id], actor })
       return app
     })
   }
@@ -123,7 +122,8 @@ export class AppService {
       if (user.status === 'DEPROVISIONED') unit.abort(domainError('INVALID_TRANSITION', 'Cannot assign an app to a user whose status is DEPROVISIONED.', ['userId']))
       const created = await unit.tx.appDirectAssignment.createMany({ data: [{ appId, userId }], skipDuplicates: true })
       if (created.count === 0) unit.abort(domainError('CONFLICT', `The user is already assigned to ${app.label}.`, ['userId']))
-      await syncAppUsers(unit, { userIds: [userId] }, actor)
+      unit.fact({ kind: 'grantsChanged', userIds: [userId], actor })
+      await unit.settle()
       return unit.tx.appUser.findFirstOrThrow({ where: { appId, userId } })
     })
   }
@@ -135,7 +135,8 @@ export class AppService {
       await userRows.lock(unit.sql, [userId])
       const removed = await unit.tx.appDirectAssignment.deleteMany({ where: { appId, userId } })
       if (removed.count === 0) unit.abort(domainError('NOT_FOUND', 'The user is not directly assigned to this app.', ['userId']))
-      await syncAppUsers(unit, { userIds: [userId] }, actor)
+      unit.fact({ kind: 'grantsChanged', userIds: [userId], actor })
+      await unit.settle()
       return unit.tx.appUser.findFirst({ where: { appId, userId } })
     })
   }
@@ -159,7 +160,7 @@ export class AppService {
         targets: [{ id: group.id, type: 'UserGroup', displayName: group.name }, appTarget(app)],
         data: { priority: assignment.priority },
       })
-      await syncAppUsers(unit, { appIds: [appId] }, actor)
+      unit.fact({ kind: 'appGrantsChanged', appIds: [appId], actor })
       return assignment
     })
   }
@@ -176,7 +177,7 @@ export class AppService {
         actor,
         targets: [{ id: groupId, type: 'UserGroup', displayName: assignment.group.name }, appTarget(app)],
       })
-      await syncAppUsers(unit, { appIds: [appId] }, actor)
+      unit.fact({ kind: 'appGrantsChanged', appIds: [appId], actor })
       return assignment
     })
   }

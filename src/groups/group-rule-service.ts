@@ -1,5 +1,3 @@
-import { syncAppUsers } from '../apps/app-user-sync'
-import { cascades } from '../cascades'
 import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { GroupRule } from '../generated/prisma/client'
@@ -7,7 +5,7 @@ import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { writeMemberships } from './group-membership'
-import { applyGroupRules } from './rule-engine'
+import { ruleTarget } from './rule-engine'
 import { parseRuleExpression, RuleSyntaxError } from './rule-expression'
 
 export interface GroupRuleInput {
@@ -19,7 +17,6 @@ export interface GroupRuleInput {
 
 const notInactive = (status: string) =>
   domainError('INVALID_TRANSITION', `Cannot update a group rule whose status is ${status}; deactivate it first.`)
-const ruleTarget = (rule: GroupRule) => ({ id: rule.id, type: 'GroupRule', displayName: rule.name })
 
 /** Group rules (domain.md 2.1): created INACTIVE, edited only while INACTIVE, activation evaluates everyone. */
 export class GroupRuleService {
@@ -73,9 +70,7 @@ export class GroupRuleService {
     return this.run(async (unit) => {
       await lockGrantsExclusively(unit.sql)
       const rule = await this.changeStatus(unit, id, 'INACTIVE', 'ACTIVE', actor)
-      const moved = await applyGroupRules(unit, 'everyone', actor)
-      await syncAppUsers(unit, { userIds: moved }, actor)
-      unit.record({ type: 'group.user_membership.rule.evaluation', actor, targets: [ruleTarget(rule)], data: { usersMoved: moved.length } })
+      unit.fact({ kind: 'ruleActivated', rule, actor })
       return rule
     })
   }
@@ -96,7 +91,7 @@ export class GroupRuleService {
       await unit.tx.groupRule.delete({ where: { id } })
       unit.record({ type: 'group.user_membership.rule.delete', actor, targets: [ruleTarget(rule)], data: { removeUsers, members: added.length } })
       // As for any membership change: the remaining rules re-run (isMemberOfGroup), then the grants follow.
-      if (removeUsers) await cascades.membershipsChanged(unit, [...new Set(added.map((membership) => membership.userId))], actor)
+      if (removeUsers) unit.fact({ kind: 'membershipsChanged', userIds: [...new Set(added.map((membership) => membership.userId))], actor })
       return rule
     })
   }

@@ -1,4 +1,3 @@
-import { cascades } from '../cascades'
 import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
 import type { Group } from '../generated/prisma/client'
@@ -6,7 +5,6 @@ import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { userRows } from '../users/user-rows'
-import { syncAppUsers } from '../apps/app-user-sync'
 import { membershipIsManagedHere, writeMemberships } from './group-membership'
 import { parseRuleExpression } from './rule-expression'
 
@@ -79,7 +77,7 @@ export class GroupService {
           })
         }
       }
-      await syncAppUsers(unit, { appIds: apps.map((app) => app.appId) }, actor)
+      unit.fact({ kind: 'appGrantsChanged', appIds: apps.map((app) => app.appId), actor })
       return group
     })
   }
@@ -95,7 +93,7 @@ export class GroupService {
         await unit.tx.groupMembership.update({ where: { groupId_userId: { groupId, userId } }, data: { ruleId: null } })
       } else if (!existing) {
         await writeMemberships(unit, { added: [{ groupId, userId, ruleId: null }], removed: [] }, actor)
-        await cascades.membershipsChanged(unit, [userId], actor)
+        unit.fact({ kind: 'membershipsChanged', userIds: [userId], actor })
       }
       return unit.tx.group.findFirstOrThrow({ where: { id: groupId } })
     })
@@ -121,7 +119,7 @@ export class GroupService {
         }
       }
       await writeMemberships(unit, { added: [], removed: [membership] }, actor)
-      await cascades.membershipsChanged(unit, [userId], actor)
+      unit.fact({ kind: 'membershipsChanged', userIds: [userId], actor })
       return unit.tx.group.findFirstOrThrow({ where: { id: groupId } })
     })
   }

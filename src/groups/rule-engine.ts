@@ -7,7 +7,11 @@ import { evaluateRule, parseRuleExpression, ruleProfile, type ParsedRule } from 
 // Rules may depend on each other through isMemberOfGroup; a few passes reach the fixed point.
 const MAX_PASSES = 5
 
+/** A rule as an event target. */
+export const ruleTarget = (rule: Pick<GroupRule, 'id' | 'name'>) => ({ id: rule.id, type: 'GroupRule', displayName: rule.name })
+
 /** Which users to evaluate: some, or the whole population (rule activation). */
+
 export type RuleScope = { userIds: string[] } | 'everyone'
 
 interface ActiveRule {

@@ -6,14 +6,12 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { GraphQLSchema } from 'graphql'
-import type { Config } from '../config'
 import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
-import { createTopics, type PubSub } from '../events/topics'
+import type { PubSub } from '../events/topics'
 import type { Context } from '../graphql/context'
 import { createLoaders } from '../graphql/loaders'
 import { createSchema } from '../graphql/schema'
-import { createServices, type Services } from '../services'
-import type { Database } from '../store/database'
+import type { Application, Services } from '../app'
 import type { Principal } from '../tokens/scopes'
 import { compiledGateway } from './compiled-execution'
 import { drainHttpServer } from './drain'
@@ -21,7 +19,6 @@ import { drainBudgetMs } from './shutdown'
 import { errorBody, formatError } from './errors'
 import { createMetrics, observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
-import type { Logger } from './logger'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
 import { checkRequestBounds } from './request-bounds'
@@ -44,10 +41,9 @@ const actorOf = (principal: Principal | null): Actor =>
 
 type AuthenticatedRequest = Request & { principal?: Principal | null; requestId?: string }
 
-/** Starts the HTTP + WebSocket server on an open database. */
-export async function startServer(config: Config, db: Database, logger: Logger): Promise<RunningServer> {
-  const pubSub = createTopics()
-  const services = createServices(db, config, pubSub)
+/** Starts the HTTP + WebSocket server on a composed application (src/app.ts). */
+export async function startServer(application: Application): Promise<RunningServer> {
+  const { config, db, logger, pubSub, services } = application
   const schema = await createSchema(pubSub)
   const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
   // One guard for every transport: authentication per operation, rate limit, error masking.

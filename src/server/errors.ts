@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql'
 import { ErrorCodes } from '../errors'
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 
 // Apollo's codes for documents that do not parse, validate or form a request.
 const BAD_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED'])

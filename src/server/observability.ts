@@ -3,7 +3,7 @@ import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Context } from '../graphql/context'
 import type { Database } from '../store/database'
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 
 /** The service's Prometheus metrics, one registry per server. */
 export function createMetrics(db: Database) {

@@ -3,7 +3,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import type { Principal } from '../tokens/scopes'
 import type { TokenService } from '../tokens/token-service'
 import { formatError } from './errors'
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 import { authenticate, type Authentication } from './request-auth'
 
 /** Why an operation may not run, in a transport-neutral form (HTTP maps it to a status, WebSocket to an error message). */

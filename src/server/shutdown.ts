@@ -1,4 +1,4 @@
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 
 /** One part of stopping the process, named for the log line that reports it if it does not finish. */
 export interface ShutdownStep {

@@ -1,5 +1,6 @@
 import { domainError, fail, type DomainError, type Result } from '../errors'
 import type { Database, Prisma } from './database'
+import type { Fact } from '../cascades/facts'
 import type { Sql } from './unit-connection'
 import { appendEvents, type EventDraft, type HotWrites, type StoredEvent } from '../events/event-log'
 
@@ -15,8 +16,11 @@ export type Transaction = { [Model in ModelName]: Omit<Prisma[Model], BatchedRea
   '$queryRaw' | '$queryRawUnsafe' | '$executeRaw' | '$executeRawUnsafe'
 >
 
-/** What units of work run on: Prisma, and transactions that Prisma calls join. */
-export type Store = Pick<Database, 'prisma' | 'transaction'>
+/** Turns recorded facts into the writes that follow them (src/cascades/follow.ts, wired by src/app.ts). */
+export type FollowFacts = (unit: UnitOfWork, facts: Fact[]) => Promise<void>
+
+/** What units of work run on: Prisma, transactions that Prisma calls join, and what follows a fact. */
+export type Store = Pick<Database, 'prisma' | 'transaction'> & { followFacts: FollowFacts }
 
 /** Thrown inside a unit of work to roll it back and report business errors instead. */
 class Rollback extends Error {
@@ -31,6 +35,10 @@ export interface UnitOfWork {
   /** Hand-written SQL in the same transaction. */
   sql: Sql
   record(...events: EventDraft[]): void
+  /** Records what changed; the cascades turn it into the writes that follow, before the events are appended. */
+  fact(fact: Fact): void
+  /** Runs the cascades of the facts recorded so far, for a use case that reads what they write. */
+  settle(): Promise<void>
   /** Notes groups whose membership changed; their lastMembershipUpdated is written with the events. */
   membershipChanged(groupIds: string[], at: Date): void
   /** Abandons the transaction; nothing it wrote is kept. */
@@ -51,11 +59,21 @@ export async function inTransaction<T>(store: Store, work: (unit: UnitOfWork) =>
   try {
     const committed = await store.transaction(async (sql) => {
       const drafts: EventDraft[] = []
+      let facts: Fact[] = []
       const hot: HotWrites = { membershipChangedGroupIds: [], at: new Date() }
       const unit: UnitOfWork = {
         tx: store.prisma,
         sql,
         record: (...events) => void drafts.push(...events),
+        fact: (fact) => void facts.push(fact),
+        async settle() {
+          // Facts recorded while following are followed too (a cascade may record more).
+          while (facts.length) {
+            const pending = facts
+            facts = []
+            await store.followFacts(unit, pending)
+          }
+        },
         membershipChanged: (groupIds, at) => {
           hot.membershipChangedGroupIds = [...new Set([...hot.membershipChangedGroupIds, ...groupIds])]
           hot.at = at
@@ -65,6 +83,7 @@ export async function inTransaction<T>(store: Store, work: (unit: UnitOfWork) =>
         },
       }
       const value = await work(unit)
+      await unit.settle()
       const events = await appendEvents(sql, drafts, hot)
       return { value, events }
     })

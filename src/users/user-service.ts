@@ -1,4 +1,3 @@
-import { cascades } from '../cascades'
 import type { Config } from '../config'
 import { domainError, fail, ok, type Result } from '../errors'
 import type { Prisma as PrismaTypes, User as UserRow } from '../generated/prisma/client'
@@ -79,7 +78,9 @@ export class UserService {
         lastUpdated: now,
       })
       unit.record({ type: 'user.lifecycle.create', actor, targets: [userTarget(created)], data: { status: 'STAGED' } })
-      await cascades.userCreated(unit, created, actor)
+      unit.fact({ kind: 'userCreated', user: created, actor })
+      // What creation sets off (Everyone, rules, grants) is recorded before the activation, as it happened first.
+      await unit.settle()
       if (!input.activate) return { user: created }
       return this.changeStatus(unit, actor, created, 'activate', {}, now)
     })
@@ -233,8 +234,8 @@ export class UserService {
       ...(statusChanges && to === 'ACTIVE' ? { activated: now } : {}),
     })
     outcome.user = updated ?? (await this.abortConcurrent(unit, user.id, operation))
-    if (statusChanges) await cascades.statusChanged(unit, outcome.user, step.from, to, actor)
-    if (operation === 'updateProfile') await cascades.profileChanged(unit, outcome.user, actor)
+    if (statusChanges) unit.fact({ kind: 'statusChanged', user: outcome.user, from: step.from, to, actor })
+    if (operation === 'updateProfile') unit.fact({ kind: 'profileChanged', user: outcome.user, actor })
     return outcome
   }
 

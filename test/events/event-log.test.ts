@@ -1,5 +1,5 @@
 import { appendEvents, SYSTEM_ACTOR } from '../../src/events/event-log'
-import { inTransaction } from '../../src/store/transaction'
+import { inTransaction, type Store } from '../../src/store/transaction'
 import { freshDatabase, type TestDatabase } from '../support/backend'
 import { startTestServer, type TestServer } from '../support/harness'
 import { createUser, lifecycle } from '../support/users'
@@ -10,6 +10,8 @@ describe('the event log', () => {
     database = await freshDatabase()
   })
   afterAll(() => database.drop())
+  /** These units record events only: no fact, so nothing to follow. */
+  const store = (): Store => ({ prisma: database.db.prisma, transaction: database.db.transaction, followFacts: async () => {} })
 
   const draft = (label: string) => ({ type: 'test.event', actor: SYSTEM_ACTOR, targets: [], data: { label } })
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -28,7 +30,7 @@ describe('the event log', () => {
       })
       .then((event) => (commits.push('slow'), event))
     await slowHasAppended
-    const fast = inTransaction(database.db, async (unit) => unit.record(draft('fast'))).then((result) => {
+    const fast = inTransaction(store(), async (unit) => unit.record(draft('fast'))).then((result) => {
       commits.push('fast')
       return result.ok ? result.value.events[0] : undefined
     })
@@ -45,7 +47,7 @@ describe('the event log', () => {
   test('concurrent appends get distinct, increasing sequences', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        inTransaction(database.db, async (unit) => {
+        inTransaction(store(), async (unit) => {
           unit.record(draft(`parallel-${index}`), draft(`parallel-${index}-b`))
         }),
       ),

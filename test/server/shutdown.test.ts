@@ -1,4 +1,4 @@
-import { createLogger } from '../../src/server/logger'
+import { createLogger } from '../../src/logger'
 import { drainBudgetMs, runShutdown } from '../../src/server/shutdown'
 
 const lines: any[] = []

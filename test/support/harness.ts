@@ -1,10 +1,11 @@
 import 'reflect-metadata'
 import { createClient, type Client } from 'graphql-ws'
 import WebSocket from 'ws'
+import { composeApplication } from '../../src/app'
 import { loadConfig, type Config } from '../../src/config'
 import { SYSTEM_ACTOR } from '../../src/events/event-log'
 import { startServer, type RunningServer } from '../../src/server/app'
-import { createLogger } from '../../src/server/logger'
+import { createLogger } from '../../src/logger'
 import { SCOPES } from '../../src/tokens/scopes'
 import { freshDatabase, type TestDatabase } from './backend'
 
@@ -50,7 +51,7 @@ export async function startTestServer(
   })
   const logs = options.logLines
   const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(line) }) : createLogger(config.LOG_LEVEL)
-  const server = await startServer(config, database.db, logger)
+  const server = await startServer(composeApplication(config, database.db, logger))
   const clients: Client[] = []
 
   const tokenWith = async (...scopes: string[]) => {

@@ -1,0 +1,79 @@
+import { queueProfilePush, syncAppUsers } from '../apps/app-user-sync'
+import { directAssignmentRows } from '../apps/direct-assignment-rows'
+import type { Actor } from '../events/event-log'
+import { EVERYONE_GROUP_ID, writeMemberships } from '../groups/group-membership'
+import { applyGroupRules, ruleTarget } from '../groups/rule-engine'
+import type { UnitOfWork } from '../store/transaction'
+import type { Fact } from './facts'
+
+/**
+ * What follows from a change, in the same transaction as the change (domain.md 1.6, 2.1, 3.3, 8).
+ * The one place that answers "what happens when …":
+ *
+ * | fact                         | what follows                                                                  |
+ * |------------------------------|-------------------------------------------------------------------------------|
+ * | user created                 | joins Everyone; rules run on the new profile; group apps are granted          |
+ * | status → DEPROVISIONED       | direct grants on ACTIVE apps deleted; every app user of an ACTIVE app revoked  |
+ * |                              | (deprovisioning per app); memberships and INACTIVE apps' assignments kept     |
+ * | status DEPROVISIONED → other | rules re-run; group-based app users recreated                                 |
+ * | any other status change      | nothing (suspension keeps assignments and sends nothing downstream)           |
+ * | profile changed              | rules re-run; grants follow; profile pushes queued                            |
+ * | memberships changed          | rules reading memberships re-run; grants follow                               |
+ * | grants changed (users, apps) | app users reconciled (jobs queued in the outbox)                              |
+ * | rule activated               | evaluated over every user; grants of the users it moved follow               |
+ */
+export async function followFacts(unit: UnitOfWork, facts: Fact[]): Promise<void> {
+  for (const fact of facts) await FOLLOW[fact.kind](unit, fact as never)
+}
+
+type Follower<K extends Fact['kind']> = (unit: UnitOfWork, fact: Extract<Fact, { kind: K }>) => Promise<void>
+
+async function membershipsChanged(unit: UnitOfWork, userIds: string[], actor: Actor, users?: 'new'): Promise<void> {
+  const moved = await applyGroupRules(unit, { userIds }, actor)
+  await syncAppUsers(unit, { userIds: [...new Set([...userIds, ...moved])], users }, actor)
+}
+
+const FOLLOW: { [K in Fact['kind']]: Follower<K> } = {
+  async userCreated(unit, { user, actor }) {
+    await writeMemberships(unit, { added: [{ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null }], removed: [] }, actor, {
+      groupNames: new Map([[EVERYONE_GROUP_ID, 'Everyone']]),
+      logins: new Map([[user.id, user.login]]),
+    })
+    await membershipsChanged(unit, [user.id], actor, 'new')
+  },
+
+  async statusChanged(unit, { user, from, to, actor }) {
+    if (to === 'DEPROVISIONED') {
+      await directAssignmentRows.deleteOnActiveApps(unit.sql, user.id)
+      await syncAppUsers(unit, { userIds: [user.id], users: 'deactivated' }, actor)
+    } else if (from === 'DEPROVISIONED') {
+      await membershipsChanged(unit, [user.id], actor)
+    }
+  },
+
+  async profileChanged(unit, { user, actor }) {
+    await membershipsChanged(unit, [user.id], actor)
+    await queueProfilePush(unit, user.id)
+  },
+
+  membershipsChanged: (unit, { userIds, actor }) => membershipsChanged(unit, userIds, actor),
+
+  async grantsChanged(unit, { userIds, actor }) {
+    await syncAppUsers(unit, { userIds }, actor)
+  },
+
+  async appGrantsChanged(unit, { appIds, actor }) {
+    await syncAppUsers(unit, { appIds }, actor)
+  },
+
+  async ruleActivated(unit, { rule, actor }) {
+    const moved = await applyGroupRules(unit, 'everyone', actor)
+    await syncAppUsers(unit, { userIds: moved }, actor)
+    unit.record({
+      type: 'group.user_membership.rule.evaluation',
+      actor,
+      targets: [ruleTarget(rule)],
+      data: { usersMoved: moved.length },
+    })
+  },
+}
