@@ -1,6 +1,5 @@
 import type { Client } from 'graphql-ws'
 
-<<<<<<< HEAD
 export interface Watched<T = any> {
   /** Every result delivered so far. */
   results: T[]
@@ -54,7 +53,7 @@ export function watch<T = any>(client: Client, query: string, variables: Record<
     unsubscribe: () => unsubscribe(),
   }
 }
-=======
+
 export interface Subscription<T> {
   /** Every result so far, in arrival order. */
   results: T[]
@@ -106,4 +105,3 @@ export async function whenLive(subscription: Subscription<unknown>, probe: () =>
   for (let round = 0; round < rounds && subscription.results.length === 0; round++) await probe()
   if (subscription.results.length === 0) await subscription.until(() => true)
 }
->>>>>>> tests
