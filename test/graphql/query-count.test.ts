@@ -50,3 +50,13 @@ test('groups with their members take the same number of statements for 1 or 4 gr
   expect(large.data.groups.edges.length).toBeGreaterThanOrEqual(4) // Everyone + 3
   expect(large.count).toBe(small.count)
 })
+
+test('the grants behind app users take the same number of statements for 2 or 24 users', async () => {
+  const query = `query($first: Int, $q: String) {
+    users(first: $first, filter: { q: $q }) { edges { node { appUsers(first: 10) { edges { node { assignedVia { scope group { id } } } } } } } } }`
+  const small = await statementsFor(query, { first: 2, q: PREFIX })
+  const large = await statementsFor(query, { first: 100, q: PREFIX })
+  expect(large.data.users.edges).toHaveLength(24)
+  expect(large.data.users.edges[23].node.appUsers.edges[0].node.assignedVia).toEqual([{ scope: 'USER', group: null }])
+  expect(large.count).toBe(small.count)
+})
