@@ -5,6 +5,7 @@ import { newId } from '../store/ids'
 import type { UnitOfWork } from '../store/transaction'
 import { onGrant, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
 import { provisioningPolicy } from './features'
+import { grantRows } from './grant-rows'
 
 /**
  * Which assignments to reconcile: those of some users, or of some apps. A caller that knows the
@@ -37,22 +38,7 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   // Two statements every lifecycle change runs, hand-written (see users/user-rows.ts).
   const by = byUsers ? '"userId"' : '"appId"'
   const known = byUsers ? scope.users : undefined
-  const grants = known === 'deactivated' ? [] : await unit.sql.query<{ appId: string; userId: string; direct: boolean }>(
-    `SELECT g."appId", g."userId", bool_or(g.direct) AS direct
-     FROM (
-       SELECT a."appId", m."userId", false AS direct
-         FROM "AppGroupAssignment" a JOIN "GroupMembership" m ON m."groupId" = a."groupId"
-        WHERE ${byUsers ? 'm."userId"' : 'a."appId"'} = ANY($1::text[])
-       UNION ALL
-       SELECT d."appId", d."userId", true AS direct
-         FROM "AppDirectAssignment" d
-        WHERE d.${by} = ANY($1::text[])
-     ) g
-     JOIN "User" u ON u.id = g."userId" AND u.status <> 'DEPROVISIONED'
-     JOIN "App" p ON p.id = g."appId" AND p.status = 'ACTIVE'
-     GROUP BY g."appId", g."userId"`,
-    [ids],
-  )
+  const grants = known === 'deactivated' ? [] : await grantRows.live(unit.sql, byUsers ? { userIds: ids } : { appIds: ids })
   const existing = known === 'new' ? [] : await unit.sql.query<AppUser>(
     `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${by} = ANY($1::text[])`,
     [ids],

@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from '../generated/prisma/client'
 import { newId } from '../store/ids'
 import type { Sql } from '../store/unit-connection'
+import type { EventType } from './event-catalogue'
 
 /** Who caused an event: an API token, or the system itself. */
 export interface Actor {
@@ -19,7 +20,7 @@ export interface EventTarget {
 
 /** An event as a service describes it; the log adds id, sequence and publish time. */
 export interface EventDraft {
-  type: string
+  type: EventType
   actor: Actor
   targets: EventTarget[]
   outcome?: { result: 'SUCCESS' | 'FAILURE'; reason?: string }

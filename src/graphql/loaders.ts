@@ -1,13 +1,8 @@
 import DataLoader from 'dataloader'
 import { Prisma as Sql, type App, type AppGroupAssignment, type AppUser, type Group, type User as UserRow } from '../generated/prisma/client'
+import { grantRows, type Grant } from '../apps/grant-rows'
 import type { Prisma } from '../store/database'
 import { pagedRelationLoader, type ChildKeyset, type Tagged } from './paged-loader'
-
-/** How an app user holds its app: directly, or through a group. */
-export interface Grant {
-  scope: 'USER' | 'GROUP'
-  groupId: string | null
-}
 
 /** Per-request batch loaders: every relation a list can ask for goes through one of these. */
 export type Loaders = ReturnType<typeof createLoaders>
@@ -95,18 +90,11 @@ export function createLoaders(prisma: Prisma) {
 
     /** Every grant behind an app user (key: `appId userId`), direct first, then groups by priority. */
     grantsOf: new DataLoader<string, Grant[]>(async (keys) => {
-      const pairs = keys.map((key) => key.split(' ') as [string, string])
-      const rows = await prisma.$queryRaw<{ appId: string; userId: string; groupId: string | null; priority: number }[]>(Sql.sql`
-        WITH wanted("appId", "userId") AS (VALUES ${Sql.join(pairs.map(([appId, userId]) => Sql.sql`(${appId}, ${userId})`))})
-        SELECT d."appId", d."userId", NULL AS "groupId", -1 AS priority FROM "AppDirectAssignment" d JOIN wanted w USING ("appId", "userId")
-        UNION ALL
-        SELECT a."appId", m."userId", a."groupId", a.priority FROM "AppGroupAssignment" a
-          JOIN "GroupMembership" m ON m."groupId" = a."groupId" JOIN wanted w ON w."appId" = a."appId" AND w."userId" = m."userId"
-        ORDER BY priority`)
+      const rows = await grantRows.ofAppUsers(prisma, keys.map((key) => key.split(' ') as [string, string]))
       const byPair = new Map<string, Grant[]>()
-      for (const row of rows) {
-        const key = `${row.appId} ${row.userId}`
-        byPair.set(key, [...(byPair.get(key) ?? []), { scope: row.groupId ? 'GROUP' : 'USER', groupId: row.groupId }])
+      for (const { appId, userId, scope, groupId } of rows) {
+        const key = `${appId} ${userId}`
+        byPair.set(key, [...(byPair.get(key) ?? []), { scope, groupId }])
       }
       return keys.map((key) => byPair.get(key) ?? [])
     }),

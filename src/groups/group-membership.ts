@@ -1,3 +1,4 @@
+import type { EventType } from '../events/event-catalogue'
 import type { Actor } from '../events/event-log'
 import type { Group } from '../generated/prisma/client'
 import type { UnitOfWork } from '../store/transaction'
@@ -46,7 +47,7 @@ export async function writeMemberships(
   const login = known.logins?.size
     ? known.logins
     : new Map((await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [user.id, user.login]))
-  const record = (type: string) => (change: MembershipChange) =>
+  const record = (type: EventType) => (change: MembershipChange) =>
     unit.record({
       type,
       actor,

@@ -1,5 +1,6 @@
 import { domainError, type Result } from '../errors'
 import type { Actor, StoredEvent } from '../events/event-log'
+import type { EventType } from '../events/event-catalogue'
 import type { GroupRule } from '../generated/prisma/client'
 import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
@@ -102,7 +103,7 @@ export class GroupRuleService {
     from: 'ACTIVE' | 'INACTIVE',
     to: 'ACTIVE' | 'INACTIVE',
     actor: Actor,
-    eventType = 'group.user_membership.rule.activate',
+    eventType: EventType = 'group.user_membership.rule.activate',
   ): Promise<GroupRule> {
     const changed = await unit.tx.groupRule.updateMany({ where: { id, status: from }, data: { status: to, lastUpdated: new Date() } })
     // Read after the compare-and-set: it may have waited for a concurrent edit of the rule.

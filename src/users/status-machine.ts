@@ -1,4 +1,5 @@
 import { domainError, type DomainError } from '../errors'
+import type { EventType } from '../events/event-catalogue'
 
 /**
  * The user status machine: the single source for the service, the tests and the README.
@@ -65,7 +66,7 @@ export const USER_TRANSITIONS = {
 export type UserOperation = keyof typeof USER_TRANSITIONS
 
 /** The lifecycle event type each operation writes (domain.md section 7). */
-const USER_EVENT_TYPES: Record<Exclude<UserOperation, 'delete'>, string> = {
+const USER_EVENT_TYPES: Record<Exclude<UserOperation, 'delete'>, EventType> = {
   activate: 'user.lifecycle.activate',
   reactivate: 'user.lifecycle.reactivate',
   deactivate: 'user.lifecycle.deactivate',
@@ -83,7 +84,7 @@ const USER_EVENT_TYPES: Record<Exclude<UserOperation, 'delete'>, string> = {
 }
 
 /** The event types an operation writes, in order; delete's depend on which of its two steps ran. */
-export function eventTypesFor(operation: UserOperation, to: UserStatus | 'DELETED'): string[] {
+export function eventTypesFor(operation: UserOperation, to: UserStatus | 'DELETED'): EventType[] {
   if (operation !== 'delete') return [USER_EVENT_TYPES[operation]]
   return to === 'DELETED'
     ? ['user.lifecycle.delete.initiated', 'user.lifecycle.delete.completed']

@@ -1,4 +1,4 @@
-import { appendEvents, SYSTEM_ACTOR } from '../../src/events/event-log'
+import { appendEvents, SYSTEM_ACTOR, type EventDraft } from '../../src/events/event-log'
 import { inTransaction, type Store } from '../../src/store/transaction'
 import { freshDatabase, type TestDatabase } from '../support/backend'
 import { startTestServer, type TestServer } from '../support/harness'
@@ -13,7 +13,8 @@ describe('the event log', () => {
   /** These units record events only: no fact, so nothing to follow. */
   const store = (): Store => ({ prisma: database.db.prisma, transaction: database.db.transaction, followFacts: async () => {} })
 
-  const draft = (label: string) => ({ type: 'test.event', actor: SYSTEM_ACTOR, targets: [], data: { label } })
+  // Any catalogued type: these tests are about sequences, not about what happened.
+  const draft = (label: string): EventDraft => ({ type: 'group.profile.update', actor: SYSTEM_ACTOR, targets: [], data: { label } })
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
   test('sequences follow commit order: an append that commits late still precedes any later append', async () => {

@@ -139,3 +139,13 @@ describe('by-id loaders batch across a list', () => {
     expect(new Set(large.groupRules.edges.flatMap((edge: any) => edge.node.excludedUsers.map((user: any) => user.id))).size).toBe(USERS)
   })
 })
+
+test('the grants behind app users take the same number of statements for 2 or 24 users', async () => {
+  const query = `query($first: Int, $q: String) {
+    users(first: $first, filter: { q: $q }) { edges { node { appUsers(first: 10) { edges { node { assignedVia { scope group { id } } } } } } } } }`
+  const small = await statementsFor(query, { first: 2, q: PREFIX })
+  const large = await statementsFor(query, { first: 100, q: PREFIX })
+  expect(large.data.users.edges).toHaveLength(24)
+  expect(large.data.users.edges[23].node.appUsers.edges[0].node.assignedVia).toEqual([{ scope: 'USER', group: null }])
+  expect(large.count).toBe(small.count)
+})
