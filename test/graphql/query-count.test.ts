@@ -146,6 +146,7 @@ test('the grants behind app users take the same number of statements for 2 or 24
   const small = await statementsFor(query, { first: 2, q: PREFIX })
   const large = await statementsFor(query, { first: 100, q: PREFIX })
   expect(large.data.users.edges).toHaveLength(24)
-  expect(large.data.users.edges[23].node.appUsers.edges[0].node.assignedVia).toEqual([{ scope: 'USER', group: null }])
+  // Every fixture user holds one app directly: the direct grant comes first.
+  expect(large.data.users.edges[23].node.appUsers.edges[0].node.assignedVia[0]).toEqual({ scope: 'USER', group: null })
   expect(large.count).toBe(small.count)
 })
