@@ -1,4 +1,4 @@
-// Mutation testing of the pure rules (`npm run mutate`, outside CI: it takes minutes).
+// Mutation testing of the pure rules, the scope mechanism and the cascade table (`npm run mutate`, outside CI: it takes minutes).
 // StrykerJS 9.6: version 10 needs Node 22.
 
 /**
@@ -12,7 +12,19 @@ const TARGETS = [
   { module: 'src/users/status-machine.ts', tests: ['test/users/status-machine.test.ts', 'test/docs.test.ts'] },
   { module: 'src/apps/app-user-rules.ts', tests: ['test/apps/app-user-rules.test.ts'] },
   { module: 'src/groups/rule-expression.ts', tests: ['test/groups/rule-expression.test.ts'] },
+  { module: 'src/graphql/read-scopes.ts', tests: ['test/graphql/read-scopes.test.ts'] },
+  { module: 'src/cascades/follow.ts', tests: ['test/cascades/follow.test.ts'] },
 ]
+
+/**
+ * `MUTATE=read-scopes,follow npm run mutate` mutates only the targets whose module file is named
+ * (without `.ts`), to iterate on one module's tests in minutes; unset, every target runs.
+ */
+const selected = process.env.MUTATE?.split(',').map((name) => name.trim()).filter(Boolean)
+const nameOf = (target) => target.module.replace(/^.*\/|\.ts$/g, '')
+const unknown = selected?.filter((name) => !TARGETS.some((target) => nameOf(target) === name)) ?? []
+if (unknown.length > 0) throw new Error(`MUTATE names no target: ${unknown.join(', ')} (targets: ${TARGETS.map(nameOf).join(', ')})`)
+const targets = selected ? TARGETS.filter((target) => selected.includes(nameOf(target))) : TARGETS
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -24,14 +36,14 @@ export default {
     projectType: 'custom',
     configFile: 'jest.config.js',
     config: {
-      testMatch: [...new Set(TARGETS.flatMap((target) => target.tests))].map((file) => `<rootDir>/${file}`),
+      testMatch: [...new Set(targets.flatMap((target) => target.tests))].map((file) => `<rootDir>/${file}`),
       // Pure tests need no template database: skipping its migration saves ~10 s a run.
       globalSetup: null,
       globalTeardown: null,
     },
     enableFindRelatedTests: false,
   },
-  mutate: TARGETS.map((target) => target.module),
+  mutate: targets.map((target) => target.module),
   coverageAnalysis: 'perTest',
   // The machine's 2 cores are shared.
   concurrency: 1,
