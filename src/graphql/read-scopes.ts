@@ -68,9 +68,6 @@ export function readScopeOf(type: GraphQLNamedType): Scope | undefined {
   return inner && !isEnvelope(type.name) ? readScopeOf(getNamedType(inner.type)) : undefined
 }
 
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-
 /** Resolves a field returning a scoped object type only for a principal holding the scope. */
 function guardObjectField(scope: Scope, resolve: GraphQLFieldResolver<unknown, Context>): GraphQLFieldResolver<unknown, Context> {
   return (source, args, context, info) => {
@@ -96,10 +93,7 @@ function guardAbstractField(schema: GraphQLSchema, abstractType: GraphQLAbstract
     else if (!type) throw new GraphQLError(`No readable type for a value of ${abstractType.name}.`)
     return value
   }
-  return (source, args, context, info) => {
-    const value = resolve(source, args, context, info)
-    return isPromiseLike(value) ? Promise.resolve(value).then((settled) => check(settled, context, info)) : check(value, context, info)
-  }
+  return (source, args, context, info) => Promise.resolve(resolve(source, args, context, info)).then((value) => check(value, context, info))
 }
 
 /** What reading a field requires: the scope of its object type, or the check of each value's concrete type. */
