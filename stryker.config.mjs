@@ -20,10 +20,13 @@ const TARGETS = [
  * `MUTATE=read-scopes,follow npm run mutate` mutates only the targets whose module file is named
  * (without `.ts`), to iterate on one module's tests in minutes; unset, every target runs.
  */
-const selected = process.env.MUTATE?.split(',').map((name) => name.trim()).filter(Boolean)
+const selected = process.env.MUTATE?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean)
 const nameOf = (target) => target.module.replace(/^.*\/|\.ts$/g, '')
 const unknown = selected?.filter((name) => !TARGETS.some((target) => nameOf(target) === name)) ?? []
-if (unknown.length > 0) throw new Error(`MUTATE names no target: ${unknown.join(', ')} (targets: ${TARGETS.map(nameOf).join(', ')})`)
+if (unknown.length > 0)
+  throw new Error(`MUTATE names no target: ${unknown.join(', ')} (targets: ${TARGETS.map(nameOf).join(', ')})`)
 const targets = selected ? TARGETS.filter((target) => selected.includes(nameOf(target))) : TARGETS
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -15,18 +15,45 @@ const CLIENTS = Number(process.env.BENCH_CRASH_CLIENTS ?? 10)
 const MIN_MS = Number(process.env.BENCH_CRASH_MIN_MS ?? 1000)
 const MAX_MS = Number(process.env.BENCH_CRASH_MAX_MS ?? 4000)
 
-const CREATE_USER = 'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id status } userErrors { code message field } } }'
-const mutation = (name, extra = '') => `mutation($id: ID!) { ${name}(input: { id: $id }) { ${extra} user { id status } userErrors { code message } } }`
+const CREATE_USER =
+  'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id status } userErrors { code message field } } }'
+const mutation = (name, extra = '') =>
+  `mutation($id: ID!) { ${name}(input: { id: $id }) { ${extra} user { id status } userErrors { code message } } }`
 
 /** What each operation sends, the events it writes (in one transaction), and the status it leaves. */
 const OPS = {
   create: { field: 'createUser', events: ['user.lifecycle.create', 'group.user_membership.add'], result: 'STAGED' },
-  activate: { field: 'activateUser', query: mutation('activateUser'), events: ['user.lifecycle.activate'], result: 'PROVISIONED' },
-  deactivate: { field: 'deactivateUser', query: mutation('deactivateUser'), events: ['user.lifecycle.deactivate'], result: 'DEPROVISIONED' },
-  suspend: { field: 'suspendUser', query: mutation('suspendUser'), events: ['user.lifecycle.suspend'], result: 'SUSPENDED' },
-  unsuspend: { field: 'unsuspendUser', query: mutation('unsuspendUser'), events: ['user.lifecycle.unsuspend'], result: 'ACTIVE' },
+  activate: {
+    field: 'activateUser',
+    query: mutation('activateUser'),
+    events: ['user.lifecycle.activate'],
+    result: 'PROVISIONED',
+  },
+  deactivate: {
+    field: 'deactivateUser',
+    query: mutation('deactivateUser'),
+    events: ['user.lifecycle.deactivate'],
+    result: 'DEPROVISIONED',
+  },
+  suspend: {
+    field: 'suspendUser',
+    query: mutation('suspendUser'),
+    events: ['user.lifecycle.suspend'],
+    result: 'SUSPENDED',
+  },
+  unsuspend: {
+    field: 'unsuspendUser',
+    query: mutation('unsuspendUser'),
+    events: ['user.lifecycle.unsuspend'],
+    result: 'ACTIVE',
+  },
   // First call on a live user: deactivates. Second call (DEPROVISIONED): deletes.
-  deleteFirst: { field: 'deleteUser', query: mutation('deleteUser', 'deletedUserId'), events: ['user.lifecycle.deactivate'], result: 'DEPROVISIONED' },
+  deleteFirst: {
+    field: 'deleteUser',
+    query: mutation('deleteUser', 'deletedUserId'),
+    events: ['user.lifecycle.deactivate'],
+    result: 'DEPROVISIONED',
+  },
   deleteFinal: {
     field: 'deleteUser',
     query: mutation('deleteUser', 'deletedUserId'),
@@ -73,14 +100,31 @@ async function client(index, ctx) {
     if (isNew) {
       const n = made++
       const login = `crash-${index}-${n}@bench.example`
-      subject = { key: login, id: null, login, displayName: `Crash c${index}n${n}`, seeded: false, initial: null, ops: [] }
+      subject = {
+        key: login,
+        id: null,
+        login,
+        displayName: `Crash c${index}n${n}`,
+        seeded: false,
+        initial: null,
+        ops: [],
+      }
     } else {
       const i = seededNext
       seededNext += CLIENTS
-      subject = { key: `seeded-${i}`, id: `usr_${ctx.seeded.time}${String(i).padStart(16, '0')}`, seeded: true, initial: 'ACTIVE', ops: [] }
+      subject = {
+        key: `seeded-${i}`,
+        id: `usr_${ctx.seeded.time}${String(i).padStart(16, '0')}`,
+        seeded: true,
+        initial: 'ACTIVE',
+        ops: [],
+      }
     }
     ctx.subjects.push(subject)
-    const path = (isNew ? NEW_USER_PATH : SEEDED_PATH).slice(0, randomInt(1, isNew ? NEW_USER_PATH.length : SEEDED_PATH.length))
+    const path = (isNew ? NEW_USER_PATH : SEEDED_PATH).slice(
+      0,
+      randomInt(1, isNew ? NEW_USER_PATH.length : SEEDED_PATH.length),
+    )
     for (const name of path) {
       if (ctx.stopping) break
       await ctx.up.wait()
@@ -90,7 +134,20 @@ async function client(index, ctx) {
       ctx.sent++
       const body =
         name === 'create'
-          ? { query: CREATE_USER, variables: { input: { activate: false, profile: { login: subject.login, email: subject.login, firstName: 'Crash', lastName: subject.displayName.slice(6) } } } }
+          ? {
+              query: CREATE_USER,
+              variables: {
+                input: {
+                  activate: false,
+                  profile: {
+                    login: subject.login,
+                    email: subject.login,
+                    firstName: 'Crash',
+                    lastName: subject.displayName.slice(6),
+                  },
+                },
+              },
+            }
           : { query: op.query, variables: { id: subject.id } }
       let payload
       try {
@@ -113,7 +170,8 @@ async function client(index, ctx) {
         ctx.refusals.push(`${name} on ${subject.key}: ${JSON.stringify(payload.userErrors)}`)
         break
       }
-      const status = name === 'deleteFinal' ? (payload.deletedUserId === subject.id ? 'DELETED' : null) : payload.user?.status
+      const status =
+        name === 'deleteFinal' ? (payload.deletedUserId === subject.id ? 'DELETED' : null) : payload.user?.status
       if (status !== op.result) {
         record.acked = true
         record.refused = `unexpected ${status}`
@@ -137,26 +195,43 @@ async function verify(url, ctx) {
     // Subjects whose create was not acknowledged: find them by their unique login, if they exist.
     const unknown = ctx.subjects.filter((subject) => !subject.id)
     if (unknown.length) {
-      const { rows } = await db.query('SELECT id, login FROM "User" WHERE login = ANY($1)', [unknown.map((subject) => subject.login)])
+      const { rows } = await db.query('SELECT id, login FROM "User" WHERE login = ANY($1)', [
+        unknown.map((subject) => subject.login),
+      ])
       const byLogin = new Map(rows.map((row) => [row.login, row.id]))
       for (const subject of unknown) subject.id = byLogin.get(subject.login) ?? null
       const stillUnknown = unknown.filter((subject) => !subject.id)
-      const created = await db.query(`SELECT "targetId", "targetDisplayName" FROM "LifecycleEvent" WHERE type = 'user.lifecycle.create' AND "targetDisplayName" = ANY($1)`, [
-        stillUnknown.map((subject) => subject.displayName),
-      ])
+      const created = await db.query(
+        `SELECT "targetId", "targetDisplayName" FROM "LifecycleEvent" WHERE type = 'user.lifecycle.create' AND "targetDisplayName" = ANY($1)`,
+        [stillUnknown.map((subject) => subject.displayName)],
+      )
       const byName = new Map(created.rows.map((row) => [row.targetDisplayName, row.targetId]))
       for (const subject of stillUnknown) subject.id = byName.get(subject.displayName) ?? null
     }
 
-    const users = new Map((await db.query('SELECT id, status::text AS status FROM "User"')).rows.map((row) => [row.id, row.status]))
+    const users = new Map(
+      (await db.query('SELECT id, status::text AS status FROM "User"')).rows.map((row) => [row.id, row.status]),
+    )
     const events = new Map()
-    const eventRows = await db.query(`SELECT "targetId", type, data, sequence FROM "LifecycleEvent" WHERE "targetType" = 'User' ORDER BY sequence`)
+    const eventRows = await db.query(
+      `SELECT "targetId", type, data, sequence FROM "LifecycleEvent" WHERE "targetType" = 'User' ORDER BY sequence`,
+    )
     for (const row of eventRows.rows) {
       if (!events.has(row.targetId)) events.set(row.targetId, [])
       events.get(row.targetId).push(row)
     }
 
-    const result = { acked: 0, lost: 0, lostEvents: 0, lostState: 0, unexpectedEvents: 0, unackedCommitted: 0, unacked: 0, refused: 0, details: [] }
+    const result = {
+      acked: 0,
+      lost: 0,
+      lostEvents: 0,
+      lostState: 0,
+      unexpectedEvents: 0,
+      unackedCommitted: 0,
+      unacked: 0,
+      refused: 0,
+      details: [],
+    }
     for (const subject of ctx.subjects) {
       const acked = subject.ops.filter((op) => op.acked && !op.refused)
       const trailing = subject.ops.find((op) => !op.acked) ?? null
@@ -173,7 +248,9 @@ async function verify(url, ctx) {
         else {
           lostHere++
           result.lostEvents++
-          result.details.push(`lost events: ${op.name} on ${subject.key} (${subject.id}); log has ${JSON.stringify(actual)}`)
+          result.details.push(
+            `lost events: ${op.name} on ${subject.key} (${subject.id}); log has ${JSON.stringify(actual)}`,
+          )
         }
       }
       const rest = actual.slice(p)
@@ -195,7 +272,9 @@ async function verify(url, ctx) {
           lostHere++
           result.lostState++
         }
-        result.details.push(`state: ${subject.key} (${subject.id}) is ${stored}, expected ${expectedStatus} after ${subject.ops.map((op) => `${op.name}${op.acked ? '' : '?'}`).join(' > ')}`)
+        result.details.push(
+          `state: ${subject.key} (${subject.id}) is ${stored}, expected ${expectedStatus} after ${subject.ops.map((op) => `${op.name}${op.acked ? '' : '?'}`).join(' > ')}`,
+        )
       }
       result.lost += lostHere
     }
@@ -215,7 +294,9 @@ async function verify(url, ctx) {
         if (row.type === 'user.lifecycle.create') previous = null
         if ((row.data.previousStatus ?? null) !== previous) {
           orphan.chain++
-          result.details.push(`orphaned change: ${id} went ${previous} -> ${row.data.previousStatus} without an event (before ${row.type} #${row.sequence})`)
+          result.details.push(
+            `orphaned change: ${id} went ${previous} -> ${row.data.previousStatus} without an event (before ${row.type} #${row.sequence})`,
+          )
         }
         previous = row.data.status
       }
@@ -243,14 +324,18 @@ async function sabotage(url, ctx) {
   const db = new pg.Client({ connectionString: url })
   await db.connect()
   try {
-    const victim = ctx.subjects.find((subject) => subject.seeded && subject.ops.length && subject.ops.every((op) => op.acked && !op.refused))
+    const victim = ctx.subjects.find(
+      (subject) => subject.seeded && subject.ops.length && subject.ops.every((op) => op.acked && !op.refused),
+    )
     const { rowCount } = await db.query(
       'DELETE FROM "LifecycleEvent" WHERE sequence = (SELECT max(sequence) FROM "LifecycleEvent" WHERE "targetId" = $1)',
       [victim.id],
     )
     const untouched = `usr_${ctx.seeded.time}${String(ctx.seeded.users - 1).padStart(16, '0')}`
     await db.query(`UPDATE "User" SET status = 'SUSPENDED' WHERE id = $1`, [untouched])
-    console.log(`crash self-test: deleted ${rowCount} event of ${victim.key} (${victim.ops.map((op) => op.name).join(' > ')}), suspended ${untouched} without an event`)
+    console.log(
+      `crash self-test: deleted ${rowCount} event of ${victim.key} (${victim.ops.map((op) => op.name).join(' > ')}), suspended ${untouched} without an event`,
+    )
   } finally {
     await db.end()
   }
@@ -258,7 +343,9 @@ async function sabotage(url, ctx) {
 
 export async function run(name = 'crash') {
   if (!process.env.DATABASE_URL) {
-    console.error('crash: needs PostgreSQL. Run it as DATABASE_URL=postgresql://user@host:5432/db npm run bench -- crash (it creates and drops a scratch database there).')
+    console.error(
+      'crash: needs PostgreSQL. Run it as DATABASE_URL=postgresql://user@host:5432/db npm run bench -- crash (it creates and drops a scratch database there).',
+    )
     process.exit(1)
   }
   const target = await scratchDatabase(name)
@@ -268,7 +355,17 @@ export async function run(name = 'crash') {
     const seeded = await seed(target)
     server = await startServer(target)
     log(`server pid ${server.pid} ready in ${fmt(server.readyMs / 1000)} s`)
-    const ctx = { url: server.url, seeded, subjects: [], refusals: [], up: gate(), stopping: false, sent: 0, epoch: 0, ackedByEpoch: {} }
+    const ctx = {
+      url: server.url,
+      seeded,
+      subjects: [],
+      refusals: [],
+      up: gate(),
+      stopping: false,
+      sent: 0,
+      epoch: 0,
+      ackedByEpoch: {},
+    }
     ctx.up.set(true)
     const clients = Array.from({ length: CLIENTS }, (_, i) => client(i, ctx))
 
@@ -295,8 +392,12 @@ export async function run(name = 'crash') {
     if (process.env.BENCH_CRASH_SELFTEST === '1') await sabotage(target.url, ctx)
     const r = await verify(target.url, ctx)
     const servesAgain = servedAfter.every((n) => n > 0)
-    console.log(`crash (${backend()}, ${CLIENTS} clients, ${KILLS} SIGKILLs): restarts ready in ${restarts.map((s) => fmt(s)).join(', ')} s; acknowledged after each restart: ${servedAfter.join(', ')} (${servesAgain ? 'served again every time' : 'DID NOT SERVE after a restart'})`)
-    console.log(`crash detail: ${ctx.sent} mutations sent, ${r.acked} acknowledged, ${r.unacked} unacknowledged (${r.unackedCommitted} of them committed, the rest rolled back), ${r.refused} refused; lost: ${r.lostEvents} without their events, ${r.lostState} without their state; orphaned: ${r.orphan.state} statuses without their event, ${r.orphan.chain} status-chain gaps, ${r.orphan.deletion} deletions without their event; ${r.unexpectedEvents} unexpected events`)
+    console.log(
+      `crash (${backend()}, ${CLIENTS} clients, ${KILLS} SIGKILLs): restarts ready in ${restarts.map((s) => fmt(s)).join(', ')} s; acknowledged after each restart: ${servedAfter.join(', ')} (${servesAgain ? 'served again every time' : 'DID NOT SERVE after a restart'})`,
+    )
+    console.log(
+      `crash detail: ${ctx.sent} mutations sent, ${r.acked} acknowledged, ${r.unacked} unacknowledged (${r.unackedCommitted} of them committed, the rest rolled back), ${r.refused} refused; lost: ${r.lostEvents} without their events, ${r.lostState} without their state; orphaned: ${r.orphan.state} statuses without their event, ${r.orphan.chain} status-chain gaps, ${r.orphan.deletion} deletions without their event; ${r.unexpectedEvents} unexpected events`,
+    )
     for (const line of [...r.details, ...ctx.refusals].slice(0, 20)) console.log(`  ${line}`)
     console.log(`crash: ${r.acked} acknowledged, ${r.lost} lost, ${r.orphaned} orphaned`)
   } finally {

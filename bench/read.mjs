@@ -74,14 +74,28 @@ export function baselineHandler(query) {
               node: {
                 id: user.id,
                 status: user.status,
-                profile: { login: user.login, email: user.email, firstName: user.firstName, lastName: user.lastName, department: user.department },
-                groups: { edges: groupsOf.get(user.id).slice(0, GROUP_PAGE).map((group) => ({ node: { id: group.id, name: group.name } })) },
+                profile: {
+                  login: user.login,
+                  email: user.email,
+                  firstName: user.firstName,
+                  lastName: user.lastName,
+                  department: user.department,
+                },
+                groups: {
+                  edges: groupsOf
+                    .get(user.id)
+                    .slice(0, GROUP_PAGE)
+                    .map((group) => ({ node: { id: group.id, name: group.name } })),
+                },
               },
             })),
           },
         },
       })
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      })
       res.end(body)
     } catch (error) {
       res.writeHead(500, { 'content-type': 'application/json' })
@@ -95,7 +109,11 @@ export async function openBaselineDriver(target, copyDir) {
   if (target.kind === 'embedded') {
     const instance = new PGlite(copyDir)
     await instance.waitReady
-    return { query: async (sql, params) => (await instance.query(sql, params)).rows, instance, close: () => instance.close() }
+    return {
+      query: async (sql, params) => (await instance.query(sql, params)).rows,
+      instance,
+      close: () => instance.close(),
+    }
   }
   const pool = new pg.Pool({ connectionString: target.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) })
   // pool.end() resolves before the sockets are gone; DROP DATABASE ... WITH (FORCE) may still hit an idle one.
@@ -131,7 +149,9 @@ export async function measureServer(job, server, { memory = true } = {}) {
       capped = true
       more = affordable
     }
-    log(`memory run: ${more} more requests (~${fmt(more / measured.rps / 60)} min)${capped ? `, capped by BENCH_MEMORY_SECONDS=${env.memorySeconds}` : ''}`)
+    log(
+      `memory run: ${more} more requests (~${fmt(more / measured.rps / 60)} min)${capped ? `, capped by BENCH_MEMORY_SECONDS=${env.memorySeconds}` : ''}`,
+    )
     const topUp = await runLoad({ ...job, amount: more, loginPrefix: 'memory' })
     served += topUp.requests
   }
@@ -141,12 +161,16 @@ export async function measureServer(job, server, { memory = true } = {}) {
 export function problems(result) {
   const failed = Object.values(result.failures ?? {}).reduce((a, b) => a + b, 0)
   const bad = result.errors + result.non2xx + result.mismatches + failed
-  return bad ? ` [${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} bad bodies, failures ${JSON.stringify(result.failures ?? {})}; e.g. ${JSON.stringify(result.samples?.[0] ?? '')}]` : ''
+  return bad
+    ? ` [${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} bad bodies, failures ${JSON.stringify(result.failures ?? {})}; e.g. ${JSON.stringify(result.samples?.[0] ?? '')}]`
+    : ''
 }
 
 export function memoryLine(name, run) {
   const ratio = run.rssEnd / run.rssWarm
-  const note = run.capped ? ` (not the full ${env.memoryRequests}: capped at ~${env.memorySeconds} s; BENCH_MEMORY_SECONDS=0 runs them all)` : ''
+  const note = run.capped
+    ? ` (not the full ${env.memoryRequests}: capped at ~${env.memorySeconds} s; BENCH_MEMORY_SECONDS=0 runs them all)`
+    : ''
   return `${name} memory: server rss after warm-up ${fmt(run.rssWarm)} MB, at end of ${run.served} requests${note} ${fmt(run.rssEnd)} MB, ratio ${fmt(ratio, 2)} (${ratio <= 1.5 ? 'within' : 'OVER'} 1.5x)`
 }
 
@@ -166,22 +190,36 @@ export async function run(name = 'read') {
     const ours = await graphql(server.url, seeded.secret, READ_QUERY)
     const theirs = await graphql(baseline.url, seeded.secret, READ_QUERY)
     if (ours.status !== 200 || ours.json.errors || !isDeepStrictEqual(ours.json, theirs.json)) {
-      throw new Error(`baseline response differs from the server's:\nserver   ${ours.text.slice(0, 600)}\nbaseline ${theirs.text.slice(0, 600)}`)
+      throw new Error(
+        `baseline response differs from the server's:\nserver   ${ours.text.slice(0, 600)}\nbaseline ${theirs.text.slice(0, 600)}`,
+      )
     }
     const edges = ours.json.data.users.edges
-    log(`responses equal: ${ours.text.length} bytes, totalCount ${ours.json.data.users.totalCount}, ${edges.length} users x ${edges[0].node.groups.edges.length} groups`)
+    log(
+      `responses equal: ${ours.text.length} bytes, totalCount ${ours.json.data.users.totalCount}, ${edges.length} users x ${edges[0].node.groups.edges.length} groups`,
+    )
 
     const load = machineLoad(target.name)
-    const job = { profile: 'post', connections: env.connections, secret: seeded.secret, body: JSON.stringify({ query: READ_QUERY }), expect: '"totalCount":' }
+    const job = {
+      profile: 'post',
+      connections: env.connections,
+      secret: seeded.secret,
+      body: JSON.stringify({ query: READ_QUERY }),
+      expect: '"totalCount":',
+    }
     const ourRun = await measureServer({ ...job, url: server.url }, server)
     log('baseline: warm-up, measure')
     await runLoad({ ...job, url: baseline.url, duration: env.warmup })
     const base = await runLoad({ ...job, url: baseline.url, duration: env.seconds })
 
     const x = ourRun.measured
-    console.log(`read (${backend()}, ${seeded.users} users, ${seeded.groups} groups, ${env.connections} connections, ${env.seconds} s): server ${x.requests} requests${problems(x)}, baseline ${base.requests} requests${problems(base)}, response ${ours.text.length} bytes; ${load.note()}`)
+    console.log(
+      `read (${backend()}, ${seeded.users} users, ${seeded.groups} groups, ${env.connections} connections, ${env.seconds} s): server ${x.requests} requests${problems(x)}, baseline ${base.requests} requests${problems(base)}, response ${ours.text.length} bytes; ${load.note()}`,
+    )
     console.log(memoryLine('read', ourRun))
-    console.log(`read: ${fmt(x.rps)} req/s (p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms) vs baseline ${fmt(base.rps)} req/s (p50 ${fmt(base.p50)} ms, p99 ${fmt(base.p99)} ms), ratio ${fmt(x.rps / base.rps, 3)}`)
+    console.log(
+      `read: ${fmt(x.rps)} req/s (p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms) vs baseline ${fmt(base.rps)} req/s (p50 ${fmt(base.p50)} ms, p99 ${fmt(base.p99)} ms), ratio ${fmt(x.rps / base.rps, 3)}`,
+    )
   } finally {
     if (baseline) await new Promise((resolve) => baseline.server.close(resolve))
     if (server) await server.stop()

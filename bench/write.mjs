@@ -18,7 +18,10 @@ const INSERT_EVENT_COLUMNS =
 
 /** INSERT of n events ($1.. in blocks of 10), appended after the advisory lock as event-log.ts does. */
 function insertEvents(n) {
-  const rows = Array.from({ length: n }, (_, r) => `(${Array.from({ length: 10 }, (_, c) => `$${r * 10 + c + 1}`).join(',')},'SUCCESS')`)
+  const rows = Array.from(
+    { length: n },
+    (_, r) => `(${Array.from({ length: 10 }, (_, c) => `$${r * 10 + c + 1}`).join(',')},'SUCCESS')`,
+  )
   return `INSERT INTO "LifecycleEvent" (${INSERT_EVENT_COLUMNS}) VALUES ${rows.join(',')} RETURNING sequence`
 }
 const INSERT_EVENTS = [null, insertEvents(1), insertEvents(2)]
@@ -31,7 +34,16 @@ export async function baselineCycle(tx, actor, n) {
   const lastName = `N${n}`
   const displayName = `${firstName} ${lastName}`
   const event = (type, data, targets = [{ id, type: 'User', displayName }]) => [
-    newId('LifecycleEvent'), type, actor.id, 'ApiToken', actor.name, id, 'User', targets[0].displayName, JSON.stringify(targets), JSON.stringify(data),
+    newId('LifecycleEvent'),
+    type,
+    actor.id,
+    'ApiToken',
+    actor.name,
+    id,
+    'User',
+    targets[0].displayName,
+    JSON.stringify(targets),
+    JSON.stringify(data),
   ]
   const append = async (query, events) => {
     await query(`SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`)
@@ -44,7 +56,10 @@ export async function baselineCycle(tx, actor, n) {
       `INSERT INTO "User" (id, status, login, email, "firstName", "lastName", department, created, "lastUpdated") VALUES ($1, 'STAGED', $2, $2, $3, $4, 'Bench', $5, $5)`,
       [id, login, firstName, lastName, now],
     )
-    await query(`INSERT INTO "GroupMembership" ("groupId", "userId", created) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [EVERYONE, id, now])
+    await query(
+      `INSERT INTO "GroupMembership" ("groupId", "userId", created) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [EVERYONE, id, now],
+    )
     await query(`UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id = $2`, [now, EVERYONE])
     await append(query, [
       event('user.lifecycle.create', { status: 'STAGED' }),
@@ -56,12 +71,18 @@ export async function baselineCycle(tx, actor, n) {
   })
   await tx(async (query) => {
     const now = new Date()
-    const token = createHash('sha256').update(`act_${randomBytes(32).toString('base64url')}`).digest('hex')
+    const token = createHash('sha256')
+      .update(`act_${randomBytes(32).toString('base64url')}`)
+      .digest('hex')
     await query(`DELETE FROM "OneTimeToken" WHERE "userId" = $1 AND purpose = 'ACTIVATION'`, [id])
-    await query(`INSERT INTO "OneTimeToken" ("tokenHash", "userId", purpose, "expiresAt", created) VALUES ($1, $2, 'ACTIVATION', $3, $4)`, [
-      token, id, new Date(now.getTime() + 168 * 3_600_000), now,
-    ])
-    const updated = await query(`UPDATE "User" SET status = 'PROVISIONED', "lastUpdated" = $2, "statusChanged" = $2 WHERE id = $1 AND status = 'STAGED' RETURNING id`, [id, now])
+    await query(
+      `INSERT INTO "OneTimeToken" ("tokenHash", "userId", purpose, "expiresAt", created) VALUES ($1, $2, 'ACTIVATION', $3, $4)`,
+      [token, id, new Date(now.getTime() + 168 * 3_600_000), now],
+    )
+    const updated = await query(
+      `UPDATE "User" SET status = 'PROVISIONED', "lastUpdated" = $2, "statusChanged" = $2 WHERE id = $1 AND status = 'STAGED' RETURNING id`,
+      [id, now],
+    )
     if (updated.length !== 1) throw new Error('activate: not STAGED')
     await append(query, [event('user.lifecycle.activate', { previousStatus: 'STAGED', status: 'PROVISIONED' })])
   })
@@ -73,13 +94,18 @@ export async function baselineCycle(tx, actor, n) {
       [id, now],
     )
     if (updated.length !== 1) throw new Error('deactivate: not PROVISIONED')
-    await append(query, [event('user.lifecycle.deactivate', { previousStatus: 'PROVISIONED', status: 'DEPROVISIONED' })])
+    await append(query, [
+      event('user.lifecycle.deactivate', { previousStatus: 'PROVISIONED', status: 'DEPROVISIONED' }),
+    ])
   })
   await tx(async (query) => {
     const deleted = await query(`DELETE FROM "User" WHERE id = $1 AND status = 'DEPROVISIONED' RETURNING id`, [id])
     if (deleted.length !== 1) throw new Error('delete: not DEPROVISIONED')
     const change = { previousStatus: 'DEPROVISIONED', status: 'DEPROVISIONED' }
-    await append(query, [event('user.lifecycle.delete.initiated', change), event('user.lifecycle.delete.completed', change)])
+    await append(query, [
+      event('user.lifecycle.delete.initiated', change),
+      event('user.lifecycle.delete.completed', change),
+    ])
   })
 }
 
@@ -152,9 +178,13 @@ export async function run(name = 'write') {
     const base = await baselineRun(tx, actor, env.seconds, counter)
     const baseProblems = base.failures ? ` [${base.failures} failed cycles, e.g. ${base.sample}]` : ''
 
-    console.log(`write (${backend()}, ${seeded.users} users, ${env.connections} connections, ${env.seconds} s): server ${x.cycles} cycles in ${x.requests} requests (${fmt(x.rps)} req/s, p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms)${problems(x)}, baseline ${base.cycles} cycles${baseProblems}; ${load.note()}`)
+    console.log(
+      `write (${backend()}, ${seeded.users} users, ${env.connections} connections, ${env.seconds} s): server ${x.cycles} cycles in ${x.requests} requests (${fmt(x.rps)} req/s, p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms)${problems(x)}, baseline ${base.cycles} cycles${baseProblems}; ${load.note()}`,
+    )
     console.log(memoryLine('write', ourRun))
-    console.log(`write: ${fmt(x.cyclesPerSecond)} cycles/s vs baseline ${fmt(base.cyclesPerSecond)} cycles/s, ratio ${fmt(x.cyclesPerSecond / base.cyclesPerSecond, 3)}`)
+    console.log(
+      `write: ${fmt(x.cyclesPerSecond)} cycles/s vs baseline ${fmt(base.cyclesPerSecond)} cycles/s, ratio ${fmt(x.cyclesPerSecond / base.cyclesPerSecond, 3)}`,
+    )
   } finally {
     if (server) await server.stop()
     if (driver) await driver.close()

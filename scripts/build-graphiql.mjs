@@ -78,7 +78,9 @@ async function main() {
 
   const { files, bytes } = await du(outDir)
   const ms = Number(process.hrtime.bigint() - started) / 1e6
-  console.log(`build-graphiql: ${path.relative(root, outDir)}/ (${files} files, ${(bytes / 1048576).toFixed(1)} MiB) in ${(ms / 1000).toFixed(1)} s`)
+  console.log(
+    `build-graphiql: ${path.relative(root, outDir)}/ (${files} files, ${(bytes / 1048576).toFixed(1)} MiB) in ${(ms / 1000).toFixed(1)} s`,
+  )
 }
 
 async function du(dir) {
@@ -100,7 +102,10 @@ async function du(dir) {
 
 main().catch((err) => {
   // esbuild has already printed its own diagnostics; keep ours to one line
-  const message = err && Array.isArray(err.errors) && err.errors.length ? `${err.errors.length} esbuild error(s)` : (err?.message ?? String(err))
+  const message =
+    err && Array.isArray(err.errors) && err.errors.length
+      ? `${err.errors.length} esbuild error(s)`
+      : (err?.message ?? String(err))
   console.error(`build-graphiql: failed: ${message}`)
   process.exitCode = 1
 })

@@ -32,7 +32,10 @@ let closeDatabases = async () => {}
 process.on('unhandledRejection', (error) => fail(error))
 // A promise from PGlite or the engine that can never settle lets Node exit with code 0 and no output.
 process.on('beforeExit', () => fail(new Error('a database operation stopped without finishing')))
-main().then((code) => process.exit(code), (error) => fail(error))
+main().then(
+  (code) => process.exit(code),
+  (error) => fail(error),
+)
 
 async function fail(error) {
   console.error(`migrate:create failed: ${describe(error)}`)
@@ -101,7 +104,9 @@ function parseCommandLine() {
 function slugify(text) {
   return text
     .replaceAll('&', ' and ')
-    .normalize('NFD').replace(/\p{Diacritic}/gu, '').normalize()
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .normalize()
     .replace(/([A-Z]{2,})(\d+)/g, '$1 $2')
     .replace(/([a-z\d]+)([A-Z]{2,})/g, '$1 $2')
     .replace(/([a-z\d])([A-Z])/g, '$1 $2')
@@ -117,8 +122,13 @@ async function startEngine(schema, adapterFactory) {
   // Node 20 cannot import the package's main entry (it imports the .wasm file as an ES module),
   // so instantiate the WebAssembly module against its JavaScript glue by hand.
   const glue = await import('@prisma/schema-engine-wasm/schema_engine_bg')
-  const wasmFile = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm')
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(wasmFile)), { './schema_engine_bg.js': glue })
+  const wasmFile = path.join(
+    path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
+    'schema_engine_bg.wasm',
+  )
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(wasmFile)), {
+    './schema_engine_bg.js': glue,
+  })
   glue.__wbg_set_wasm(instance.exports)
   instance.exports.__wbindgen_start()
   // The binding must come from the same driver-adapter-utils release as the engine (7.10), which is
@@ -141,7 +151,13 @@ async function createMigration(engine, schema, migrationsDir, name) {
   if (diagnostic.action.tag === 'reset') {
     throw new Error(`the migration history does not replay the same way twice: ${diagnostic.action.reason.trim()}`)
   }
-  const output = await engine.createMigration({ draft: false, migrationName: name, migrationsList, schema, filters: NO_FILTER })
+  const output = await engine.createMigration({
+    draft: false,
+    migrationName: name,
+    migrationsList,
+    schema,
+    filters: NO_FILTER,
+  })
   if (output.migrationScript === null) return null
   // Written as the Prisma CLI writes them, so `prisma migrate deploy` accepts the folder as is.
   const folder = path.join(migrationsDir, output.generatedMigrationName)
@@ -162,7 +178,10 @@ function readMigrations(migrationsDir) {
   const read = (file) => fs.readFileSync(file, 'utf8')
   const lockfile = path.join(migrationsDir, 'migration_lock.toml')
   const folders = fs.existsSync(migrationsDir)
-    ? fs.readdirSync(migrationsDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name)
+    ? fs
+        .readdirSync(migrationsDir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
     : []
   folders.sort((a, b) => a.localeCompare(b))
   return {
@@ -304,7 +323,11 @@ function describe(error) {
   const traceStart = lines.findIndex((line) => /^\s*\d+: \w+(::\w+)+/.test(line))
   if (traceStart === -1) return lines.join('\n').trim()
   const trace = lines.slice(traceStart).join('\n')
-  const message = lines.slice(0, traceStart).filter((line) => line !== 'external connector error').join('\n').trim()
+  const message = lines
+    .slice(0, traceStart)
+    .filter((line) => line !== 'external connector error')
+    .join('\n')
+    .trim()
   const migration = /apply_script\s+with migration_name="([^"]+)"/.exec(trace)?.[1]
   return migration ? `migration ${migration} does not apply: ${message}` : message
 }

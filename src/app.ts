@@ -64,7 +64,11 @@ export function composeApplication(config: Config, db: Database, logger: Logger)
 }
 
 /** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR), migrates it and wires the services. */
-export async function openApplication(config: Config, logger: Logger, options: DatabaseOptions = {}): Promise<Application> {
+export async function openApplication(
+  config: Config,
+  logger: Logger,
+  options: DatabaseOptions = {},
+): Promise<Application> {
   const db = await openDatabase(
     config.DATABASE_URL
       ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }

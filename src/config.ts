@@ -19,7 +19,12 @@ const schema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   RATE_LIMIT_PER_MINUTE: positiveInt(1000),
   TOKEN_CACHE_SECONDS: positiveInt(5),
   MAX_QUERY_DEPTH: positiveInt(15),
@@ -27,7 +32,10 @@ const schema = z.object({
   LOCKOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   ACTIVATION_TOKEN_TTL_HOURS: z.coerce.number().positive().default(168),
   RESET_TOKEN_TTL_MINUTES: z.coerce.number().positive().default(60),
-  METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_PORT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   COMPILED_EXECUTION: z
     .enum(['true', 'false', '1', '0', ''])

@@ -4,7 +4,7 @@
  * top-level GraphQL errors for transport, authentication and limits.
  */
 export const ErrorCodes = {
-  INVALID_TRANSITION: 'The operation is not allowed from the entity\'s current status.',
+  INVALID_TRANSITION: "The operation is not allowed from the entity's current status.",
   NOT_FOUND: 'No entity with that id (or it was deleted).',
   VALIDATION: 'An input value is malformed; `field` names its path in the input.',
   CONFLICT: 'A unique value is taken, or a concurrent change won the race.',
@@ -31,7 +31,11 @@ export interface DomainError {
   field?: string[]
 }
 
-export const domainError = (code: ErrorCode, message: string, field?: string[]): DomainError => ({ code, message, field })
+export const domainError = (code: ErrorCode, message: string, field?: string[]): DomainError => ({
+  code,
+  message,
+  field,
+})
 
 /** A service outcome: the value, or the business errors that prevented it. */
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: DomainError[] }

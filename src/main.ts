@@ -47,21 +47,34 @@ async function start(config: Config) {
   if (server.metricsUrl) console.log(`Metrics: ${server.metricsUrl}`)
   console.log(`GraphiQL: open ${server.url} in a browser (or ${server.url.replace(/graphql$/, 'graphiql/')})`)
   if (bootstrap.created) {
-    console.log(bootstrap.secret ? `Bootstrap admin token (shown once): ${bootstrap.secret}` : 'Bootstrap admin token: the value of BOOTSTRAP_ADMIN_TOKEN')
+    console.log(
+      bootstrap.secret
+        ? `Bootstrap admin token (shown once): ${bootstrap.secret}`
+        : 'Bootstrap admin token: the value of BOOTSTRAP_ADMIN_TOKEN',
+    )
   }
 }
 
 async function token(config: Config, args: string[]) {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { scopes: { type: 'string' }, name: { type: 'string' } } })
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { scopes: { type: 'string' }, name: { type: 'string' } },
+  })
   const [action, id] = positionals
   const application = await openApplication(config, createLogger(config.LOG_LEVEL))
   const { tokens } = application.services
   try {
     if (action === 'create') {
-      const scopes = (values.scopes ?? '').split(',').map((scope) => scope.trim()).filter(Boolean)
+      const scopes = (values.scopes ?? '')
+        .split(',')
+        .map((scope) => scope.trim())
+        .filter(Boolean)
       const issued = await tokens.create(values.name ?? 'cli token', scopes, SYSTEM_ACTOR)
       if (!issued.ok) throw new Error(issued.errors.map((error) => error.message).join('; '))
-      console.log(`id:     ${issued.value.token.id}\nscopes: ${issued.value.token.scopes.join(',')}\ntoken:  ${issued.value.secret}`)
+      console.log(
+        `id:     ${issued.value.token.id}\nscopes: ${issued.value.token.scopes.join(',')}\ntoken:  ${issued.value.secret}`,
+      )
     } else if (action === 'revoke' && id) {
       const revoked = await tokens.revoke(id, SYSTEM_ACTOR)
       if (!revoked.ok) throw new Error(revoked.errors.map((error) => error.message).join('; '))
@@ -79,7 +92,11 @@ async function main(argv: string[]) {
   const [command = 'start', ...rest] = argv
   if (command === 'start') return start(config)
   if (command === 'migrate') {
-    const db = await openDatabase(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'embedded', dataDir: config.DATA_DIR })
+    const db = await openDatabase(
+      config.DATABASE_URL
+        ? { kind: 'postgres', url: config.DATABASE_URL }
+        : { kind: 'embedded', dataDir: config.DATA_DIR },
+    )
     try {
       const report = await db.migrate()
       console.log(report.applied.length ? `applied: ${report.applied.join(', ')}` : 'database is up to date')

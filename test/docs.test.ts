@@ -15,6 +15,7 @@ test('the README lifecycle table is the status machine', () => {
   expect(end).toBeGreaterThan(start)
   const current = readme.slice(start + START.length, end)
   const rendered = `\n${renderLifecycleMarkdown()}\n`
-  if (process.env.UPDATE_DOCS === '1') fs.writeFileSync(README, readme.slice(0, start + START.length) + rendered + readme.slice(end))
+  if (process.env.UPDATE_DOCS === '1')
+    fs.writeFileSync(README, readme.slice(0, start + START.length) + rendered + readme.slice(end))
   else expect(current).toBe(rendered)
 })

@@ -78,7 +78,12 @@ export async function scratchDatabase(label) {
   await adminQuery(`CREATE DATABASE "${name}"`)
   const url = new URL(process.env.DATABASE_URL)
   url.pathname = `/${name}`
-  return { kind: 'postgres', url: url.toString(), name, drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) }
+  return {
+    kind: 'postgres',
+    url: url.toString(),
+    name,
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,7 +144,9 @@ export async function seed(target, options = {}) {
   const started = performance.now()
   const instance = target.kind === 'embedded' ? new PGlite(target.dataDir) : null
   if (target.kind === 'embedded') fs.mkdirSync(target.dataDir, { recursive: true })
-  const db = await openDatabase(target.kind === 'embedded' ? { kind: 'embedded', instance } : { kind: 'postgres', url: target.url, poolSize: 2 })
+  const db = await openDatabase(
+    target.kind === 'embedded' ? { kind: 'embedded', instance } : { kind: 'postgres', url: target.url, poolSize: 2 },
+  )
   try {
     await db.migrate()
     const plan = seedStatements(counts)
@@ -164,7 +171,14 @@ export async function seed(target, options = {}) {
     const tokens = new TokenService(db, () => {})
     const issued = await tokens.create('bench', [...SCOPES], SYSTEM_ACTOR, { secret })
     if (!issued.ok) throw new Error(`token: ${JSON.stringify(issued.errors)}`)
-    return { ...counts, ...plan, secret, tokenId: issued.value.token.id, tokenName: issued.value.token.name, seconds: (performance.now() - started) / 1000 }
+    return {
+      ...counts,
+      ...plan,
+      secret,
+      tokenId: issued.value.token.id,
+      tokenName: issued.value.token.name,
+      seconds: (performance.now() - started) / 1000,
+    }
   } finally {
     await db.close()
   }
@@ -209,7 +223,11 @@ export async function startServer(target, { port, timeoutMs = 60_000, extraEnv =
     ...extraEnv,
   }
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'start'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'start'], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const tail = []
   const keep = (chunk) => {
     for (const line of String(chunk).split('\n')) if (line) tail.push(line)
@@ -301,7 +319,11 @@ function processTable() {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-      table.set(Number(pid), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / tick, cmdline })
+      table.set(Number(pid), {
+        ppid: Number(fields[1]),
+        cpu: (Number(fields[11]) + Number(fields[12])) / tick,
+        cmdline,
+      })
     } catch {
       // gone meanwhile
     }

@@ -6,9 +6,12 @@
 import autocannon from 'autocannon'
 
 const LIFECYCLE = {
-  activateUser: 'mutation($id: ID!) { activateUser(input: { id: $id }) { user { id status } userErrors { code message } } }',
-  deactivateUser: 'mutation($id: ID!) { deactivateUser(input: { id: $id }) { user { id status } userErrors { code message } } }',
-  deleteUser: 'mutation($id: ID!) { deleteUser(input: { id: $id }) { deletedUserId user { id status } userErrors { code message } } }',
+  activateUser:
+    'mutation($id: ID!) { activateUser(input: { id: $id }) { user { id status } userErrors { code message } } }',
+  deactivateUser:
+    'mutation($id: ID!) { deactivateUser(input: { id: $id }) { user { id status } userErrors { code message } } }',
+  deleteUser:
+    'mutation($id: ID!) { deleteUser(input: { id: $id }) { deletedUserId user { id status } userErrors { code message } } }',
 }
 const CREATE_USER =
   'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id status } userErrors { code message field } } }'
@@ -49,7 +52,9 @@ function writeCycleProfile(job, counters) {
   const step = (name, expectStatus) => ({
     method: 'POST',
     setupRequest: (request, context) =>
-      context.id ? { ...request, body: JSON.stringify({ query: LIFECYCLE[name], variables: { id: context.id } }) } : null,
+      context.id
+        ? { ...request, body: JSON.stringify({ query: LIFECYCLE[name], variables: { id: context.id } }) }
+        : null,
     onResponse: (status, body, context) => {
       const payload = parse(body)?.data?.[name]
       const ok =
@@ -71,7 +76,10 @@ function writeCycleProfile(job, counters) {
         setupRequest: (request) => {
           const n = sequence++
           const login = `${prefix}-${process.pid}-${n}@bench.example`
-          const input = { activate: false, profile: { login, email: login, firstName: 'Cycle', lastName: `N${n}`, department: 'Bench' } }
+          const input = {
+            activate: false,
+            profile: { login, email: login, firstName: 'Cycle', lastName: `N${n}`, department: 'Bench' },
+          }
           return { ...request, body: JSON.stringify({ query: CREATE_USER, variables: { input } }) }
         },
         onResponse: (status, body, context) => {

@@ -1,12 +1,31 @@
 import { IsIn, IsNotEmpty, IsOptional, IsUrl, MaxLength, Min } from 'class-validator'
 import { Field, ID, InputType, Int } from 'type-graphql'
-import { AppFeatureCapabilities, AppFeatureNameEnum, AppStatusEnum, AuthSchemeEnum, EnablementStatus } from './app-types'
+import {
+  AppFeatureCapabilities,
+  AppFeatureNameEnum,
+  AppStatusEnum,
+  AuthSchemeEnum,
+  EnablementStatus,
+} from './app-types'
 
-const SIGN_ON_MODES = ['BOOKMARK', 'BASIC_AUTH', 'BROWSER_PLUGIN', 'SECURE_PASSWORD_STORE', 'SAML_2_0', 'WS_FEDERATION', 'AUTO_LOGIN', 'OPENID_CONNECT', 'SAML_1_1']
+const SIGN_ON_MODES = [
+  'BOOKMARK',
+  'BASIC_AUTH',
+  'BROWSER_PLUGIN',
+  'SECURE_PASSWORD_STORE',
+  'SAML_2_0',
+  'WS_FEDERATION',
+  'AUTO_LOGIN',
+  'OPENID_CONNECT',
+  'SAML_1_1',
+]
 
 @InputType()
 export class AppFilter {
-  @Field(() => String, { nullable: true, description: 'Prefix of the label or name (case-insensitive).' }) @IsOptional() @MaxLength(255) q?: string | null
+  @Field(() => String, { nullable: true, description: 'Prefix of the label or name (case-insensitive).' })
+  @IsOptional()
+  @MaxLength(255)
+  q?: string | null
   @Field(() => [AppStatusEnum], { nullable: true }) status?: ('ACTIVE' | 'INACTIVE')[] | null
 }
 
@@ -42,7 +61,10 @@ export class UpdateProvisioningConnectionInput {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'baseUrl must be an http(s) URL' })
   baseUrl?: string | null
   @Field(() => AuthSchemeEnum, { nullable: true }) authScheme?: 'TOKEN' | null
-  @Field(() => String, { nullable: true, description: 'Bearer token for the downstream app; write-only.' }) @IsOptional() @MaxLength(4096) token?: string | null
+  @Field(() => String, { nullable: true, description: 'Bearer token for the downstream app; write-only.' })
+  @IsOptional()
+  @MaxLength(4096)
+  token?: string | null
   @Field(() => EnablementStatus, { nullable: true }) status?: 'ENABLED' | 'DISABLED' | null
 }
 
@@ -64,7 +86,10 @@ export class AppUserInput {
 export class AssignGroupToAppInput {
   @Field(() => ID) appId: string
   @Field(() => ID) groupId: string
-  @Field(() => Int, { nullable: true, description: 'Lower wins; default: after the existing ones.' }) @IsOptional() @Min(0) priority?: number | null
+  @Field(() => Int, { nullable: true, description: 'Lower wins; default: after the existing ones.' })
+  @IsOptional()
+  @Min(0)
+  priority?: number | null
 }
 
 @InputType()

@@ -7,7 +7,10 @@ import { escapeLike } from '../users/search'
 export class AppQueries {
   constructor(private readonly prisma: Prisma) {}
 
-  apps(filter: { q?: string | null; status?: AppStatus[] | null } | null | undefined, args: ConnectionArgs): Promise<Page<App>> {
+  apps(
+    filter: { q?: string | null; status?: AppStatus[] | null } | null | undefined,
+    args: ConnectionArgs,
+  ): Promise<Page<App>> {
     const prefix = filter?.q ? { startsWith: escapeLike(filter.q), mode: 'insensitive' as const } : undefined
     const where = {
       ...(prefix ? { OR: [{ label: prefix }, { name: prefix }] } : {}),
@@ -16,7 +19,12 @@ export class AppQueries {
     return idPage(
       args,
       'app',
-      (keyset) => this.prisma.app.findMany({ where: { ...where, id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }),
+      (keyset) =>
+        this.prisma.app.findMany({
+          where: { ...where, id: keyset.id },
+          orderBy: { id: keyset.order },
+          take: keyset.take,
+        }),
       () => this.prisma.app.count({ where }),
     )
   }

@@ -1,6 +1,26 @@
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql'
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql'
 import { GraphQLError } from 'graphql'
-import type { AppGroupAssignment, AppUser as AppUserRow, App as AppRow, Group as GroupRow, User as UserRow } from '../generated/prisma/client'
+import type {
+  AppGroupAssignment,
+  AppUser as AppUserRow,
+  App as AppRow,
+  Group as GroupRow,
+  User as UserRow,
+} from '../generated/prisma/client'
 import { ConnectionArgs, type Page } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { mutate } from '../graphql/payload'
@@ -56,9 +76,15 @@ class AssignGroupToAppPayload extends AppGroupAssignmentPayload {}
 class UnassignGroupFromAppPayload extends AppGroupAssignmentPayload {}
 
 /** Group-assignment edges whose node is the other side (a Group for App.groups, an App for Group.apps). */
-async function assignmentEdges<T>(page: Page<AppGroupAssignment>, load: (assignment: AppGroupAssignment) => Promise<T | null>) {
+async function assignmentEdges<T>(
+  page: Page<AppGroupAssignment>,
+  load: (assignment: AppGroupAssignment) => Promise<T | null>,
+) {
   const nodes = await Promise.all(page.edges.map((edge) => load(edge.node)))
-  return { ...page, edges: page.edges.map((edge, index) => ({ cursor: edge.cursor, priority: edge.node.priority, node: nodes[index] })) }
+  return {
+    ...page,
+    edges: page.edges.map((edge, index) => ({ cursor: edge.cursor, priority: edge.node.priority, node: nodes[index] })),
+  }
 }
 
 @Resolver(() => App)
@@ -71,22 +97,41 @@ export class AppResolver {
 
   @Authorized('apps:read')
   @Query(() => AppConnection, { description: 'Apps, oldest first.' })
-  apps(@Arg('filter', () => AppFilter, { nullable: true }) filter: AppFilter | null, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { services }: Context) {
+  apps(
+    @Arg('filter', () => AppFilter, { nullable: true }) filter: AppFilter | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Ctx() { services }: Context,
+  ) {
     return listing(() => services.appQueries.apps(filter, page))
   }
 
   @Authorized('apps:read')
-  @Query(() => AppUser, { nullable: true, description: 'The assignment of a user to an app (also a DEPROVISIONED tombstone).' })
-  appUser(@Arg('appId', () => ID) appId: string, @Arg('userId', () => ID) userId: string, @Ctx() { services }: Context) {
+  @Query(() => AppUser, {
+    nullable: true,
+    description: 'The assignment of a user to an app (also a DEPROVISIONED tombstone).',
+  })
+  appUser(
+    @Arg('appId', () => ID) appId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Ctx() { services }: Context,
+  ) {
     return services.appQueries.appUser(appId, userId)
   }
 
   @FieldResolver(() => AppProvisioning)
   provisioning(@Root() app: AppRow): AppProvisioning {
-    return { status: app.provisioningStatus, baseUrl: app.provisioningBaseUrl, authScheme: app.provisioningAuthScheme, hasToken: Boolean(app.provisioningToken) }
+    return {
+      status: app.provisioningStatus,
+      baseUrl: app.provisioningBaseUrl,
+      authScheme: app.provisioningAuthScheme,
+      hasToken: Boolean(app.provisioningToken),
+    }
   }
 
-  @FieldResolver(() => [AppFeature], { nullable: true, description: 'PROVISIONING_NOT_ENABLED (as an error on this field) while the connection is not enabled.' })
+  @FieldResolver(() => [AppFeature], {
+    nullable: true,
+    description: 'PROVISIONING_NOT_ENABLED (as an error on this field) while the connection is not enabled.',
+  })
   features(@Root() app: AppRow) {
     const result = featuresOf(app)
     if (!result.ok) throw new GraphQLError(result.errors[0].message, { extensions: { code: result.errors[0].code } })
@@ -98,14 +143,18 @@ export class AppResolver {
     return listing(() => loaders.appUsersOfApp.load({ parentId: app.id, args: page }))
   }
 
-  @FieldResolver(() => AppGroupConnection, { description: 'Groups assigned to the app; each edge carries its priority.' })
+  @FieldResolver(() => AppGroupConnection, {
+    description: 'Groups assigned to the app; each edge carries its priority.',
+  })
   async groups(@Root() app: AppRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     const assignments = await listing(() => loaders.groupAssignmentsOfApp.load({ parentId: app.id, args: page }))
     return assignmentEdges(assignments, (assignment) => loaders.groupById.load(assignment.groupId))
   }
 
   @Authorized('apps:manage')
-  @Mutation(() => CreateAppPayload, { description: 'Created ACTIVE, without provisioning (SSO only) until a connection is enabled.' })
+  @Mutation(() => CreateAppPayload, {
+    description: 'Created ACTIVE, without provisioning (SSO only) until a connection is enabled.',
+  })
   createApp(@Arg('input', () => CreateAppInput) input: CreateAppInput, @Ctx() { services, actor }: Context) {
     return mutate('app', () => services.apps.create(input, actor))
   }
@@ -136,15 +185,28 @@ export class AppResolver {
 
   @Authorized('apps:manage')
   @Mutation(() => UpdateProvisioningConnectionPayload)
-  updateProvisioningConnection(@Arg('input', () => UpdateProvisioningConnectionInput) input: UpdateProvisioningConnectionInput, @Ctx() { services, actor }: Context) {
+  updateProvisioningConnection(
+    @Arg('input', () => UpdateProvisioningConnectionInput) input: UpdateProvisioningConnectionInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('app', () => services.apps.updateConnection(input.appId, input, actor))
   }
 
   @Authorized('apps:manage')
-  @Mutation(() => UpdateAppFeaturePayload, { description: 'Partial update: only the given capability paths change; the feature comes back whole.' })
-  updateAppFeature(@Arg('input', () => UpdateAppFeatureInput) input: UpdateAppFeatureInput, @Ctx() { services, actor }: Context) {
+  @Mutation(() => UpdateAppFeaturePayload, {
+    description: 'Partial update: only the given capability paths change; the feature comes back whole.',
+  })
+  updateAppFeature(
+    @Arg('input', () => UpdateAppFeatureInput) input: UpdateAppFeatureInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('feature', () =>
-      services.apps.updateFeature(input.appId, input.name, { status: input.status, capabilities: input.capabilities as Capabilities | null }, actor),
+      services.apps.updateFeature(
+        input.appId,
+        input.name,
+        { status: input.status, capabilities: input.capabilities as Capabilities | null },
+        actor,
+      ),
     )
   }
 
@@ -155,29 +217,47 @@ export class AppResolver {
   }
 
   @Authorized('apps:manage')
-  @Mutation(() => UnassignUserFromAppPayload, { description: 'Removes the direct grant; the app stays while a group still grants it.' })
+  @Mutation(() => UnassignUserFromAppPayload, {
+    description: 'Removes the direct grant; the app stays while a group still grants it.',
+  })
   unassignUserFromApp(@Arg('input', () => AppUserInput) input: AppUserInput, @Ctx() { services, actor }: Context) {
     return mutate('appUser', () => services.apps.unassignUser(input.appId, input.userId, actor))
   }
 
   @Authorized('apps:manage')
-  @Mutation(() => AssignGroupToAppPayload, { description: 'Every member, now and later, gets an app user of scope GROUP.' })
-  async assignGroupToApp(@Arg('input', () => AssignGroupToAppInput) input: AssignGroupToAppInput, @Ctx() { services, actor, loaders }: Context) {
-    const payload = await mutate('assignment', () => services.apps.assignGroup(input.appId, input.groupId, input.priority, actor))
+  @Mutation(() => AssignGroupToAppPayload, {
+    description: 'Every member, now and later, gets an app user of scope GROUP.',
+  })
+  async assignGroupToApp(
+    @Arg('input', () => AssignGroupToAppInput) input: AssignGroupToAppInput,
+    @Ctx() { services, actor, loaders }: Context,
+  ) {
+    const payload = await mutate('assignment', () =>
+      services.apps.assignGroup(input.appId, input.groupId, input.priority, actor),
+    )
     return this.assignmentPayload(payload, loaders)
   }
 
   @Authorized('apps:manage')
   @Mutation(() => UnassignGroupFromAppPayload, { description: 'Members lose the app unless another grant remains.' })
-  async unassignGroupFromApp(@Arg('input', () => AppGroupInput) input: AppGroupInput, @Ctx() { services, actor, loaders }: Context) {
+  async unassignGroupFromApp(
+    @Arg('input', () => AppGroupInput) input: AppGroupInput,
+    @Ctx() { services, actor, loaders }: Context,
+  ) {
     const payload = await mutate('assignment', () => services.apps.unassignGroup(input.appId, input.groupId, actor))
     return this.assignmentPayload(payload, loaders)
   }
 
-  private async assignmentPayload(payload: { [key: string]: unknown; userErrors: UserError[] }, loaders: Context['loaders']) {
+  private async assignmentPayload(
+    payload: { [key: string]: unknown; userErrors: UserError[] },
+    loaders: Context['loaders'],
+  ) {
     const assignment = payload.assignment as AppGroupAssignment | null
     if (!assignment) return { app: null, group: null, priority: null, userErrors: payload.userErrors }
-    const [app, group] = await Promise.all([loaders.appById.load(assignment.appId), loaders.groupById.load(assignment.groupId)])
+    const [app, group] = await Promise.all([
+      loaders.appById.load(assignment.appId),
+      loaders.groupById.load(assignment.groupId),
+    ])
     return { app, group, priority: assignment.priority, userErrors: [] }
   }
 }
@@ -194,25 +274,43 @@ export class AppUserResolver {
     return loaders.userById.load(appUser.userId)
   }
 
-  @FieldResolver(() => [AssignmentGrant], { description: 'Every grant that holds this assignment (empty once DEPROVISIONED).' })
+  @FieldResolver(() => [AssignmentGrant], {
+    description: 'Every grant that holds this assignment (empty once DEPROVISIONED).',
+  })
   async assignedVia(@Root() appUser: AppUserRow, @Ctx() { loaders }: Context) {
     if (appUser.status === 'DEPROVISIONED') return []
     const grants = await loaders.grantsOf.load(`${appUser.appId} ${appUser.userId}`)
-    const groups = await loaders.groupById.loadMany(grants.map((grant) => grant.groupId).filter((id): id is string => id !== null))
-    const byId = new Map(groups.filter((group): group is GroupRow => Boolean(group) && !(group instanceof Error)).map((group) => [group.id, group]))
-    return grants.map((grant) => ({ scope: grant.scope, group: grant.groupId ? byId.get(grant.groupId) ?? null : null }))
+    const groups = await loaders.groupById.loadMany(
+      grants.map((grant) => grant.groupId).filter((id): id is string => id !== null),
+    )
+    const byId = new Map(
+      groups
+        .filter((group): group is GroupRow => Boolean(group) && !(group instanceof Error))
+        .map((group) => [group.id, group]),
+    )
+    return grants.map((grant) => ({
+      scope: grant.scope,
+      group: grant.groupId ? (byId.get(grant.groupId) ?? null) : null,
+    }))
   }
 
   @FieldResolver(() => ProvisioningError, { nullable: true })
   provisioningError(@Root() appUser: AppUserRow) {
-    const error = appUser.provisioningError as { summary: string; causes: string[]; occurredAt: string; attempts: number } | null
+    const error = appUser.provisioningError as {
+      summary: string
+      causes: string[]
+      occurredAt: string
+      attempts: number
+    } | null
     return error ? { ...error, occurredAt: new Date(error.occurredAt) } : null
   }
 }
 
 @Resolver(() => User)
 export class UserAppUsersResolver {
-  @FieldResolver(() => AppUserConnection, { description: "The user's app assignments, including DEPROVISIONED tombstones." })
+  @FieldResolver(() => AppUserConnection, {
+    description: "The user's app assignments, including DEPROVISIONED tombstones.",
+  })
   appUsers(@Root() user: UserRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     return listing(() => loaders.appUsersOfUser.load({ parentId: user.id, args: page }))
   }
@@ -220,7 +318,9 @@ export class UserAppUsersResolver {
 
 @Resolver(() => Group)
 export class GroupAppsResolver {
-  @FieldResolver(() => GroupAppConnection, { description: 'Apps assigned to the group; each edge carries its priority.' })
+  @FieldResolver(() => GroupAppConnection, {
+    description: 'Apps assigned to the group; each edge carries its priority.',
+  })
   async apps(@Root() group: GroupRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
     const assignments = await listing(() => loaders.appAssignmentsOfGroup.load({ parentId: group.id, args: page }))
     return assignmentEdges(assignments, (assignment) => loaders.appById.load(assignment.appId))

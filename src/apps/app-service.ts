@@ -6,7 +6,15 @@ import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { userRows } from '../users/user-rows'
-import { allFeatures, updateFeature, type Capabilities, type Enablement, type Feature, type FeatureName, type StoredFeatures } from './features'
+import {
+  allFeatures,
+  updateFeature,
+  type Capabilities,
+  type Enablement,
+  type Feature,
+  type FeatureName,
+  type StoredFeatures,
+} from './features'
 
 export const appTarget = (app: App) => ({ id: app.id, type: 'AppInstance', displayName: app.label })
 
@@ -18,7 +26,10 @@ export interface ConnectionInput {
 }
 
 const provisioningNotEnabled = (app: App) =>
-  domainError('PROVISIONING_NOT_ENABLED', `Provisioning is not enabled for the app instance ${app.label} (enable its provisioning connection first).`)
+  domainError(
+    'PROVISIONING_NOT_ENABLED',
+    `Provisioning is not enabled for the app instance ${app.label} (enable its provisioning connection first).`,
+  )
 
 /** Features of an app (no I/O: from the row at hand); PROVISIONING_NOT_ENABLED while its connection is not enabled. */
 export function featuresOf(app: App): Result<Feature[]> {
@@ -36,7 +47,9 @@ export class AppService {
   create(input: { name: string; label: string; signOnMode: string }, actor: Actor) {
     return this.run(async (unit) => {
       const now = new Date()
-      const app = await unit.tx.app.create({ data: { id: newId('App'), ...input, status: 'ACTIVE', created: now, lastUpdated: now } })
+      const app = await unit.tx.app.create({
+        data: { id: newId('App'), ...input, status: 'ACTIVE', created: now, lastUpdated: now },
+      })
       unit.record({ type: 'application.lifecycle.create', actor, targets: [appTarget(app)] })
       return app
     })
@@ -47,7 +60,11 @@ export class AppService {
       await this.load(unit, id)
       const app = await unit.tx.app.update({
         where: { id },
-        data: { ...(input.label ? { label: input.label } : {}), ...(input.signOnMode ? { signOnMode: input.signOnMode } : {}), lastUpdated: new Date() },
+        data: {
+          ...(input.label ? { label: input.label } : {}),
+          ...(input.signOnMode ? { signOnMode: input.signOnMode } : {}),
+          lastUpdated: new Date(),
+        },
       })
       unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)] })
       return app
@@ -73,7 +90,10 @@ export class AppService {
   delete(id: string, actor: Actor) {
     return this.run(async (unit) => {
       const app = await this.load(unit, id)
-      if (app.status !== 'INACTIVE') unit.abort(domainError('INVALID_TRANSITION', `Cannot delete an app whose status is ${app.status}; deactivate it first.`))
+      if (app.status !== 'INACTIVE')
+        unit.abort(
+          domainError('INVALID_TRANSITION', `Cannot delete an app whose status is ${app.status}; deactivate it first.`),
+        )
       await unit.tx.app.delete({ where: { id } })
       unit.record({ type: 'application.lifecycle.delete', actor, targets: [appTarget(app)] })
       return app
@@ -85,7 +105,8 @@ export class AppService {
       const current = await this.load(unit, appId)
       const baseUrl = input.baseUrl ?? current.provisioningBaseUrl
       const status = input.status ?? current.provisioningStatus
-      if (status === 'ENABLED' && !baseUrl) unit.abort(domainError('VALIDATION', 'An enabled connection needs a baseUrl.', ['baseUrl']))
+      if (status === 'ENABLED' && !baseUrl)
+        unit.abort(domainError('VALIDATION', 'An enabled connection needs a baseUrl.', ['baseUrl']))
       const app = await unit.tx.app.update({
         where: { id: appId },
         data: {
@@ -96,19 +117,32 @@ export class AppService {
           lastUpdated: new Date(),
         },
       })
-      unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)], data: { provisioning: { status, baseUrl } } })
+      unit.record({
+        type: 'application.lifecycle.update',
+        actor,
+        targets: [appTarget(app)],
+        data: { provisioning: { status, baseUrl } },
+      })
       return app
     })
   }
 
   /** Partial update: only the given capability paths change; the feature comes back whole. */
-  updateFeature(appId: string, name: FeatureName, change: { status?: Enablement | null; capabilities?: Capabilities | null }, actor: Actor) {
+  updateFeature(
+    appId: string,
+    name: FeatureName,
+    change: { status?: Enablement | null; capabilities?: Capabilities | null },
+    actor: Actor,
+  ) {
     return this.run(async (unit) => {
       const app = await this.load(unit, appId)
       if (app.provisioningStatus !== 'ENABLED') unit.abort(provisioningNotEnabled(app))
       const updated = updateFeature(app.features as StoredFeatures, name, change)
       if (!updated.ok) return unit.abort(updated.error)
-      await unit.tx.app.update({ where: { id: appId }, data: { features: updated.features as PrismaTypes.InputJsonValue, lastUpdated: new Date() } })
+      await unit.tx.app.update({
+        where: { id: appId },
+        data: { features: updated.features as PrismaTypes.InputJsonValue, lastUpdated: new Date() },
+      })
       unit.record({ type: 'application.lifecycle.update', actor, targets: [appTarget(app)], data: { feature: name } })
       return updated.feature
     })
@@ -119,9 +153,15 @@ export class AppService {
       const app = await this.requireActive(unit, appId)
       const [user] = await userRows.lock(unit.sql, [userId])
       if (!user) return unit.abort(domainError('NOT_FOUND', `No user with id ${userId}.`, ['userId']))
-      if (user.status === 'DEPROVISIONED') unit.abort(domainError('INVALID_TRANSITION', 'Cannot assign an app to a user whose status is DEPROVISIONED.', ['userId']))
+      if (user.status === 'DEPROVISIONED')
+        unit.abort(
+          domainError('INVALID_TRANSITION', 'Cannot assign an app to a user whose status is DEPROVISIONED.', [
+            'userId',
+          ]),
+        )
       const created = await unit.tx.appDirectAssignment.createMany({ data: [{ appId, userId }], skipDuplicates: true })
-      if (created.count === 0) unit.abort(domainError('CONFLICT', `The user is already assigned to ${app.label}.`, ['userId']))
+      if (created.count === 0)
+        unit.abort(domainError('CONFLICT', `The user is already assigned to ${app.label}.`, ['userId']))
       unit.fact({ kind: 'grantsChanged', userIds: [userId], actor })
       await unit.settle()
       return unit.tx.appUser.findFirstOrThrow({ where: { appId, userId } })
@@ -134,7 +174,8 @@ export class AppService {
       await this.load(unit, appId)
       await userRows.lock(unit.sql, [userId])
       const removed = await unit.tx.appDirectAssignment.deleteMany({ where: { appId, userId } })
-      if (removed.count === 0) unit.abort(domainError('NOT_FOUND', 'The user is not directly assigned to this app.', ['userId']))
+      if (removed.count === 0)
+        unit.abort(domainError('NOT_FOUND', 'The user is not directly assigned to this app.', ['userId']))
       unit.fact({ kind: 'grantsChanged', userIds: [userId], actor })
       await unit.settle()
       return unit.tx.appUser.findFirst({ where: { appId, userId } })
@@ -152,7 +193,9 @@ export class AppService {
         unit.abort(domainError('CONFLICT', `${group.name} is already assigned to ${app.label}.`, ['groupId']))
       }
       const last = await unit.tx.appGroupAssignment.aggregate({ where: { appId }, _max: { priority: true } })
-      const created = await unit.tx.appGroupAssignment.create({ data: { appId, groupId, priority: priority ?? (last._max.priority ?? -1) + 1 } })
+      const created = await unit.tx.appGroupAssignment.create({
+        data: { appId, groupId, priority: priority ?? (last._max.priority ?? -1) + 1 },
+      })
       const assignment = { ...created, group }
       unit.record({
         type: 'group.application_assignment.add',
@@ -169,8 +212,12 @@ export class AppService {
     return this.run(async (unit) => {
       await lockGrantsExclusively(unit.sql)
       const app = await this.load(unit, appId)
-      const assignment = await unit.tx.appGroupAssignment.findFirst({ where: { appId, groupId }, include: { group: true } })
-      if (!assignment) return unit.abort(domainError('NOT_FOUND', 'The group is not assigned to this app.', ['groupId']))
+      const assignment = await unit.tx.appGroupAssignment.findFirst({
+        where: { appId, groupId },
+        include: { group: true },
+      })
+      if (!assignment)
+        return unit.abort(domainError('NOT_FOUND', 'The group is not assigned to this app.', ['groupId']))
       await unit.tx.appGroupAssignment.delete({ where: { appId_groupId: { appId, groupId } } })
       unit.record({
         type: 'group.application_assignment.remove',
@@ -182,22 +229,45 @@ export class AppService {
     })
   }
 
-  private async changeStatus(unit: UnitOfWork, id: string, from: 'ACTIVE' | 'INACTIVE', to: 'ACTIVE' | 'INACTIVE', actor: Actor) {
+  private async changeStatus(
+    unit: UnitOfWork,
+    id: string,
+    from: 'ACTIVE' | 'INACTIVE',
+    to: 'ACTIVE' | 'INACTIVE',
+    actor: Actor,
+  ) {
     const app = await this.load(unit, id)
-    const changed = await unit.tx.app.updateMany({ where: { id, status: from }, data: { status: to, lastUpdated: new Date() } })
-    if (changed.count === 0) unit.abort(domainError('INVALID_TRANSITION', `Cannot ${to === 'ACTIVE' ? 'activate' : 'deactivate'} an app whose status is ${app.status}.`))
-    unit.record({ type: to === 'ACTIVE' ? 'application.lifecycle.activate' : 'application.lifecycle.deactivate', actor, targets: [appTarget(app)] })
+    const changed = await unit.tx.app.updateMany({
+      where: { id, status: from },
+      data: { status: to, lastUpdated: new Date() },
+    })
+    if (changed.count === 0)
+      unit.abort(
+        domainError(
+          'INVALID_TRANSITION',
+          `Cannot ${to === 'ACTIVE' ? 'activate' : 'deactivate'} an app whose status is ${app.status}.`,
+        ),
+      )
+    unit.record({
+      type: to === 'ACTIVE' ? 'application.lifecycle.activate' : 'application.lifecycle.deactivate',
+      actor,
+      targets: [appTarget(app)],
+    })
     return { ...app, status: to }
   }
 
   private async requireActive(unit: UnitOfWork, id: string): Promise<App> {
     const app = await this.load(unit, id)
-    if (app.status !== 'ACTIVE') unit.abort(domainError('INVALID_TRANSITION', `Cannot assign to an app whose status is ${app.status}.`, ['appId']))
+    if (app.status !== 'ACTIVE')
+      unit.abort(domainError('INVALID_TRANSITION', `Cannot assign to an app whose status is ${app.status}.`, ['appId']))
     return app
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<App> {
-    return (await unit.tx.app.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No app with id ${id}.`, ['appId']))
+    return (
+      (await unit.tx.app.findFirst({ where: { id } })) ??
+      unit.abort(domainError('NOT_FOUND', `No app with id ${id}.`, ['appId']))
+    )
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {

@@ -1,5 +1,9 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql'
-import type { AppGroupAssignment as AssignmentRow, AppUser as AppUserRow, App as AppRow } from '../generated/prisma/client'
+import type {
+  AppGroupAssignment as AssignmentRow,
+  AppUser as AppUserRow,
+  App as AppRow,
+} from '../generated/prisma/client'
 import { connectionOf, PageInfo } from '../graphql/connection'
 import { Node } from '../graphql/node'
 import { entityPayload } from '../graphql/payload'
@@ -16,11 +20,21 @@ export const AppStatusEnum = enumOf('AppStatus', ['ACTIVE', 'INACTIVE'])
 export const EnablementStatus = enumOf('EnablementStatus', ['ENABLED', 'DISABLED'])
 export const AuthSchemeEnum = enumOf('ProvisioningAuthScheme', ['TOKEN'])
 export const AppFeatureNameEnum = enumOf('AppFeatureName', ['USER_PROVISIONING', 'INBOUND_PROVISIONING'])
-export const PasswordSeedEnum = enumOf('PasswordSeed', ['OKTA', 'RANDOM'], 'OKTA pushes the user\'s password; RANDOM (default) a random one.')
+export const PasswordSeedEnum = enumOf(
+  'PasswordSeed',
+  ['OKTA', 'RANDOM'],
+  "OKTA pushes the user's password; RANDOM (default) a random one.",
+)
 export const PasswordChangeEnum = enumOf('PasswordChangePolicy', ['KEEP_EXISTING', 'CHANGE'])
 export const UsernameFormatEnum = enumOf('UsernameFormat', ['EMAIL', 'CUSTOM'])
 export const MatchCriteriaEnum = enumOf('ExactMatchCriteria', ['EMAIL', 'USERNAME'])
-export const AppUserStatusEnum = enumOf('AppUserStatus', ['STAGED', 'PROVISIONED', 'ACTIVE', 'INACTIVE', 'DEPROVISIONED'])
+export const AppUserStatusEnum = enumOf('AppUserStatus', [
+  'STAGED',
+  'PROVISIONED',
+  'ACTIVE',
+  'INACTIVE',
+  'DEPROVISIONED',
+])
 export const SyncStateEnum = enumOf('AppUserSyncState', ['DISABLED', 'OUT_OF_SYNC', 'SYNCING', 'SYNCHRONIZED', 'ERROR'])
 export const AssignmentScopeEnum = enumOf('AssignmentScope', ['USER', 'GROUP'])
 
@@ -101,8 +115,13 @@ export class ImportRules {
   @Field(() => UserCreateAndMatch, { nullable: true }) userCreateAndMatch?: UserCreateAndMatch | null
 }
 
-@ObjectType('AppFeatureCapabilities', { simpleResolvers: true, description: 'USER_PROVISIONING has create and update; INBOUND_PROVISIONING has importSettings and importRules.' })
-@InputType('AppFeatureCapabilitiesInput', { description: 'Shaped like Okta\'s PUT body; every part optional; a part of the other feature is a VALIDATION error.' })
+@ObjectType('AppFeatureCapabilities', {
+  simpleResolvers: true,
+  description: 'USER_PROVISIONING has create and update; INBOUND_PROVISIONING has importSettings and importRules.',
+})
+@InputType('AppFeatureCapabilitiesInput', {
+  description: "Shaped like Okta's PUT body; every part optional; a part of the other feature is a VALIDATION error.",
+})
 export class AppFeatureCapabilities {
   @Field(() => CreateCapabilities, { nullable: true }) create?: CreateCapabilities | null
   @Field(() => UpdateCapabilities, { nullable: true }) update?: UpdateCapabilities | null
@@ -159,7 +178,8 @@ export class AppUser extends Node {
   @Field(() => AssignmentScopeEnum, { description: 'USER when directly assigned, else GROUP.' }) scope: string
   @Field(() => AppUserStatusEnum) status: string
   @Field(() => SyncStateEnum) syncState: string
-  @Field(() => String, { nullable: true, description: 'The downstream account id, once provisioned.' }) externalId: string | null
+  @Field(() => String, { nullable: true, description: 'The downstream account id, once provisioned.' }) externalId:
+    string | null
   @Field(() => DateTime, { nullable: true }) lastSync: Date | null
   @Field(() => DateTime, { nullable: true }) statusChanged: Date | null
   @Field(() => DateTime) created: Date
@@ -173,7 +193,8 @@ function assignmentConnection<T extends object>(name: string, node: new () => T)
   @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge {
     @Field(() => String) cursor: string
-    @Field(() => Int, { description: 'Lower numbers take precedence when several groups grant the app.' }) priority: number
+    @Field(() => Int, { description: 'Lower numbers take precedence when several groups grant the app.' })
+    priority: number
     @Field(() => node) node: T
   }
   @ObjectType(`${name}Connection`, { simpleResolvers: true })

@@ -26,12 +26,16 @@ export function onRevoke(
   policy: ProvisioningPolicy,
   current: { externalId: string | null; syncState: SyncState },
 ): AppUserChange {
-  if (policy.deactivates && current.externalId) return { status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' }
+  if (policy.deactivates && current.externalId)
+    return { status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' }
   return { status: 'DEPROVISIONED', syncState: policy.pushes ? current.syncState : 'DISABLED', job: null }
 }
 
 /** The user's profile changed: apps that push profiles get an UPDATE job. */
-export function onProfileChange(policy: ProvisioningPolicy, current: { status: AppUserStatus; externalId: string | null }): AppUserChange | null {
+export function onProfileChange(
+  policy: ProvisioningPolicy,
+  current: { status: AppUserStatus; externalId: string | null },
+): AppUserChange | null {
   if (!policy.pushesProfile || current.status === 'DEPROVISIONED' || !current.externalId) return null
   return { status: current.status, syncState: 'OUT_OF_SYNC', job: 'UPDATE' }
 }

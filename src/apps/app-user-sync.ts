@@ -38,18 +38,24 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   // Two statements every lifecycle change runs, hand-written (see users/user-rows.ts).
   const by = byUsers ? '"userId"' : '"appId"'
   const known = byUsers ? scope.users : undefined
-  const grants = known === 'deactivated' ? [] : await grantRows.live(unit.sql, byUsers ? { userIds: ids } : { appIds: ids })
-  const existing = known === 'new' ? [] : await unit.sql.query<AppUser>(
-    `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${by} = ANY($1::text[])`,
-    [ids],
-  )
+  const grants =
+    known === 'deactivated' ? [] : await grantRows.live(unit.sql, byUsers ? { userIds: ids } : { appIds: ids })
+  const existing =
+    known === 'new'
+      ? []
+      : await unit.sql.query<AppUser>(
+          `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${by} = ANY($1::text[])`,
+          [ids],
+        )
 
   const wanted = new Map(grants.map((grant) => [key(grant.appId, grant.userId), grant]))
   const current = new Map(existing.map((row) => [key(row.appId, row.userId), row]))
-  if (grants.length === 0 && existing.every((row) => row.status === 'DEPROVISIONED')) return { granted: [], revoked: [] }
+  if (grants.length === 0 && existing.every((row) => row.status === 'DEPROVISIONED'))
+    return { granted: [], revoked: [] }
   const appIds = [...new Set([...grants.map((grant) => grant.appId), ...existing.map((row) => row.appId)])]
   const apps = new Map((await tx.app.findMany({ where: { id: { in: appIds } } })).map((app) => [app.id, app]))
-  const policyOf = (appId: string) => provisioningPolicy(apps.get(appId) as App & { provisioningStatus: 'ENABLED' | 'DISABLED' })
+  const policyOf = (appId: string) =>
+    provisioningPolicy(apps.get(appId) as App & { provisioningStatus: 'ENABLED' | 'DISABLED' })
 
   const now = new Date()
   const created: AppUser[] = []
@@ -104,22 +110,42 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   for (const { ids: rowIds, change, scope: scopeValue } of updates.values()) {
     await tx.appUser.updateMany({
       where: { id: { in: rowIds } },
-      data: { status: change.status, syncState: change.syncState, statusChanged: now, lastUpdated: now, ...(scopeValue ? { scope: scopeValue } : {}) },
+      data: {
+        status: change.status,
+        syncState: change.syncState,
+        statusChanged: now,
+        lastUpdated: now,
+        ...(scopeValue ? { scope: scopeValue } : {}),
+      },
     })
   }
   for (const fix of scopeFixes) {
-    if (fix.ids.length) await tx.appUser.updateMany({ where: { id: { in: fix.ids } }, data: { scope: fix.scope, lastUpdated: now } })
+    if (fix.ids.length)
+      await tx.appUser.updateMany({ where: { id: { in: fix.ids } }, data: { scope: fix.scope, lastUpdated: now } })
   }
   const revokedIds = changes.filter((entry) => entry.kind === 'revoke').map((entry) => entry.row.id)
   // A job not yet started for an app user who lost the app must not run (a create would resurrect it).
-  if (revokedIds.length) await tx.provisioningJob.deleteMany({ where: { appUserId: { in: revokedIds }, state: 'QUEUED' } })
+  if (revokedIds.length)
+    await tx.provisioningJob.deleteMany({ where: { appUserId: { in: revokedIds }, state: 'QUEUED' } })
   const jobs = changes
     .filter((entry) => entry.change.job)
-    .map(({ row, change }) => ({ appUserId: row.id, appId: row.appId, userId: row.userId, type: change.job!, created: now, runAfter: now }))
+    .map(({ row, change }) => ({
+      appUserId: row.id,
+      appId: row.appId,
+      userId: row.userId,
+      type: change.job!,
+      created: now,
+      runAfter: now,
+    }))
   if (jobs.length) await tx.provisioningJob.createMany({ data: jobs })
 
   await recordMembershipEvents(unit, changes, apps, actor)
-  const after = (entry: (typeof changes)[number]) => ({ ...entry.row, status: entry.change.status, syncState: entry.change.syncState, statusChanged: now })
+  const after = (entry: (typeof changes)[number]) => ({
+    ...entry.row,
+    status: entry.change.status,
+    syncState: entry.change.syncState,
+    statusChanged: now,
+  })
   return {
     granted: changes.filter((entry) => entry.kind === 'grant').map(after),
     revoked: changes.filter((entry) => entry.kind === 'revoke').map(after),
@@ -135,7 +161,10 @@ async function recordMembershipEvents(
   if (changes.length === 0) return
   const userIds = [...new Set(changes.map((entry) => entry.row.userId))]
   const logins = new Map(
-    (await unit.tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [user.id, user.login]),
+    (await unit.tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [
+      user.id,
+      user.login,
+    ]),
   )
   for (const { row, change, kind } of changes) {
     const app = apps.get(row.appId)!
@@ -148,19 +177,41 @@ async function recordMembershipEvents(
       type: kind === 'grant' ? 'application.user_membership.add' : 'application.user_membership.remove',
       actor,
       targets,
-      data: { appUserId: row.id, appId: row.appId, status: change.status, syncState: change.syncState, scope: row.scope, job: change.job },
+      data: {
+        appUserId: row.id,
+        appId: row.appId,
+        status: change.status,
+        syncState: change.syncState,
+        scope: row.scope,
+        job: change.job,
+      },
     })
   }
 }
 
 /** A user's profile changed: app users on apps that push profiles become OUT_OF_SYNC with an UPDATE job. */
 export async function queueProfilePush(unit: UnitOfWork, userId: string): Promise<void> {
-  const appUsers = await unit.tx.appUser.findMany({ where: { userId, app: { status: 'ACTIVE' } }, include: { app: true } })
+  const appUsers = await unit.tx.appUser.findMany({
+    where: { userId, app: { status: 'ACTIVE' } },
+    include: { app: true },
+  })
   const now = new Date()
-  const pushes = appUsers.filter((row) => onProfileChange(provisioningPolicy(row.app as App & { provisioningStatus: 'ENABLED' | 'DISABLED' }), row))
+  const pushes = appUsers.filter((row) =>
+    onProfileChange(provisioningPolicy(row.app as App & { provisioningStatus: 'ENABLED' | 'DISABLED' }), row),
+  )
   if (pushes.length === 0) return
-  await unit.tx.appUser.updateMany({ where: { id: { in: pushes.map((row) => row.id) } }, data: { syncState: 'OUT_OF_SYNC', lastUpdated: now } })
+  await unit.tx.appUser.updateMany({
+    where: { id: { in: pushes.map((row) => row.id) } },
+    data: { syncState: 'OUT_OF_SYNC', lastUpdated: now },
+  })
   await unit.tx.provisioningJob.createMany({
-    data: pushes.map((row) => ({ appUserId: row.id, appId: row.appId, userId, type: 'UPDATE' as const, created: now, runAfter: now })),
+    data: pushes.map((row) => ({
+      appUserId: row.id,
+      appId: row.appId,
+      userId,
+      type: 'UPDATE' as const,
+      created: now,
+      runAfter: now,
+    })),
   })
 }

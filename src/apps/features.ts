@@ -128,7 +128,11 @@ export function updateFeature(
   if (foreign.length > 0) {
     return {
       ok: false,
-      error: domainError('VALIDATION', `${foreign.join(', ')} is not a capability of ${name} (it has ${PARTS[name].join(', ')}).`, ['capabilities', foreign[0]]),
+      error: domainError(
+        'VALIDATION',
+        `${foreign.join(', ')} is not a capability of ${name} (it has ${PARTS[name].join(', ')}).`,
+        ['capabilities', foreign[0]],
+      ),
     }
   }
   const invalidSchedule = scheduleProblem(change.capabilities)
@@ -158,13 +162,17 @@ const CRON = /^\S+(\s+\S+){4}$/
 
 /** Import schedules are a five-field UNIX cron expression and an IANA time zone (domain.md 4.2). */
 function scheduleProblem(capabilities: Capabilities | null | undefined): DomainError | undefined {
-  const schedule = (capabilities as Partial<InboundProvisioningCapabilities> | null | undefined)?.importSettings?.schedule
+  const schedule = (capabilities as Partial<InboundProvisioningCapabilities> | null | undefined)?.importSettings
+    ?.schedule
   for (const kind of ['fullImport', 'incrementalImport'] as const) {
     const entry = schedule?.[kind]
     if (!entry) continue
     const field = ['capabilities', 'importSettings', 'schedule', kind]
     if (entry.expression != null && !CRON.test(entry.expression.trim())) {
-      return domainError('VALIDATION', `${kind}.expression must be a five-field cron expression.`, [...field, 'expression'])
+      return domainError('VALIDATION', `${kind}.expression must be a five-field cron expression.`, [
+        ...field,
+        'expression',
+      ])
     }
     if (entry.timezone != null && !isTimeZone(entry.timezone)) {
       return domainError('VALIDATION', `${kind}.timezone must be an IANA time zone name.`, [...field, 'timezone'])
@@ -189,7 +197,8 @@ function isTimeZone(name: string): boolean {
  * create.lifecycleCreate (api.md: create disabled ends in ERROR "user not found downstream").
  */
 export function provisioningPolicy(app: { provisioningStatus: Enablement; features: unknown }) {
-  const capabilities = featureOf((app.features ?? {}) as StoredFeatures, 'USER_PROVISIONING').capabilities as UserProvisioningCapabilities
+  const capabilities = featureOf((app.features ?? {}) as StoredFeatures, 'USER_PROVISIONING')
+    .capabilities as UserProvisioningCapabilities
   const on = app.provisioningStatus === 'ENABLED'
   return {
     pushes: on,

@@ -46,7 +46,10 @@ export const grantRows = {
    * The app users the grants call for, in the unit of work: one row per (app, user) with any
    * grant, counting only users not DEPROVISIONED and ACTIVE apps; `direct` when one grant is direct.
    */
-  async live(sql: Sql, of: { userIds: string[] } | { appIds: string[] }): Promise<{ appId: string; userId: string; direct: boolean }[]> {
+  async live(
+    sql: Sql,
+    of: { userIds: string[] } | { appIds: string[] },
+  ): Promise<{ appId: string; userId: string; direct: boolean }[]> {
     const statement = PrismaSql.sql`SELECT g."appId", g."userId", bool_or(g."groupId" IS NULL) AS direct
       FROM (${grants(of)}) g
       JOIN "User" u ON u.id = g."userId" AND u.status <> 'DEPROVISIONED'
@@ -56,7 +59,10 @@ export const grantRows = {
   },
 
   /** Every grant behind each app user, in one statement (for a loader's batch): direct first, then groups by priority. */
-  async ofAppUsers(prisma: Prisma, appUsers: [appId: string, userId: string][]): Promise<({ appId: string; userId: string } & Grant)[]> {
+  async ofAppUsers(
+    prisma: Prisma,
+    appUsers: [appId: string, userId: string][],
+  ): Promise<({ appId: string; userId: string } & Grant)[]> {
     const rows = await prisma.$queryRaw<{ appId: string; userId: string; groupId: string | null }[]>(
       PrismaSql.sql`${grants({ appUsers })} ORDER BY priority`,
     )

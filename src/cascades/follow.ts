@@ -35,10 +35,15 @@ async function membershipsChanged(unit: UnitOfWork, userIds: string[], actor: Ac
 
 const FOLLOW: { [K in Fact['kind']]: Follower<K> } = {
   async userCreated(unit, { user, actor }) {
-    await writeMemberships(unit, { added: [{ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null }], removed: [] }, actor, {
-      groupNames: new Map([[EVERYONE_GROUP_ID, 'Everyone']]),
-      logins: new Map([[user.id, user.login]]),
-    })
+    await writeMemberships(
+      unit,
+      { added: [{ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null }], removed: [] },
+      actor,
+      {
+        groupNames: new Map([[EVERYONE_GROUP_ID, 'Everyone']]),
+        logins: new Map([[user.id, user.login]]),
+      },
+    )
     await membershipsChanged(unit, [user.id], actor, 'new')
   },
 

@@ -40,8 +40,18 @@ export interface HotWrites {
 }
 
 const EVENT_COLUMNS = [
-  'id', 'type', 'actorId', 'actorType', 'actorDisplayName', 'targetId', 'targetType', 'targetDisplayName', 'targets',
-  'outcomeResult', 'outcomeReason', 'data',
+  'id',
+  'type',
+  'actorId',
+  'actorType',
+  'actorDisplayName',
+  'targetId',
+  'targetType',
+  'targetDisplayName',
+  'targets',
+  'outcomeResult',
+  'outcomeReason',
+  'data',
 ] as const
 const JSON_COLUMNS: ReadonlySet<string> = new Set(['targets', 'data'])
 const TOUCH_GROUPS = `UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id = ANY($2::text[])`
@@ -57,7 +67,9 @@ const TOUCH_GROUPS = `UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id =
 function appendStatement(touchesGroups: boolean): string {
   const first = touchesGroups ? 3 : 1
   const columns = EVENT_COLUMNS.map((column) => `"${column}"`).join(', ')
-  const arrays = EVENT_COLUMNS.map((column, index) => `$${first + index}::${JSON_COLUMNS.has(column) ? 'jsonb' : 'text'}[]`)
+  const arrays = EVENT_COLUMNS.map(
+    (column, index) => `$${first + index}::${JSON_COLUMNS.has(column) ? 'jsonb' : 'text'}[]`,
+  )
   return `WITH ${touchesGroups ? `touched AS (${TOUCH_GROUPS}), ` : ''}serialized AS (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK}))
     INSERT INTO "LifecycleEvent" (${columns})
     SELECT ${EVENT_COLUMNS.map((column) => `e."${column}"`).join(', ')}
@@ -99,12 +111,14 @@ export async function appendEvents(sql: Sql, drafts: EventDraft[], hot?: HotWrit
     }
   })
   const columns = EVENT_COLUMNS.map((column) =>
-    events.map((event) => (JSON_COLUMNS.has(column) && event[column] !== null ? JSON.stringify(event[column]) : event[column])),
+    events.map((event) =>
+      JSON_COLUMNS.has(column) && event[column] !== null ? JSON.stringify(event[column]) : event[column],
+    ),
   )
-  const assigned = await sql.queryAndCommit<Pick<LifecycleEvent, 'id' | 'sequence' | 'published'>>(groupIds.length ? APPEND_AND_TOUCH : APPEND, [
-    ...touch,
-    ...columns,
-  ])
+  const assigned = await sql.queryAndCommit<Pick<LifecycleEvent, 'id' | 'sequence' | 'published'>>(
+    groupIds.length ? APPEND_AND_TOUCH : APPEND,
+    [...touch, ...columns],
+  )
   const byId = new Map(assigned.map((row) => [row.id, row]))
   return events
     .map((event) => ({ ...event, sequence: byId.get(event.id)!.sequence, published: byId.get(event.id)!.published }))

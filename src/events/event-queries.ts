@@ -1,5 +1,13 @@
 import type { Prisma as PrismaTypes } from '../generated/prisma/client'
-import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from '../graphql/connection'
+import {
+  decodeCursor,
+  encodeCursor,
+  PageArgumentError,
+  pageRequest,
+  toPage,
+  type ConnectionArgs,
+  type Page,
+} from '../graphql/connection'
 import type { Prisma } from '../store/database'
 import type { StoredEvent } from './event-log'
 
@@ -34,7 +42,8 @@ export class EventQueries {
     let resumeAfter: bigint | undefined
     if (filter?.after) {
       resumeAfter = decodeEventCursor(filter.after)
-      if (resumeAfter === undefined) throw new PageArgumentError('The cursor is not one this log issued.', ['filter', 'after'])
+      if (resumeAfter === undefined)
+        throw new PageArgumentError('The cursor is not one this log issued.', ['filter', 'after'])
     }
     const where: PrismaTypes.LifecycleEventWhereInput = {
       ...(filter?.types?.length ? { type: { in: filter.types } } : {}),
@@ -51,7 +60,9 @@ export class EventQueries {
       take: request.size + 1,
     })
     return toPage(rows, request, eventCursor, () =>
-      this.prisma.lifecycleEvent.count({ where: { ...where, ...(resumeAfter ? { sequence: { gt: resumeAfter } } : {}) } }),
+      this.prisma.lifecycleEvent.count({
+        where: { ...where, ...(resumeAfter ? { sequence: { gt: resumeAfter } } : {}) },
+      }),
     )
   }
 }

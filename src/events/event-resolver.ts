@@ -39,7 +39,9 @@ export class EventResolver {
     return Number(event.sequence)
   }
 
-  @FieldResolver(() => String, { description: 'Resume cursor; the same value as this event\'s edge cursor in `events`.' })
+  @FieldResolver(() => String, {
+    description: "Resume cursor; the same value as this event's edge cursor in `events`.",
+  })
   cursor(@Root() event: StoredEvent): string {
     return eventCursor(event)
   }

@@ -35,7 +35,13 @@ export function publishCommitted(pubSub: PubSub, events: StoredEvent[]): void {
   for (const event of events) {
     pubSub.publish('LIFECYCLE_EVENT', event)
     const change = event.data as Partial<StatusChangeData> | null
-    if (event.targetType === 'User' && event.targetId && change?.status && change.previousStatus && change.status !== change.previousStatus) {
+    if (
+      event.targetType === 'User' &&
+      event.targetId &&
+      change?.status &&
+      change.previousStatus &&
+      change.status !== change.previousStatus
+    ) {
       pubSub.publish('USER_STATUS_CHANGED', {
         userId: event.targetId,
         previousStatus: change.previousStatus,

@@ -13,7 +13,10 @@ export class PageInfo {
 
 @ArgsType()
 export class ConnectionArgs {
-  @Field(() => Int, { nullable: true, description: `Page size, default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Page size, default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}.`,
+  })
   first?: number | null
 
   @Field(() => String, { nullable: true })

@@ -1,5 +1,12 @@
 import DataLoader from 'dataloader'
-import { Prisma as Sql, type App, type AppGroupAssignment, type AppUser, type Group, type User as UserRow } from '../generated/prisma/client'
+import {
+  Prisma as Sql,
+  type App,
+  type AppGroupAssignment,
+  type AppUser,
+  type Group,
+  type User as UserRow,
+} from '../generated/prisma/client'
 import { grantRows, type Grant } from '../apps/grant-rows'
 import type { Prisma } from '../store/database'
 import { pagedRelationLoader, type ChildKeyset, type Tagged } from './paged-loader'
@@ -70,8 +77,13 @@ export function createLoaders(prisma: Prisma) {
       keyOf: (group) => group.id,
       count: (userIds) => countBy(prisma, 'GroupMembership', 'userId', userIds),
       fetch: (userIds, keyset, limit) =>
-        windowed(prisma, Sql.sql`SELECT g.*, m."userId" AS "parentId", g.id AS "pageKey" FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
-          WHERE m."userId" IN (${Sql.join(userIds)}) ${keysetClause('g.id', keyset)}`, keyset, limit),
+        windowed(
+          prisma,
+          Sql.sql`SELECT g.*, m."userId" AS "parentId", g.id AS "pageKey" FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
+          WHERE m."userId" IN (${Sql.join(userIds)}) ${keysetClause('g.id', keyset)}`,
+          keyset,
+          limit,
+        ),
     }),
 
     membersOfGroup: pagedRelationLoader<UserRow>({
@@ -79,18 +91,46 @@ export function createLoaders(prisma: Prisma) {
       keyOf: (user) => user.id,
       count: (groupIds) => countBy(prisma, 'GroupMembership', 'groupId', groupIds),
       fetch: (groupIds, keyset, limit) =>
-        windowed(prisma, Sql.sql`SELECT u.*, m."groupId" AS "parentId", u.id AS "pageKey" FROM "GroupMembership" m JOIN "User" u ON u.id = m."userId"
-          WHERE m."groupId" IN (${Sql.join(groupIds)}) ${keysetClause('u.id', keyset)}`, keyset, limit),
+        windowed(
+          prisma,
+          Sql.sql`SELECT u.*, m."groupId" AS "parentId", u.id AS "pageKey" FROM "GroupMembership" m JOIN "User" u ON u.id = m."userId"
+          WHERE m."groupId" IN (${Sql.join(groupIds)}) ${keysetClause('u.id', keyset)}`,
+          keyset,
+          limit,
+        ),
     }),
 
-    appUsersOfUser: rowsByColumn<AppUser>(prisma, { table: 'AppUser', parent: 'userId', key: 'id', cursorTag: 'appUser' }),
-    appUsersOfApp: rowsByColumn<AppUser>(prisma, { table: 'AppUser', parent: 'appId', key: 'id', cursorTag: 'appUser' }),
-    groupAssignmentsOfApp: rowsByColumn<AppGroupAssignment>(prisma, { table: 'AppGroupAssignment', parent: 'appId', key: 'groupId', cursorTag: 'appGroup' }),
-    appAssignmentsOfGroup: rowsByColumn<AppGroupAssignment>(prisma, { table: 'AppGroupAssignment', parent: 'groupId', key: 'appId', cursorTag: 'groupApp' }),
+    appUsersOfUser: rowsByColumn<AppUser>(prisma, {
+      table: 'AppUser',
+      parent: 'userId',
+      key: 'id',
+      cursorTag: 'appUser',
+    }),
+    appUsersOfApp: rowsByColumn<AppUser>(prisma, {
+      table: 'AppUser',
+      parent: 'appId',
+      key: 'id',
+      cursorTag: 'appUser',
+    }),
+    groupAssignmentsOfApp: rowsByColumn<AppGroupAssignment>(prisma, {
+      table: 'AppGroupAssignment',
+      parent: 'appId',
+      key: 'groupId',
+      cursorTag: 'appGroup',
+    }),
+    appAssignmentsOfGroup: rowsByColumn<AppGroupAssignment>(prisma, {
+      table: 'AppGroupAssignment',
+      parent: 'groupId',
+      key: 'appId',
+      cursorTag: 'groupApp',
+    }),
 
     /** Every grant behind an app user (key: `appId userId`), direct first, then groups by priority. */
     grantsOf: new DataLoader<string, Grant[]>(async (keys) => {
-      const rows = await grantRows.ofAppUsers(prisma, keys.map((key) => key.split(' ') as [string, string]))
+      const rows = await grantRows.ofAppUsers(
+        prisma,
+        keys.map((key) => key.split(' ') as [string, string]),
+      )
       const byPair = new Map<string, Grant[]>()
       for (const { appId, userId, scope, groupId } of rows) {
         const key = `${appId} ${userId}`

@@ -38,7 +38,10 @@ export class NodeResolver {
 
   @Authorized()
   @Query(() => [Node], { nullable: 'items', description: 'Several entities by global id, in the given order.' })
-  nodes(@Arg('ids', () => [ID], { validateFn: argumentValidator({ maxItems: MAX_NODE_IDS }) }) ids: string[], @Ctx() context: Context) {
+  nodes(
+    @Arg('ids', () => [ID], { validateFn: argumentValidator({ maxItems: MAX_NODE_IDS }) }) ids: string[],
+    @Ctx() context: Context,
+  ) {
     // A forbidden id is an error at its own index; the others still resolve.
     return Promise.all(ids.map((id) => loadNode(context, id).catch((error: unknown) => error)))
   }

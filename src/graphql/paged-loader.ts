@@ -1,5 +1,13 @@
 import DataLoader from 'dataloader'
-import { decodeCursor, encodeCursor, PageArgumentError, pageRequest, toPage, type ConnectionArgs, type Page } from './connection'
+import {
+  decodeCursor,
+  encodeCursor,
+  PageArgumentError,
+  pageRequest,
+  toPage,
+  type ConnectionArgs,
+  type Page,
+} from './connection'
 
 /** A child row tagged with the parent it was fetched for. */
 export type Tagged<T> = T & { parentId: string }
@@ -28,7 +36,12 @@ interface PageKey {
 }
 
 /** The page arguments that shape a query: parents asking alike share one. */
-const shapeOf = ({ first, after, last, before }: ConnectionArgs) => [first ?? null, after ?? null, last ?? null, before ?? null]
+const shapeOf = ({ first, after, last, before }: ConnectionArgs) => [
+  first ?? null,
+  after ?? null,
+  last ?? null,
+  before ?? null,
+]
 
 /**
  * Batches a paged relation (e.g. User.groups) across every parent in a list: all parents asking
@@ -58,10 +71,22 @@ export function pagedRelationLoader<T>(relation: PagedRelation<T>) {
           continue
         }
         const keyset = { after: request.after, before: request.before, backward: request.backward }
-        const rows = await relation.fetch(group.map((key) => key.parentId), keyset, request.size + 1)
+        const rows = await relation.fetch(
+          group.map((key) => key.parentId),
+          keyset,
+          request.size + 1,
+        )
         for (const key of group) {
           const children = rows.filter((row) => row.parentId === key.parentId)
-          pages.set(key, toPage(children, request, (child) => encodeCursor(relation.cursorTag, relation.keyOf(child)), () => counts.load(key.parentId)))
+          pages.set(
+            key,
+            toPage(
+              children,
+              request,
+              (child) => encodeCursor(relation.cursorTag, relation.keyOf(child)),
+              () => counts.load(key.parentId),
+            ),
+          )
         }
       }
       return keys.map((key) => pages.get(key)!)

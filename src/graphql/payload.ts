@@ -14,7 +14,9 @@ export function entityPayload(name: string, field: string, type: ClassType) {
 
 /** A payload from a service result: the value under `field`, or userErrors and a null entity. */
 export function toPayload<T>(field: string, result: Result<T>) {
-  return result.ok ? { [field]: result.value, userErrors: [] } : { [field]: null, userErrors: toUserErrors(result.errors) }
+  return result.ok
+    ? { [field]: result.value, userErrors: [] }
+    : { [field]: null, userErrors: toUserErrors(result.errors) }
 }
 
 /** Runs the use case (its input was validated at the edge); a `<field>` payload comes back. */

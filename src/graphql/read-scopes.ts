@@ -56,7 +56,8 @@ export const READ_SCOPES: Readonly<Record<string, Scope>> = {
 }
 
 /** Object types that hold no data of their own: operation roots, mutation payloads, paging, errors, the caller. */
-export const isEnvelope = (typeName: string) => /^(Query|Mutation|Subscription|PageInfo|UserError|Viewer|\w+Payload)$/.test(typeName)
+export const isEnvelope = (typeName: string) =>
+  /^(Query|Mutation|Subscription|PageInfo|UserError|Viewer|\w+Payload)$/.test(typeName)
 
 /** The scope reading a named type: declared above, or for a connection or edge, its node's. */
 export function readScopeOf(type: GraphQLNamedType): Scope | undefined {
@@ -69,7 +70,10 @@ export function readScopeOf(type: GraphQLNamedType): Scope | undefined {
 }
 
 /** Resolves a field returning a scoped object type only for a principal holding the scope. */
-function guardObjectField(scope: Scope, resolve: GraphQLFieldResolver<unknown, Context>): GraphQLFieldResolver<unknown, Context> {
+function guardObjectField(
+  scope: Scope,
+  resolve: GraphQLFieldResolver<unknown, Context>,
+): GraphQLFieldResolver<unknown, Context> {
   return (source, args, context, info) => {
     requireScopes(context, [scope])
     return resolve(source, args, context, info)
@@ -81,11 +85,16 @@ function guardObjectField(scope: Scope, resolve: GraphQLFieldResolver<unknown, C
  * once the value is: each resolved value whose type the principal may not read becomes a FORBIDDEN
  * error at its path (in a list, at that item's), and none of its data is returned.
  */
-function guardAbstractField(schema: GraphQLSchema, abstractType: GraphQLAbstractType, resolve: GraphQLFieldResolver<unknown, Context>): GraphQLFieldResolver<unknown, Context> {
+function guardAbstractField(
+  schema: GraphQLSchema,
+  abstractType: GraphQLAbstractType,
+  resolve: GraphQLFieldResolver<unknown, Context>,
+): GraphQLFieldResolver<unknown, Context> {
   const typeResolver = abstractType.resolveType ?? defaultTypeResolver
   const check = async (value: unknown, context: Context, info: GraphQLResolveInfo): Promise<unknown> => {
     if (value == null || value instanceof Error) return value
-    if (Array.isArray(value)) return Promise.all(value.map((item) => check(item, context, info).catch((error: unknown) => error)))
+    if (Array.isArray(value))
+      return Promise.all(value.map((item) => check(item, context, info).catch((error: unknown) => error)))
     const typeName = await typeResolver(value, context, info, abstractType)
     const type = typeof typeName === 'string' ? schema.getType(typeName) : undefined
     const scope = type ? readScopeOf(type) : undefined
@@ -93,7 +102,8 @@ function guardAbstractField(schema: GraphQLSchema, abstractType: GraphQLAbstract
     else if (!type) throw new GraphQLError(`No readable type for a value of ${abstractType.name}.`)
     return value
   }
-  return (source, args, context, info) => Promise.resolve(resolve(source, args, context, info)).then((value) => check(value, context, info))
+  return (source, args, context, info) =>
+    Promise.resolve(resolve(source, args, context, info)).then((value) => check(value, context, info))
 }
 
 /** What reading a field requires: the scope of its object type, or the check of each value's concrete type. */
@@ -126,7 +136,11 @@ export function enforceReadScopes(schema: GraphQLSchema): GraphQLSchema {
       const guard = guardOf(type, field)
       if (!guard) continue
       const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, Context>
-      field.resolve = (guard.kind === 'object' ? guardObjectField(guard.scope, resolve) : guardAbstractField(schema, guard.type, resolve)) as typeof field.resolve
+      field.resolve = (
+        guard.kind === 'object'
+          ? guardObjectField(guard.scope, resolve)
+          : guardAbstractField(schema, guard.type, resolve)
+      ) as typeof field.resolve
     }
   }
   return schema

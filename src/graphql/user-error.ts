@@ -14,7 +14,10 @@ registerEnumType(ErrorCodeEnum, {
   ) as Record<ErrorCode, { description: string }>,
 })
 
-@ObjectType({ description: 'An expected business failure; the entity it concerns was left unchanged.', simpleResolvers: true })
+@ObjectType({
+  description: 'An expected business failure; the entity it concerns was left unchanged.',
+  simpleResolvers: true,
+})
 export class UserError {
   @Field(() => ErrorCodeEnum)
   code: ErrorCode
@@ -22,7 +25,10 @@ export class UserError {
   @Field(() => String)
   message: string
 
-  @Field(() => [String], { nullable: true, description: 'Path of the offending input field, e.g. ["profile", "email"].' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Path of the offending input field, e.g. ["profile", "email"].',
+  })
   field?: string[] | null
 }
 

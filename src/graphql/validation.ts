@@ -1,5 +1,13 @@
 import { getMetadataStorage as validationMetadata, validate, type ValidationError } from 'class-validator'
-import { getNamedType, GraphQLError, isNonNullType, isObjectType, isScalarType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql'
+import {
+  getNamedType,
+  GraphQLError,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+} from 'graphql'
 import { getMetadataStorage, type ResolverData, type ValidatorFn } from 'type-graphql'
 import { domainError, type DomainError } from '../errors'
 import { toUserErrors } from './user-error'
@@ -23,10 +31,13 @@ class InvalidInputError extends Error {
  */
 export function argumentValidator({ maxItems }: { maxItems: number }): ValidatorFn<object> {
   const refuse = (problems: DomainError[], value: unknown, type: unknown, resolverData: ResolverData): never => {
-    if (resolverData.info.parentType === resolverData.info.schema.getMutationType()) throw new InvalidInputError(problems)
+    if (resolverData.info.parentType === resolverData.info.schema.getMutationType())
+      throw new InvalidInputError(problems)
     const prefix = argumentName(value, type, resolverData)
     const [first] = problems
-    throw new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT', field: [...prefix, ...(first.field ?? [])] } })
+    throw new GraphQLError(first.message, {
+      extensions: { code: 'BAD_USER_INPUT', field: [...prefix, ...(first.field ?? [])] },
+    })
   }
   // Synchronous unless a class declares rules: page arguments reach every nested connection of every row.
   return (value, type, resolverData) => {
@@ -34,7 +45,9 @@ export function argumentValidator({ maxItems }: { maxItems: number }): Validator
     if (tooLong.length) return refuse(tooLong, value, type, resolverData)
     const items = (Array.isArray(value) ? value : [value]).filter(declaresRules)
     if (!items.length) return
-    return declaredRuleProblems(items).then((problems) => void (problems.length && refuse(problems, value, type, resolverData)))
+    return declaredRuleProblems(items).then(
+      (problems) => void (problems.length && refuse(problems, value, type, resolverData)),
+    )
   }
 }
 
@@ -47,7 +60,9 @@ export function refusedInputsAsUserErrors(schema: GraphQLSchema): GraphQLSchema 
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
     const payload = getNamedType(field.type)
     if (!isObjectType(payload) || !payload.getFields().userErrors || !field.resolve) continue
-    const flags = Object.values(payload.getFields()).filter((flag) => isNonNullType(flag.type) && getNamedType(flag.type).name === 'Boolean')
+    const flags = Object.values(payload.getFields()).filter(
+      (flag) => isNonNullType(flag.type) && getNamedType(flag.type).name === 'Boolean',
+    )
     const refused = Object.fromEntries(flags.map((flag) => [flag.name, false]))
     const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve
     field.resolve = async (source, args, context, info) => {
@@ -64,7 +79,11 @@ export function refusedInputsAsUserErrors(schema: GraphQLSchema): GraphQLSchema 
 
 /** Validates instances against the class-validator rules declared on their classes (and nested classes). */
 async function declaredRuleProblems(items: object[]): Promise<DomainError[]> {
-  const problems = await Promise.all(items.map(async (item) => (await validate(item, { forbidUnknownValues: false })).flatMap((error) => flatten(error, []))))
+  const problems = await Promise.all(
+    items.map(async (item) =>
+      (await validate(item, { forbidUnknownValues: false })).flatMap((error) => flatten(error, [])),
+    ),
+  )
   return problems.flat()
 }
 
@@ -77,7 +96,11 @@ function declaresRules(value: unknown): value is object {
   const type = value.constructor
   if (type === Object) return false
   let known = classesWithRules.get(type)
-  if (known === undefined) classesWithRules.set(type, (known = validationMetadata().getTargetValidationMetadatas(type, '', true, false).length > 0))
+  if (known === undefined)
+    classesWithRules.set(
+      type,
+      (known = validationMetadata().getTargetValidationMetadatas(type, '', true, false).length > 0),
+    )
   return known
 }
 
@@ -93,7 +116,9 @@ function tooLongLists(value: unknown, maxItems: number, path: string[]): DomainE
   if (Array.isArray(value) && value.length > maxItems) {
     return [domainError('VALIDATION', `At most ${maxItems} items are allowed; ${value.length} were given.`, path)]
   }
-  return Object.entries(value).flatMap(([key, item]) => tooLongLists(item, maxItems, Array.isArray(value) ? path : [...path, key]))
+  return Object.entries(value).flatMap(([key, item]) =>
+    tooLongLists(item, maxItems, Array.isArray(value) ? path : [...path, key]),
+  )
 }
 
 /**
@@ -106,6 +131,8 @@ function argumentName(value: unknown, type: unknown, { args, info }: ResolverDat
   const byValue = Object.keys(args).find((name) => args[name] === value)
   if (byValue) return [byValue]
   const typeName = isScalarType(type) ? type.name : metadata.inputTypes.find((input) => input.target === type)?.name
-  const definition = info.parentType.getFields()[info.fieldName]?.args.find((arg) => getNamedType(arg.type).name === typeName)
+  const definition = info.parentType
+    .getFields()
+    [info.fieldName]?.args.find((arg) => getNamedType(arg.type).name === typeName)
   return definition ? [definition.name] : []
 }

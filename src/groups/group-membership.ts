@@ -31,7 +31,12 @@ export async function writeMemberships(
       `INSERT INTO "GroupMembership" ("groupId", "userId", "ruleId", created)
        SELECT added.*, $4::timestamp(3) FROM unnest($1::text[], $2::text[], $3::text[]) AS added
        ON CONFLICT DO NOTHING`,
-      [added.map((change) => change.groupId), added.map((change) => change.userId), added.map((change) => change.ruleId), now],
+      [
+        added.map((change) => change.groupId),
+        added.map((change) => change.userId),
+        added.map((change) => change.ruleId),
+        now,
+      ],
     )
   }
   for (const [groupId, userIds] of byGroup(removed)) {
@@ -43,10 +48,19 @@ export async function writeMemberships(
   const userIds = [...new Set([...added, ...removed].map((change) => change.userId))]
   const groupName = known.groupNames?.size
     ? known.groupNames
-    : new Map((await tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, name: true } })).map((group) => [group.id, group.name]))
+    : new Map(
+        (await tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, name: true } })).map(
+          (group) => [group.id, group.name],
+        ),
+      )
   const login = known.logins?.size
     ? known.logins
-    : new Map((await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [user.id, user.login]))
+    : new Map(
+        (await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, login: true } })).map((user) => [
+          user.id,
+          user.login,
+        ]),
+      )
   const record = (type: EventType) => (change: MembershipChange) =>
     unit.record({
       type,

@@ -7,7 +7,10 @@ import { escapeLike } from '../users/search'
 export class GroupQueries {
   constructor(private readonly prisma: Prisma) {}
 
-  groups(filter: { q?: string | null; type?: GroupType[] | null } | null | undefined, args: ConnectionArgs): Promise<Page<Group>> {
+  groups(
+    filter: { q?: string | null; type?: GroupType[] | null } | null | undefined,
+    args: ConnectionArgs,
+  ): Promise<Page<Group>> {
     const where = {
       ...(filter?.q ? { name: { startsWith: escapeLike(filter.q), mode: 'insensitive' as const } } : {}),
       ...(filter?.type?.length ? { type: { in: filter.type } } : {}),
@@ -15,7 +18,12 @@ export class GroupQueries {
     return idPage(
       args,
       'group',
-      (keyset) => this.prisma.group.findMany({ where: { ...where, id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }),
+      (keyset) =>
+        this.prisma.group.findMany({
+          where: { ...where, id: keyset.id },
+          orderBy: { id: keyset.order },
+          take: keyset.take,
+        }),
       () => this.prisma.group.count({ where }),
     )
   }
@@ -28,7 +36,8 @@ export class GroupQueries {
     return idPage(
       args,
       'groupRule',
-      (keyset) => this.prisma.groupRule.findMany({ where: { id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }),
+      (keyset) =>
+        this.prisma.groupRule.findMany({ where: { id: keyset.id }, orderBy: { id: keyset.order }, take: keyset.take }),
       () => this.prisma.groupRule.count(),
     )
   }

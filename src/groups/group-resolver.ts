@@ -41,7 +41,11 @@ export class GroupResolver {
 
   @Authorized('groups:read')
   @Query(() => GroupConnection, { description: 'Groups, oldest first.' })
-  groups(@Arg('filter', () => GroupFilter, { nullable: true }) filter: GroupFilter | null, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { services }: Context) {
+  groups(
+    @Arg('filter', () => GroupFilter, { nullable: true }) filter: GroupFilter | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Ctx() { services }: Context,
+  ) {
     return listing(() => services.groupQueries.groups(filter, page))
   }
 
@@ -63,20 +67,29 @@ export class GroupResolver {
   }
 
   @Authorized('groups:manage')
-  @Mutation(() => DeleteGroupPayload, { description: 'Members lose the apps the group granted; rules naming it become INVALID.' })
+  @Mutation(() => DeleteGroupPayload, {
+    description: 'Members lose the apps the group granted; rules naming it become INVALID.',
+  })
   deleteGroup(@Arg('input', () => DeleteGroupInput) input: DeleteGroupInput, @Ctx() { services, actor }: Context) {
     return mutate('group', () => services.groups.delete(input.id, actor))
   }
 
   @Authorized('groups:manage')
-  @Mutation(() => AddGroupMemberPayload, { description: 'OKTA_GROUP only; the member gains the apps assigned to the group.' })
+  @Mutation(() => AddGroupMemberPayload, {
+    description: 'OKTA_GROUP only; the member gains the apps assigned to the group.',
+  })
   addGroupMember(@Arg('input', () => GroupMemberInput) input: GroupMemberInput, @Ctx() { services, actor }: Context) {
     return mutate('group', () => services.groups.addMember(input.groupId, input.userId, actor))
   }
 
   @Authorized('groups:manage')
-  @Mutation(() => RemoveGroupMemberPayload, { description: 'OKTA_GROUP only; apps granted only by this group are deprovisioned.' })
-  removeGroupMember(@Arg('input', () => GroupMemberInput) input: GroupMemberInput, @Ctx() { services, actor }: Context) {
+  @Mutation(() => RemoveGroupMemberPayload, {
+    description: 'OKTA_GROUP only; apps granted only by this group are deprovisioned.',
+  })
+  removeGroupMember(
+    @Arg('input', () => GroupMemberInput) input: GroupMemberInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('group', () => services.groups.removeMember(input.groupId, input.userId, actor))
   }
 }
@@ -97,41 +110,62 @@ export class GroupRuleResolver {
 
   @FieldResolver(() => [Group], { description: 'The groups the rule adds users to (deleted ones are left out).' })
   async assignToGroups(@Root() rule: GroupRuleRow, @Ctx() { loaders }: Context) {
-    return (await loaders.groupById.loadMany(rule.assignToGroupIds)).filter((group): group is GroupRow => Boolean(group) && !(group instanceof Error))
+    return (await loaders.groupById.loadMany(rule.assignToGroupIds)).filter(
+      (group): group is GroupRow => Boolean(group) && !(group instanceof Error),
+    )
   }
 
   @FieldResolver(() => [User], { description: 'Users the rule never adds.' })
   async excludedUsers(@Root() rule: GroupRuleRow, @Ctx() { loaders }: Context) {
-    return (await loaders.userById.loadMany(rule.excludedUserIds)).filter((user): user is UserRow => Boolean(user) && !(user instanceof Error))
+    return (await loaders.userById.loadMany(rule.excludedUserIds)).filter(
+      (user): user is UserRow => Boolean(user) && !(user instanceof Error),
+    )
   }
 
   @Authorized('groups:manage')
-  @Mutation(() => CreateGroupRulePayload, { description: 'Created INACTIVE; a bad expression is VALIDATION naming the position.' })
-  createGroupRule(@Arg('input', () => CreateGroupRuleInput) input: CreateGroupRuleInput, @Ctx() { services, actor }: Context) {
+  @Mutation(() => CreateGroupRulePayload, {
+    description: 'Created INACTIVE; a bad expression is VALIDATION naming the position.',
+  })
+  createGroupRule(
+    @Arg('input', () => CreateGroupRuleInput) input: CreateGroupRuleInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('groupRule', () => services.groupRules.create(input, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => UpdateGroupRulePayload)
-  updateGroupRule(@Arg('input', () => UpdateGroupRuleInput) input: UpdateGroupRuleInput, @Ctx() { services, actor }: Context) {
+  updateGroupRule(
+    @Arg('input', () => UpdateGroupRuleInput) input: UpdateGroupRuleInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('groupRule', () => services.groupRules.update(input.id, input, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => ActivateGroupRulePayload, { description: 'Activates the rule and evaluates it over every user.' })
-  activateGroupRule(@Arg('input', () => GroupRuleIdInput) input: GroupRuleIdInput, @Ctx() { services, actor }: Context) {
+  activateGroupRule(
+    @Arg('input', () => GroupRuleIdInput) input: GroupRuleIdInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('groupRule', () => services.groupRules.activate(input.id, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => DeactivateGroupRulePayload)
-  deactivateGroupRule(@Arg('input', () => GroupRuleIdInput) input: GroupRuleIdInput, @Ctx() { services, actor }: Context) {
+  deactivateGroupRule(
+    @Arg('input', () => GroupRuleIdInput) input: GroupRuleIdInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('groupRule', () => services.groupRules.deactivate(input.id, actor))
   }
 
   @Authorized('groups:manage')
   @Mutation(() => DeleteGroupRulePayload)
-  deleteGroupRule(@Arg('input', () => DeleteGroupRuleInput) input: DeleteGroupRuleInput, @Ctx() { services, actor }: Context) {
+  deleteGroupRule(
+    @Arg('input', () => DeleteGroupRuleInput) input: DeleteGroupRuleInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return mutate('groupRule', () => services.groupRules.delete(input.id, input.removeUsers, actor))
   }
 }

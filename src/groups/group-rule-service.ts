@@ -57,7 +57,12 @@ export class GroupRuleService {
       // one that comes after waits for this edit and evaluates the new expression.
       const changed = await unit.tx.groupRule.updateMany({
         where: { id, status: 'INACTIVE' },
-        data: { name: input.name, expression: input.expression, excludedUserIds: [...new Set(input.excludedUsers ?? [])], lastUpdated: new Date() },
+        data: {
+          name: input.name,
+          expression: input.expression,
+          excludedUserIds: [...new Set(input.excludedUsers ?? [])],
+          lastUpdated: new Date(),
+        },
       })
       if (changed.count === 0) return unit.abort(notInactive((await this.load(unit, id)).status))
       const updated = await this.load(unit, id)
@@ -78,7 +83,9 @@ export class GroupRuleService {
 
   /** Deactivates the rule; members it added stay (Okta keeps them). */
   deactivate(id: string, actor: Actor): Promise<Result<GroupRule>> {
-    return this.run((unit) => this.changeStatus(unit, id, 'ACTIVE', 'INACTIVE', actor, 'group.user_membership.rule.deactivated'))
+    return this.run((unit) =>
+      this.changeStatus(unit, id, 'ACTIVE', 'INACTIVE', actor, 'group.user_membership.rule.deactivated'),
+    )
   }
 
   /** Deletes the rule; with removeUsers the members it added leave their groups, otherwise they stay as direct members. */
@@ -90,9 +97,19 @@ export class GroupRuleService {
       if (removeUsers) await writeMemberships(unit, { added: [], removed: added }, actor)
       else await unit.tx.groupMembership.updateMany({ where: { ruleId: id }, data: { ruleId: null } })
       await unit.tx.groupRule.delete({ where: { id } })
-      unit.record({ type: 'group.user_membership.rule.delete', actor, targets: [ruleTarget(rule)], data: { removeUsers, members: added.length } })
+      unit.record({
+        type: 'group.user_membership.rule.delete',
+        actor,
+        targets: [ruleTarget(rule)],
+        data: { removeUsers, members: added.length },
+      })
       // As for any membership change: the remaining rules re-run (isMemberOfGroup), then the grants follow.
-      if (removeUsers) unit.fact({ kind: 'membershipsChanged', userIds: [...new Set(added.map((membership) => membership.userId))], actor })
+      if (removeUsers)
+        unit.fact({
+          kind: 'membershipsChanged',
+          userIds: [...new Set(added.map((membership) => membership.userId))],
+          actor,
+        })
       return rule
     })
   }
@@ -105,11 +122,19 @@ export class GroupRuleService {
     actor: Actor,
     eventType: EventType = 'group.user_membership.rule.activate',
   ): Promise<GroupRule> {
-    const changed = await unit.tx.groupRule.updateMany({ where: { id, status: from }, data: { status: to, lastUpdated: new Date() } })
+    const changed = await unit.tx.groupRule.updateMany({
+      where: { id, status: from },
+      data: { status: to, lastUpdated: new Date() },
+    })
     // Read after the compare-and-set: it may have waited for a concurrent edit of the rule.
     const rule = await this.load(unit, id)
     if (changed.count === 0) {
-      unit.abort(domainError('INVALID_TRANSITION', `Cannot ${to === 'ACTIVE' ? 'activate' : 'deactivate'} a group rule whose status is ${rule.status}.`))
+      unit.abort(
+        domainError(
+          'INVALID_TRANSITION',
+          `Cannot ${to === 'ACTIVE' ? 'activate' : 'deactivate'} a group rule whose status is ${rule.status}.`,
+        ),
+      )
     }
     unit.record({ type: eventType, actor, targets: [ruleTarget(rule)], data: { previousStatus: from, status: to } })
     return rule
@@ -122,18 +147,38 @@ export class GroupRuleService {
       referenced = parseRuleExpression(expression).groupIds
     } catch (error) {
       if (!(error instanceof RuleSyntaxError)) throw error
-      return unit.abort(domainError('VALIDATION', `Invalid expression at position ${error.position}: ${error.message}`, ['expression']))
+      return unit.abort(
+        domainError('VALIDATION', `Invalid expression at position ${error.position}: ${error.message}`, ['expression']),
+      )
     }
-    const groups = await unit.tx.group.findMany({ where: { id: { in: [...groupIds, ...referenced] } }, select: { id: true, type: true } })
+    const groups = await unit.tx.group.findMany({
+      where: { id: { in: [...groupIds, ...referenced] } },
+      select: { id: true, type: true },
+    })
     const known = new Map(groups.map((group) => [group.id, group.type]))
     const missing = [...groupIds, ...referenced].filter((id) => !known.has(id))
-    if (missing.length) unit.abort(domainError('VALIDATION', `Unknown groups: ${[...new Set(missing)].join(', ')}.`, missing.some((id) => groupIds.includes(id)) ? ['assignToGroups'] : ['expression']))
+    if (missing.length)
+      unit.abort(
+        domainError(
+          'VALIDATION',
+          `Unknown groups: ${[...new Set(missing)].join(', ')}.`,
+          missing.some((id) => groupIds.includes(id)) ? ['assignToGroups'] : ['expression'],
+        ),
+      )
     const notTargetable = groupIds.filter((id) => known.get(id) !== 'OKTA_GROUP')
-    if (notTargetable.length) unit.abort(domainError('VALIDATION', `Rules can only add users to OKTA_GROUP groups: ${notTargetable.join(', ')}.`, ['assignToGroups']))
+    if (notTargetable.length)
+      unit.abort(
+        domainError('VALIDATION', `Rules can only add users to OKTA_GROUP groups: ${notTargetable.join(', ')}.`, [
+          'assignToGroups',
+        ]),
+      )
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<GroupRule> {
-    return (await unit.tx.groupRule.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group rule with id ${id}.`, ['id']))
+    return (
+      (await unit.tx.groupRule.findFirst({ where: { id } })) ??
+      unit.abort(domainError('NOT_FOUND', `No group rule with id ${id}.`, ['id']))
+    )
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {

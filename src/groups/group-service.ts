@@ -9,7 +9,9 @@ import { membershipIsManagedHere, writeMemberships } from './group-membership'
 import { parseRuleExpression } from './rule-expression'
 
 const nameTaken = (name?: string) =>
-  domainError('CONFLICT', name ? `A group named ${name} already exists.` : 'A group with this name already exists.', ['name'])
+  domainError('CONFLICT', name ? `A group named ${name} already exists.` : 'A group with this name already exists.', [
+    'name',
+  ])
 const groupTarget = (group: Group) => ({ id: group.id, type: 'UserGroup', displayName: group.name })
 const notModifiable = (group: Group, what: string) =>
   domainError(
@@ -31,7 +33,14 @@ export class GroupService {
       await this.requireUniqueName(unit, input.name)
       const now = new Date()
       const group = await unit.tx.group.create({
-        data: { id: newId('Group'), type: 'OKTA_GROUP', name: input.name, description: input.description ?? null, created: now, lastUpdated: now },
+        data: {
+          id: newId('Group'),
+          type: 'OKTA_GROUP',
+          name: input.name,
+          description: input.description ?? null,
+          created: now,
+          lastUpdated: now,
+        },
       })
       unit.record({ type: 'group.lifecycle.create', actor, targets: [groupTarget(group)] })
       return group
@@ -47,7 +56,11 @@ export class GroupService {
       if (input.name && input.name !== group.name) await this.requireUniqueName(unit, input.name)
       const updated = await unit.tx.group.update({
         where: { id },
-        data: { ...(input.name ? { name: input.name } : {}), ...(input.description !== undefined ? { description: input.description } : {}), lastUpdated: new Date() },
+        data: {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          lastUpdated: new Date(),
+        },
       })
       unit.record({ type: 'group.profile.update', actor, targets: [groupTarget(updated)] })
       return updated
@@ -67,7 +80,10 @@ export class GroupService {
       await unit.tx.group.delete({ where: { id } })
       unit.record({ type: 'group.lifecycle.delete', actor, targets: [groupTarget(group)] })
       if (dependentRules.length) {
-        await unit.tx.groupRule.updateMany({ where: { id: { in: dependentRules.map((rule) => rule.id) } }, data: { status: 'INVALID', lastUpdated: new Date() } })
+        await unit.tx.groupRule.updateMany({
+          where: { id: { in: dependentRules.map((rule) => rule.id) } },
+          data: { status: 'INVALID', lastUpdated: new Date() },
+        })
         for (const rule of dependentRules) {
           unit.record({
             type: 'group.user_membership.rule.invalidate',
@@ -109,13 +125,24 @@ export class GroupService {
       if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
       await this.lockUser(unit, userId)
       const membership = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
-      if (!membership) return unit.abort(domainError('NOT_FOUND', `User ${userId} is not a member of ${group.name}.`, ['userId']))
+      if (!membership)
+        return unit.abort(domainError('NOT_FOUND', `User ${userId} is not a member of ${group.name}.`, ['userId']))
       if (membership.ruleId) {
         // Every rule that targets the group would put the user back, not only the one that did.
-        const rules = (await unit.tx.groupRule.findMany({ where: { assignToGroupIds: { has: groupId } } })).filter((rule) => !rule.excludedUserIds.includes(userId))
+        const rules = (await unit.tx.groupRule.findMany({ where: { assignToGroupIds: { has: groupId } } })).filter(
+          (rule) => !rule.excludedUserIds.includes(userId),
+        )
         for (const rule of rules) {
-          await unit.tx.groupRule.update({ where: { id: rule.id }, data: { excludedUserIds: [...rule.excludedUserIds, userId] } })
-          unit.record({ type: 'group.user_membership.rule.add_exclusion', actor, targets: [{ id: rule.id, type: 'GroupRule', displayName: rule.name }], data: { userId } })
+          await unit.tx.groupRule.update({
+            where: { id: rule.id },
+            data: { excludedUserIds: [...rule.excludedUserIds, userId] },
+          })
+          unit.record({
+            type: 'group.user_membership.rule.add_exclusion',
+            actor,
+            targets: [{ id: rule.id, type: 'GroupRule', displayName: rule.name }],
+            data: { userId },
+          })
         }
       }
       await writeMemberships(unit, { added: [], removed: [membership] }, actor)
@@ -129,12 +156,16 @@ export class GroupService {
   }
 
   private async load(unit: UnitOfWork, id: string): Promise<Group> {
-    return (await unit.tx.group.findFirst({ where: { id } })) ?? unit.abort(domainError('NOT_FOUND', `No group with id ${id}.`, ['groupId']))
+    return (
+      (await unit.tx.group.findFirst({ where: { id } })) ??
+      unit.abort(domainError('NOT_FOUND', `No group with id ${id}.`, ['groupId']))
+    )
   }
 
   /** The member's lock comes before reading memberships and grants (store/locks.ts). */
   private async lockUser(unit: UnitOfWork, id: string) {
-    if ((await userRows.lock(unit.sql, [id])).length === 0) unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
+    if ((await userRows.lock(unit.sql, [id])).length === 0)
+      unit.abort(domainError('NOT_FOUND', `No user with id ${id}.`, ['userId']))
   }
 
   private run<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<Result<T>> {

@@ -10,7 +10,10 @@ export enum GroupTypeEnum {
   APP_GROUP = 'APP_GROUP',
   BUILT_IN = 'BUILT_IN',
 }
-registerEnumType(GroupTypeEnum, { name: 'GroupType', description: 'OKTA_GROUP: managed here; APP_GROUP: by imports; BUILT_IN: by the system (Everyone).' })
+registerEnumType(GroupTypeEnum, {
+  name: 'GroupType',
+  description: 'OKTA_GROUP: managed here; APP_GROUP: by imports; BUILT_IN: by the system (Everyone).',
+})
 
 export enum GroupRuleStatusEnum {
   ACTIVE = 'ACTIVE',
@@ -32,7 +35,11 @@ export class Group extends Node {
 
 export const GroupConnection = connectionOf(Group, 'Group')
 
-@ObjectType({ implements: Node, simpleResolvers: true, description: 'Adds users whose profile matches the expression to groups.' })
+@ObjectType({
+  implements: Node,
+  simpleResolvers: true,
+  description: 'Adds users whose profile matches the expression to groups.',
+})
 export class GroupRule extends Node {
   @Field(() => String) name: string
   @Field(() => GroupRuleStatusEnum) status: GroupRuleStatusEnum
@@ -47,7 +54,10 @@ export const GroupRuleConnection = connectionOf(GroupRule, 'GroupRule')
 
 @InputType()
 export class GroupFilter {
-  @Field(() => String, { nullable: true, description: 'Prefix of the name (case-insensitive).' }) @IsOptional() @MaxLength(255) q?: string | null
+  @Field(() => String, { nullable: true, description: 'Prefix of the name (case-insensitive).' })
+  @IsOptional()
+  @MaxLength(255)
+  q?: string | null
   @Field(() => [GroupTypeEnum], { nullable: true }) type?: GroupTypeEnum[] | null
 }
 
@@ -79,8 +89,14 @@ export class GroupMemberInput {
 export class CreateGroupRuleInput {
   @Field(() => String) @IsNotEmpty() @MaxLength(50) name: string
   @Field(() => String) @IsNotEmpty() @MaxLength(4000) expression: string
-  @Field(() => [ID], { description: 'OKTA_GROUP groups the rule adds matching users to.' }) @ArrayMaxSize(100) @ArrayNotEmpty() assignToGroups: string[]
-  @Field(() => [ID], { nullable: true, description: 'Users the rule never adds.' }) @IsOptional() @ArrayMaxSize(1000) excludedUsers?: string[] | null
+  @Field(() => [ID], { description: 'OKTA_GROUP groups the rule adds matching users to.' })
+  @ArrayMaxSize(100)
+  @ArrayNotEmpty()
+  assignToGroups: string[]
+  @Field(() => [ID], { nullable: true, description: 'Users the rule never adds.' })
+  @IsOptional()
+  @ArrayMaxSize(1000)
+  excludedUsers?: string[] | null
 }
 
 @InputType({ description: 'Replaces a rule while it is INACTIVE; its target groups cannot change.' })
@@ -99,7 +115,8 @@ export class GroupRuleIdInput {
 @InputType()
 export class DeleteGroupRuleInput {
   @Field(() => ID) id: string
-  @Field(() => Boolean, { defaultValue: false, description: 'Also remove the members this rule added.' }) removeUsers: boolean
+  @Field(() => Boolean, { defaultValue: false, description: 'Also remove the members this rule added.' })
+  removeUsers: boolean
 }
 
 export const CreateGroupPayload = entityPayload('CreateGroup', 'group', Group)

@@ -8,7 +8,11 @@ import { evaluateRule, parseRuleExpression, ruleProfile, type ParsedRule } from 
 const MAX_PASSES = 5
 
 /** A rule as an event target. */
-export const ruleTarget = (rule: Pick<GroupRule, 'id' | 'name'>) => ({ id: rule.id, type: 'GroupRule', displayName: rule.name })
+export const ruleTarget = (rule: Pick<GroupRule, 'id' | 'name'>) => ({
+  id: rule.id,
+  type: 'GroupRule',
+  displayName: rule.name,
+})
 
 /** Which users to evaluate: some, or the whole population (rule activation). */
 
@@ -55,7 +59,9 @@ export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor:
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       let changed = false
       const subject = { profile, groupIds: new Set(groups.keys()) }
-      const matching = rules.filter(({ rule, parsed }) => !rule.excludedUserIds.includes(user.id) && evaluateRule(parsed, subject))
+      const matching = rules.filter(
+        ({ rule, parsed }) => !rule.excludedUserIds.includes(user.id) && evaluateRule(parsed, subject),
+      )
       for (const { rule } of matching) {
         for (const groupId of rule.assignToGroupIds) {
           if (!groups.has(groupId)) {
@@ -89,7 +95,10 @@ export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor:
   }
   await writeMemberships(unit, { added, removed }, actor)
   for (const change of reassigned) {
-    await tx.groupMembership.update({ where: { groupId_userId: { groupId: change.groupId, userId: change.userId } }, data: { ruleId: change.ruleId } })
+    await tx.groupMembership.update({
+      where: { groupId_userId: { groupId: change.groupId, userId: change.userId } },
+      data: { ruleId: change.ruleId },
+    })
   }
   return [...new Set([...added, ...removed].map((change) => change.userId))]
 }

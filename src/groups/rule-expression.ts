@@ -5,7 +5,8 @@ import { PROFILE_COLUMNS } from '../users/profile'
 jsep.addBinaryOp('AND', 2)
 jsep.addBinaryOp('OR', 1)
 // Okta EL has no arithmetic, bitwise or comparison beyond equality: refuse them at parse time.
-for (const op of ['+', '-', '*', '/', '%', '|', '^', '&', '<<', '>>', '>>>', '<', '>', '<=', '>=', '===', '!==', '??']) jsep.removeBinaryOp(op)
+for (const op of ['+', '-', '*', '/', '%', '|', '^', '&', '<<', '>>', '>>>', '<', '>', '<=', '>=', '===', '!==', '??'])
+  jsep.removeBinaryOp(op)
 for (const op of ['-', '+', '~']) jsep.removeUnaryOp(op)
 
 /** The profile attributes an expression may read, as `user.<name>`. */
@@ -39,7 +40,8 @@ const STRING_FUNCTIONS: Record<string, (text: string, argument: string) => boole
 const KNOWN_ATTRIBUTES = new Set<string>(PROFILE_COLUMNS)
 
 /** Only a record's own keys are readable: `user.constructor` or `String.toString` reach nothing inherited. */
-const ownAttribute = <T>(record: Record<string, T>, name: string): T | undefined => (Object.hasOwn(record, name) ? record[name] : undefined)
+const ownAttribute = <T>(record: Record<string, T>, name: string): T | undefined =>
+  Object.hasOwn(record, name) ? record[name] : undefined
 
 /** Parses an Okta EL rule expression into an AST and checks every node is one we can evaluate. */
 export function parseRuleExpression(source: string): ParsedRule {
@@ -53,7 +55,8 @@ export function parseRuleExpression(source: string): ParsedRule {
   const attributes = new Set<string>()
   const groupIds = new Set<string>()
   check(ast, attributes, groupIds)
-  if (!isBooleanShaped(ast)) throw new RuleSyntaxError('the expression must evaluate to a boolean (use == to compare)', 0)
+  if (!isBooleanShaped(ast))
+    throw new RuleSyntaxError('the expression must evaluate to a boolean (use == to compare)', 0)
   return { ast, attributes: [...attributes], groupIds: [...groupIds] }
 }
 
@@ -141,8 +144,10 @@ function evaluate(node: Expression, subject: RuleSubject): unknown {
       return !truthy(evaluate(node.argument as Expression, subject))
     case 'BinaryExpression': {
       const operator = node.operator as string
-      if (operator === '&&' || operator === 'AND') return truthy(evaluate(node.left as Expression, subject)) && truthy(evaluate(node.right as Expression, subject))
-      if (operator === '||' || operator === 'OR') return truthy(evaluate(node.left as Expression, subject)) || truthy(evaluate(node.right as Expression, subject))
+      if (operator === '&&' || operator === 'AND')
+        return truthy(evaluate(node.left as Expression, subject)) && truthy(evaluate(node.right as Expression, subject))
+      if (operator === '||' || operator === 'OR')
+        return truthy(evaluate(node.left as Expression, subject)) || truthy(evaluate(node.right as Expression, subject))
       const left = evaluate(node.left as Expression, subject)
       const right = evaluate(node.right as Expression, subject)
       return operator === '==' ? left === right : left !== right

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApolloServer } from '@apollo/server'
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { GraphQLSchema } from 'graphql'
@@ -47,7 +50,11 @@ export async function startServer(application: Application): Promise<RunningServ
   const schema = await createSchema(pubSub)
   const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
   // One guard for every transport: authentication per operation, rate limit, error masking.
-  const guard = createOperationGuard({ tokens: services.tokens, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, logger })
+  const guard = createOperationGuard({
+    tokens: services.tokens,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    logger,
+  })
 
   const contextFor = (principal: Principal | null, requestId: string): Context => ({
     principal,
@@ -71,8 +78,10 @@ export async function startServer(application: Application): Promise<RunningServ
   // Without METRICS_PORT, /metrics is on the API port behind a token with metrics:read.
   app.get('/metrics', async (req, res) => {
     const authentication = await authenticate(services.tokens, req.headers.authorization)
-    if (authentication.kind !== 'token') return void res.status(401).json(errorBody('UNAUTHENTICATED', 'A token with metrics:read is required.'))
-    if (!authentication.principal.scopes.has('metrics:read')) return void res.status(403).json(errorBody('FORBIDDEN', 'This token lacks the scope metrics:read.'))
+    if (authentication.kind !== 'token')
+      return void res.status(401).json(errorBody('UNAUTHENTICATED', 'A token with metrics:read is required.'))
+    if (!authentication.principal.scopes.has('metrics:read'))
+      return void res.status(403).json(errorBody('FORBIDDEN', 'This token lacks the scope metrics:read.'))
     await sendMetrics(res)
   })
 
@@ -128,7 +137,11 @@ export async function startServer(application: Application): Promise<RunningServ
   const apollo = new ApolloServer<Context>({
     // Compiled execution (graphql-jit) is opt-in; documents it refuses run through graphql-js.
     ...(config.COMPILED_EXECUTION
-      ? { gateway: compiledGateway(schema, { onFallback: (info) => logger.debug(info, 'operation runs through graphql-js') }) }
+      ? {
+          gateway: compiledGateway(schema, {
+            onFallback: (info) => logger.debug(info, 'operation runs through graphql-js'),
+          }),
+        }
       : { schema }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
@@ -147,8 +160,12 @@ export async function startServer(application: Application): Promise<RunningServ
             // Subscribers are told to reconnect elsewhere and resume from their last cursor.
             async drainServer() {
               draining = true
-              for (const socket of webSocket.wss.clients) socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
-              await Promise.all([drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)), webSocket.dispose()])
+              for (const socket of webSocket.wss.clients)
+                socket.close(1012, 'Server restarting: reconnect and resume from your last cursor')
+              await Promise.all([
+                drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)),
+                webSocket.dispose(),
+              ])
             },
           }
         },
@@ -156,7 +173,16 @@ export async function startServer(application: Application): Promise<RunningServ
     ],
   })
 
-  const webSocket = serveWebSocket({ httpServer, schema, guard, tokens: services.tokens, limits, contextFor, logger, metrics })
+  const webSocket = serveWebSocket({
+    httpServer,
+    schema,
+    guard,
+    tokens: services.tokens,
+    limits,
+    contextFor,
+    logger,
+    metrics,
+  })
 
   await apollo.start()
   app.use(
@@ -174,14 +200,16 @@ export async function startServer(application: Application): Promise<RunningServ
       return void res.status(400).json(errorBody('BAD_USER_INPUT', 'The request body is not valid JSON.'))
     }
     // body-parser's refusals: 413 over the size limit, 415 an unknown charset or content-encoding.
-    if (error.status === 413 || error.status === 415) return void res.status(error.status).json(errorBody('BAD_USER_INPUT', error.message))
+    if (error.status === 413 || error.status === 415)
+      return void res.status(error.status).json(errorBody('BAD_USER_INPUT', error.message))
     logger.error({ err: error }, 'request failed')
     res.status(500).json(errorBody('INTERNAL', 'Internal server error.'))
   })
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve))
   const { port } = httpServer.address() as AddressInfo
-  const metricsServer = config.METRICS_PORT === undefined ? null : await serveMetricsOnly(config.HOST, config.METRICS_PORT, sendMetrics)
+  const metricsServer =
+    config.METRICS_PORT === undefined ? null : await serveMetricsOnly(config.HOST, config.METRICS_PORT, sendMetrics)
   return {
     url: `http://${config.HOST}:${port}/graphql`,
     port,
@@ -193,7 +221,8 @@ export async function startServer(application: Application): Promise<RunningServ
     async close() {
       await apollo.stop()
       // A scraper's keep-alive connection would hold close() open; a cut scrape is simply retried.
-      if (metricsServer) await new Promise((resolve) => (metricsServer.close(resolve), metricsServer.closeAllConnections()))
+      if (metricsServer)
+        await new Promise((resolve) => (metricsServer.close(resolve), metricsServer.closeAllConnections()))
     },
   }
 }

@@ -114,7 +114,8 @@ function asGraphQLJsError(error: GraphQLError): GraphQLError {
 }
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> => isObject(value) && typeof (value as { then?: unknown }).then === 'function'
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  isObject(value) && typeof (value as { then?: unknown }).then === 'function'
 const isIterable = (value: unknown): value is Iterable<unknown> =>
   isObject(value) && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)))
@@ -166,7 +167,10 @@ function resolvingTypesFirst(
  * `resolveType` (above). Object, interface and union types are rebuilt (they reference each
  * other); scalars, enums, input types and directives are shared with the original.
  */
-function schemaForCompiling(schema: GraphQLSchema, chosen: (typeName: string, fieldName: string) => boolean): GraphQLSchema {
+function schemaForCompiling(
+  schema: GraphQLSchema,
+  chosen: (typeName: string, fieldName: string) => boolean,
+): GraphQLSchema {
   const rebuilt = new Map<string, GraphQLNamedType>()
   const resolved: ResolvedTypes = new WeakMap()
   const named = <T extends GraphQLNamedType>(type: T): T => (rebuilt.get(type.name) as T | undefined) ?? type
@@ -175,39 +179,58 @@ function schemaForCompiling(schema: GraphQLSchema, chosen: (typeName: string, fi
     if (isNonNullType(type)) return new GraphQLNonNull(reference(type.ofType)) as T
     return named(type as GraphQLNamedType) as T
   }
-  const fields = <S, C>(typeName: string, config: GraphQLFieldConfigMap<S, C>, ofObjectType: boolean) => () =>
-    Object.fromEntries(
-      Object.entries(config).map(([name, field]) => {
-        let resolve = field.resolve as GraphQLFieldResolver<unknown, unknown> | undefined
-        if (ofObjectType) {
-          const returned = getNamedType(field.type)
-          if (isAbstractType(returned)) resolve = resolvingTypesFirst(resolve ?? defaultFieldResolver, field.type, returned, resolved)
-          else if (!resolve && chosen(typeName, name)) resolve = defaultFieldResolver
-        }
-        return [name, { ...field, type: reference(field.type), resolve }]
-      }),
-    ) as GraphQLFieldConfigMap<S, C>
+  const fields =
+    <S, C>(typeName: string, config: GraphQLFieldConfigMap<S, C>, ofObjectType: boolean) =>
+    () =>
+      Object.fromEntries(
+        Object.entries(config).map(([name, field]) => {
+          let resolve = field.resolve as GraphQLFieldResolver<unknown, unknown> | undefined
+          if (ofObjectType) {
+            const returned = getNamedType(field.type)
+            if (isAbstractType(returned))
+              resolve = resolvingTypesFirst(resolve ?? defaultFieldResolver, field.type, returned, resolved)
+            else if (!resolve && chosen(typeName, name)) resolve = defaultFieldResolver
+          }
+          return [name, { ...field, type: reference(field.type), resolve }]
+        }),
+      ) as GraphQLFieldConfigMap<S, C>
   const syncResolveType =
     (original: GraphQLAbstractType): GraphQLTypeResolver<unknown, unknown> =>
     (value, context, info, abstractType) => {
       const known = isObject(context) && isObject(value) ? resolved.get(context)?.get(value) : undefined
-      return (known ?? (original.resolveType ?? defaultTypeResolver)(value, context, info, abstractType)) as string | undefined
+      return (known ?? (original.resolveType ?? defaultTypeResolver)(value, context, info, abstractType)) as
+        string | undefined
     }
 
   for (const type of Object.values(schema.getTypeMap())) {
     if (isIntrospectionType(type)) continue
     if (isObjectType(type)) {
       const config = type.toConfig()
-      rebuilt.set(type.name, new GraphQLObjectType({ ...config, interfaces: () => config.interfaces.map(named), fields: fields(type.name, config.fields, true) }))
+      rebuilt.set(
+        type.name,
+        new GraphQLObjectType({
+          ...config,
+          interfaces: () => config.interfaces.map(named),
+          fields: fields(type.name, config.fields, true),
+        }),
+      )
     } else if (isInterfaceType(type)) {
       const config = type.toConfig()
       rebuilt.set(
         type.name,
-        new GraphQLInterfaceType({ ...config, resolveType: syncResolveType(type), interfaces: () => config.interfaces.map(named), fields: fields(type.name, config.fields, false) }),
+        new GraphQLInterfaceType({
+          ...config,
+          resolveType: syncResolveType(type),
+          interfaces: () => config.interfaces.map(named),
+          fields: fields(type.name, config.fields, false),
+        }),
       )
     } else if (isUnionType(type)) {
       const config = type.toConfig()
-      rebuilt.set(type.name, new GraphQLUnionType({ ...config, resolveType: syncResolveType(type), types: () => config.types.map(named) }))
+      rebuilt.set(
+        type.name,
+        new GraphQLUnionType({ ...config, resolveType: syncResolveType(type), types: () => config.types.map(named) }),
+      )
     }
   }
   const config = schema.toConfig()
@@ -221,17 +244,24 @@ function schemaForCompiling(schema: GraphQLSchema, chosen: (typeName: string, fi
 }
 
 /** Compiles each document once (LRU cache bounded in bytes) and executes it; graphql-js for what does not compile. */
-export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): CompiledExecutor {
+export function createCompiledExecutor(
+  schema: GraphQLSchema,
+  options: CompiledExecutionOptions = {},
+): CompiledExecutor {
   const cache = new ByteBoundedLru<Plan>(options.cacheBytes ?? 32 * 1024 * 1024)
   const callFunctionValues = options.callFunctionValues ?? true
   const compileSchema =
-    callFunctionValues === false ? schema : schemaForCompiling(schema, callFunctionValues === true ? () => true : callFunctionValues)
+    callFunctionValues === false
+      ? schema
+      : schemaForCompiling(schema, callFunctionValues === true ? () => true : callFunctionValues)
 
   const plan = (document: DocumentNode, operationName: string | null | undefined): Plan => {
     const operation = getOperationAST(document, operationName)
     if (operation?.operation === 'subscription') return { kind: 'fallback', reason: 'subscription' }
     try {
-      const compiled = compileQuery(compileSchema, document, operationName ?? undefined, { customJSONSerializer: false })
+      const compiled = compileQuery(compileSchema, document, operationName ?? undefined, {
+        customJSONSerializer: false,
+      })
       if (isCompiledQuery(compiled)) return { kind: 'compiled', run: compiled.query }
       return { kind: 'fallback', reason: compiled.errors?.map((error) => error.message).join('; ') || 'not compiled' }
     } catch (error) {
@@ -255,7 +285,8 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
     if (!chosen) {
       chosen = plan(args.document, args.operationName)
       cache.set(key, chosen, planBytes(key, args.document, chosen))
-      if (chosen.kind === 'fallback') options.onFallback?.({ operationName: args.operationName ?? null, reason: chosen.reason })
+      if (chosen.kind === 'fallback')
+        options.onFallback?.({ operationName: args.operationName ?? null, reason: chosen.reason })
     }
     if (chosen.kind === 'fallback') return viaGraphQLJs(args)
 
@@ -281,7 +312,10 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
  * in place of `schema`: Apollo takes the schema from it (parse, validation, plugins) and runs
  * every operation through the compiled executor.
  */
-export function compiledGateway(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): Gateway & { executor: CompiledExecutor } {
+export function compiledGateway(
+  schema: GraphQLSchema,
+  options: CompiledExecutionOptions = {},
+): Gateway & { executor: CompiledExecutor } {
   const executor = createCompiledExecutor(schema, options)
   const listeners = new Set<Parameters<Gateway['onSchemaLoadOrUpdate']>[0]>()
   let sdl: string | undefined

@@ -3,7 +3,14 @@ import { ErrorCodes } from '../errors'
 import type { Logger } from '../logger'
 
 // Apollo's codes for documents that do not parse, validate or form a request.
-const BAD_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED'])
+const BAD_INPUT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'BAD_USER_INPUT',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+])
 
 /**
  * Keeps errors with a catalogued code; masks everything else as INTERNAL (logged with its
@@ -13,11 +20,19 @@ export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '')
     const { field } = (formatted.extensions ?? {}) as { field?: unknown }
-    if (BAD_INPUT_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } }
+    if (BAD_INPUT_CODES.has(code))
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
+      }
     if (code in ErrorCodes && code !== 'INTERNAL') {
       return { message: formatted.message, path: formatted.path, extensions: { code, ...(field ? { field } : {}) } }
     }
-    logger.error({ err: (error as { originalError?: unknown })?.originalError ?? error, path: formatted.path }, 'unexpected error')
+    logger.error(
+      { err: (error as { originalError?: unknown })?.originalError ?? error, path: formatted.path },
+      'unexpected error',
+    )
     return { message: 'Internal server error.', path: formatted.path, extensions: { code: 'INTERNAL' } }
   }
 }

@@ -28,7 +28,11 @@ export function createMetrics(db: Database) {
     labelNames: ['code'] as const,
     registers: [registry],
   })
-  const subscriptions = new Gauge({ name: 'lifecycle_subscriptions_open', help: 'Open GraphQL subscriptions.', registers: [registry] })
+  const subscriptions = new Gauge({
+    name: 'lifecycle_subscriptions_open',
+    help: 'Open GraphQL subscriptions.',
+    registers: [registry],
+  })
   new Gauge({
     name: 'lifecycle_database_connections',
     help: 'Database connections by state (embedded: one, always open).',
@@ -59,10 +63,13 @@ export function createMetrics(db: Database) {
 export type Metrics = ReturnType<typeof createMetrics>
 
 /** Error codes in a response: top-level `extensions.code`s and mutation `userErrors[].code`s. */
-function errorCodes(body: { errors?: readonly { extensions?: Record<string, unknown> }[]; data?: unknown } | undefined): string[] {
+function errorCodes(
+  body: { errors?: readonly { extensions?: Record<string, unknown> }[]; data?: unknown } | undefined,
+): string[] {
   const codes = (body?.errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL'))
   const data = body?.data as Record<string, { userErrors?: { code: string }[] } | null> | null | undefined
-  for (const payload of Object.values(data ?? {})) for (const userError of payload?.userErrors ?? []) codes.push(userError.code)
+  for (const payload of Object.values(data ?? {}))
+    for (const userError of payload?.userErrors ?? []) codes.push(userError.code)
   return codes
 }
 
@@ -71,7 +78,10 @@ function errorCodes(body: { errors?: readonly { extensions?: Record<string, unkn
  * name, which would add a series per name anyone sends): the root field it selects, `multiple`
  * for several, `introspection`, or `invalid` when the document did not resolve to an operation.
  */
-export function operationLabel(schema: GraphQLSchema | undefined, operation: OperationDefinitionNode | null | undefined): string {
+export function operationLabel(
+  schema: GraphQLSchema | undefined,
+  operation: OperationDefinitionNode | null | undefined,
+): string {
   const root = operation && schema?.getRootType(operation.operation)
   if (!operation || !root) return 'invalid'
   const names = new Set<string>()

@@ -33,7 +33,11 @@ export interface OperationGuard {
   maskResult(result: ExecutionResult): FormattedExecutionResult
 }
 
-export function createOperationGuard(options: { tokens: TokenService; rateLimitPerMinute: number; logger: Logger }): OperationGuard {
+export function createOperationGuard(options: {
+  tokens: TokenService
+  rateLimitPerMinute: number
+  logger: Logger
+}): OperationGuard {
   const { tokens, rateLimitPerMinute } = options
   const limiter = rateLimitPerMinute > 0 ? new RateLimiterMemory({ points: rateLimitPerMinute, duration: 60 }) : null
   const format = formatError(options.logger)
@@ -56,7 +60,10 @@ export function createOperationGuard(options: { tokens: TokenService; rateLimitP
     async admit(authorization, anonymousKey) {
       const authentication = await authenticate(tokens, authorization)
       if (authentication.kind === 'invalid') {
-        return { admitted: false, refusal: { code: 'UNAUTHENTICATED', message: 'The API token is unknown or revoked.', httpStatus: 401 } }
+        return {
+          admitted: false,
+          refusal: { code: 'UNAUTHENTICATED', message: 'The API token is unknown or revoked.', httpStatus: 401 },
+        }
       }
       const principal = authentication.kind === 'token' ? authentication.principal : null
       const retryAfter = await overRateLimit(principal ? `token:${principal.tokenId}` : anonymousKey)
@@ -76,4 +83,6 @@ export function createOperationGuard(options: { tokens: TokenService; rateLimitP
 
 /** A refusal as a GraphQL error (for transports that report errors in GraphQL's shape). */
 export const refusalError = (refusal: Refusal) =>
-  new GraphQLError(refusal.message, { extensions: { code: refusal.code, ...(refusal.retryAfter ? { retryAfter: refusal.retryAfter } : {}) } })
+  new GraphQLError(refusal.message, {
+    extensions: { code: refusal.code, ...(refusal.retryAfter ? { retryAfter: refusal.retryAfter } : {}) },
+  })

@@ -24,7 +24,11 @@ const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) =>
   return 1 + childComplexity
 }
 
-function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
+function depthOf(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Map<string, FragmentDefinitionNode>,
+  seen = new Set<string>(),
+): number {
   if (!selectionSet) return 0
   let deepest = 0
   for (const selection of selectionSet.selections) {
@@ -48,7 +52,8 @@ export function queryDepth(document: DocumentNode, operationName?: string | null
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
   }
   const operation = document.definitions.find(
-    (definition) => definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName),
+    (definition) =>
+      definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName),
   )
   return operation && operation.kind === Kind.OPERATION_DEFINITION ? depthOf(operation.selectionSet, fragments) : 0
 }
@@ -73,7 +78,13 @@ export function checkQueryLimits(
   if (limits.maxComplexity > 0) {
     let complexity: number
     try {
-      complexity = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pageEstimator] })
+      complexity = getComplexity({
+        schema,
+        query: document,
+        variables,
+        operationName: operationName ?? undefined,
+        estimators: [pageEstimator],
+      })
     } catch {
       return undefined // variables that do not fit their types: execution reports that as BAD_USER_INPUT
     }
@@ -103,7 +114,10 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin & { c
       return {
         async didResolveOperation({ schema, document, request, operationName, queryHash }) {
           const variables = JSON.stringify(request.variables ?? {})
-          const key = variables.length <= MAX_REMEMBERED_VARIABLES_CHARS ? `${queryHash}\u0000${operationName ?? ''}\u0000${variables}` : undefined
+          const key =
+            variables.length <= MAX_REMEMBERED_VARIABLES_CHARS
+              ? `${queryHash}\u0000${operationName ?? ''}\u0000${variables}`
+              : undefined
           let refusal = key === undefined ? undefined : verdicts.get(key)
           if (refusal === undefined) {
             refusal = checkQueryLimits(schema, document, request.variables, operationName, limits)?.message ?? ''

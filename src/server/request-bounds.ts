@@ -23,10 +23,12 @@ export interface OperationRequest {
 export function checkRequestBounds(request: OperationRequest): GraphQLError | undefined {
   if (typeof request.query === 'string') {
     const bytes = Buffer.byteLength(request.query)
-    if (bytes > MAX_DOCUMENT_BYTES) return outOfBounds(`The document is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}.`)
+    if (bytes > MAX_DOCUMENT_BYTES)
+      return outOfBounds(`The document is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}.`)
     const shape = documentShape(request.query)
     if (shape.aliases > MAX_ALIASES) return outOfBounds(`The document has more than ${MAX_ALIASES} aliases.`)
-    if (shape.nesting > MAX_DOCUMENT_NESTING) return outOfBounds(`The document nests deeper than ${MAX_DOCUMENT_NESTING} levels.`)
+    if (shape.nesting > MAX_DOCUMENT_NESTING)
+      return outOfBounds(`The document nests deeper than ${MAX_DOCUMENT_NESTING} levels.`)
   }
   // A GET request carries its variables as JSON text in the URL.
   const variables = typeof request.variables === 'string' ? parsedOrText(request.variables) : request.variables
@@ -35,7 +37,8 @@ export function checkRequestBounds(request: OperationRequest): GraphQLError | un
       return outOfBounds(`Variables nest deeper than ${MAX_VARIABLES_DEPTH} levels.`)
     }
     const bytes = Buffer.byteLength(JSON.stringify(variables))
-    if (bytes > MAX_VARIABLES_BYTES) return outOfBounds(`The variables are ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`)
+    if (bytes > MAX_VARIABLES_BYTES)
+      return outOfBounds(`The variables are ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`)
   }
   return undefined
 }

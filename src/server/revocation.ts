@@ -3,7 +3,8 @@ import type { TokenService } from '../tokens/token-service'
 
 type Results = AsyncIterableIterator<ExecutionResult>
 
-const unauthenticated = () => new GraphQLError('The API token was revoked.', { extensions: { code: 'UNAUTHENTICATED' } })
+const unauthenticated = () =>
+  new GraphQLError('The API token was revoked.', { extensions: { code: 'UNAUTHENTICATED' } })
 
 /**
  * Ends a token's live subscriptions when it is revoked (api.md: "A revoked token's subscriptions

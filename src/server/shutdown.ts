@@ -11,7 +11,8 @@ const CLOSE_SHARE = 0.2
 const MAX_CLOSE_MS = 2000
 
 /** How long the HTTP drain may take so that closing the database still fits in SHUTDOWN_TIMEOUT_MS. */
-export const drainBudgetMs = (timeoutMs: number) => timeoutMs - Math.min(MAX_CLOSE_MS, Math.floor(timeoutMs * CLOSE_SHARE))
+export const drainBudgetMs = (timeoutMs: number) =>
+  timeoutMs - Math.min(MAX_CLOSE_MS, Math.floor(timeoutMs * CLOSE_SHARE))
 
 /**
  * Runs the steps in order, each after the previous one settled (a failed step is logged and the
@@ -19,7 +20,12 @@ export const drainBudgetMs = (timeoutMs: number) => timeoutMs - Math.min(MAX_CLO
  * that did not and exits the process with code 1: whatever hangs (a database close, a socket),
  * the process ends. Resolves true when every step succeeded.
  */
-export async function runShutdown(steps: ShutdownStep[], timeoutMs: number, logger: Logger, exit: (code: number) => void = process.exit): Promise<boolean> {
+export async function runShutdown(
+  steps: ShutdownStep[],
+  timeoutMs: number,
+  logger: Logger,
+  exit: (code: number) => void = process.exit,
+): Promise<boolean> {
   const unfinished = new Set(steps.map((step) => step.name))
   const deadline = setTimeout(() => {
     logger.error({ unfinished: [...unfinished], timeoutMs }, 'shutdown deadline passed: forcing exit')

@@ -1,5 +1,13 @@
 import type http from 'node:http'
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql'
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer } from 'ws'
 import type { Context } from '../graphql/context'
@@ -58,7 +66,10 @@ export function serveWebSocket(options: {
         if (outOfBounds) return [outOfBounds]
         const admission = await guard.admit(ctx.extra.authorization, `ip:${ctx.extra.remoteAddress}`)
         if (!admission.admitted) {
-          logger.info({ requestId: id, transport: 'ws', outcome: 'refused', errorCodes: [admission.refusal.code] }, 'graphql operation refused')
+          logger.info(
+            { requestId: id, transport: 'ws', outcome: 'refused', errorCodes: [admission.refusal.code] },
+            'graphql operation refused',
+          )
           return [refusalError(admission.refusal)]
         }
         let document: DocumentNode
@@ -70,7 +81,13 @@ export function serveWebSocket(options: {
         const invalid = validate(schema, document)
         if (invalid.length > 0) return invalid.map((error) => badInput(error.message)[0])
         if (!getOperationAST(document, payload.operationName)) return badInput('Unable to identify the operation.')
-        const tooComplex = checkQueryLimits(schema, document, payload.variables ?? undefined, payload.operationName, limits)
+        const tooComplex = checkQueryLimits(
+          schema,
+          document,
+          payload.variables ?? undefined,
+          payload.operationName,
+          limits,
+        )
         if (tooComplex) return [tooComplex]
         ctx.extra.principals!.set(id, admission.principal)
         return {
@@ -84,7 +101,15 @@ export function serveWebSocket(options: {
       onOperation: (ctx, id, payload, _args, result) => {
         const principal = ctx.extra.principals!.get(id) ?? null
         metrics.subscriptions.inc()
-        logger.info({ requestId: id, tokenId: principal?.tokenId ?? null, operation: payload.operationName ?? 'anonymous', transport: 'ws' }, 'operation started')
+        logger.info(
+          {
+            requestId: id,
+            tokenId: principal?.tokenId ?? null,
+            operation: payload.operationName ?? 'anonymous',
+            transport: 'ws',
+          },
+          'operation started',
+        )
         if (!principal || !isAsyncIterator(result)) return undefined
         const stillValid = async () => (await guard.identify(ctx.extra.authorization)).kind === 'token'
         return revocation.guard(result, principal.tokenId, stillValid)
@@ -93,7 +118,10 @@ export function serveWebSocket(options: {
       onError: (_ctx, _id, _payload, errors) => errors.map(guard.maskError),
       onComplete: (ctx, id) => {
         metrics.subscriptions.dec()
-        logger.info({ requestId: id, tokenId: ctx.extra.principals?.get(id)?.tokenId ?? null, transport: 'ws' }, 'operation completed')
+        logger.info(
+          { requestId: id, tokenId: ctx.extra.principals?.get(id)?.tokenId ?? null, transport: 'ws' },
+          'operation completed',
+        )
         ctx.extra.principals?.delete(id)
       },
     },
@@ -103,7 +131,9 @@ export function serveWebSocket(options: {
 }
 
 const isAsyncIterator = (value: unknown): value is AsyncIterableIterator<ExecutionResult> =>
-  typeof value === 'object' && value !== null && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
 
 /**
  * A result without `data` whose errors have no path failed before anything executed: its variables
@@ -114,7 +144,9 @@ function withInputErrors(result: ExecutionResult): ExecutionResult {
   return {
     ...result,
     errors: result.errors.map((error) =>
-      error.path || error.extensions.code ? error : new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } }),
+      error.path || error.extensions.code
+        ? error
+        : new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } }),
     ),
   }
 }

@@ -40,12 +40,17 @@ export async function lockDataDir(dataDir: string, onLost: (error: Error) => voi
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       const holder = readHolder(dataDir)
-      if ((holder && isRunning(holder)) || Date.now() > waitUntil) throw new DataDirLockedError(lockedMessage(dataDir, holder))
+      if ((holder && isRunning(holder)) || Date.now() > waitUntil)
+        throw new DataDirLockedError(lockedMessage(dataDir, holder))
       await sleep(RETRY_MS)
     }
   }
   const holderFile = path.join(dataDir, HOLDER)
-  const self: Holder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString() }
+  const self: Holder = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+  }
   fs.writeFileSync(holderFile, JSON.stringify(self))
   let released = false
   return async () => {
@@ -79,7 +84,7 @@ function lockedMessage(dataDir: string, holder: Holder | null): string {
   const who = holder ? `process ${holder.pid} on ${holder.hostname}, started ${holder.startedAt}` : 'another process'
   return (
     `The embedded database in ${path.resolve(dataDir)} is in use by ${who}. ` +
-    'Only one process may open an embedded data directory: use the running server\'s API instead ' +
+    "Only one process may open an embedded data directory: use the running server's API instead " +
     '(tokens: the createApiToken and revokeApiToken mutations, e.g. in GraphiQL), ' +
     'or set DATABASE_URL to a PostgreSQL database to run several processes.'
   )

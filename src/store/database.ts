@@ -12,8 +12,7 @@ export type Prisma = PrismaClient
 
 /** Where the data lives: an embedded PGlite (a data directory or an instance) or a PostgreSQL URL. */
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
-  | { kind: 'embedded'; dataDir?: string; instance?: PGlite }
+  { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'embedded'; dataDir?: string; instance?: PGlite }
 
 /** An open database: the Prisma client plus the lower-level handles migrations and health checks need. */
 export interface Database {
@@ -41,7 +40,9 @@ export interface DatabaseOptions {
 
 /** Opens the embedded default (PGlite) or PostgreSQL behind one Prisma schema. */
 export async function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Promise<Database> {
-  return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize ?? 10, options) : openEmbedded(target, options)
+  return target.kind === 'postgres'
+    ? openPostgres(target.url, target.poolSize ?? 10, options)
+    : openEmbedded(target, options)
 }
 
 /** Reports hand-written statements to onQuery too. */
@@ -96,12 +97,21 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
   }
 }
 
-async function openEmbedded(target: { dataDir?: string; instance?: PGlite }, options: DatabaseOptions): Promise<Database> {
+async function openEmbedded(
+  target: { dataDir?: string; instance?: PGlite },
+  options: DatabaseOptions,
+): Promise<Database> {
   // One process per data directory: a second PGlite on the same files would lose the writes of one of them.
   let unlock = async () => {}
   if (target.dataDir) {
     fs.mkdirSync(target.dataDir, { recursive: true })
-    unlock = await lockDataDir(target.dataDir, options.onLockLost ?? ((error) => { throw error }))
+    unlock = await lockDataDir(
+      target.dataDir,
+      options.onLockLost ??
+        ((error) => {
+          throw error
+        }),
+    )
   }
   let instance: PGlite
   try {

@@ -56,7 +56,9 @@ export async function applyMigrations(
     )
     const failed = rows.filter((row) => row.finished_at === null && row.rolled_back_at === null)
     if (failed.length > 0) {
-      throw new Error(`migration ${failed[0].migration_name} failed earlier and must be resolved by hand (Prisma P3009)`)
+      throw new Error(
+        `migration ${failed[0].migration_name} failed earlier and must be resolved by hand (Prisma P3009)`,
+      )
     }
     const applied = new Set(rows.filter((row) => row.rolled_back_at === null).map((row) => row.migration_name))
     const pending = listMigrations(migrationsDir).filter((name) => !applied.has(name))

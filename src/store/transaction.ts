@@ -55,7 +55,10 @@ export interface Committed<T> {
  * statement, appended last, in commit order), commit. Business failures abort the whole
  * transaction and come back as errors.
  */
-export async function inTransaction<T>(store: Store, work: (unit: UnitOfWork) => Promise<T>): Promise<Result<Committed<T>>> {
+export async function inTransaction<T>(
+  store: Store,
+  work: (unit: UnitOfWork) => Promise<T>,
+): Promise<Result<Committed<T>>> {
   try {
     const committed = await store.transaction(async (sql) => {
       const drafts: EventDraft[] = []
@@ -94,7 +97,10 @@ export async function inTransaction<T>(store: Store, work: (unit: UnitOfWork) =>
   }
 }
 
-const CONCURRENT_DUPLICATE = domainError('CONFLICT', 'A concurrent request created the same thing first; it already exists.')
+const CONCURRENT_DUPLICATE = domainError(
+  'CONFLICT',
+  'A concurrent request created the same thing first; it already exists.',
+)
 
 /**
  * Runs a use case in one transaction and publishes its events after commit. Where a unique index

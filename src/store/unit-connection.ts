@@ -36,7 +36,8 @@ const utcTimestamp = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
 const TIMESTAMP = 1114
 const INT8 = 20
 // ...and pg would send a Date as local time with an offset, which timestamp(3) drops.
-const toDriver = (params: unknown[] = []) => params.map((value) => (value instanceof Date ? value.toISOString() : value))
+const toDriver = (params: unknown[] = []) =>
+  params.map((value) => (value instanceof Date ? value.toISOString() : value))
 
 // --- PostgreSQL (pg) ---
 
@@ -68,7 +69,8 @@ export class UnitRoutingPool extends pg.Pool {
     const client: pg.PoolClient = await (super.connect as () => Promise<pg.PoolClient>).call(this)
     let ended = false
     let broken: Error | undefined
-    const run = async (text: string, params?: unknown[]) => (await client.query({ text, values: toDriver(params), types: pgTypes })).rows
+    const run = async (text: string, params?: unknown[]) =>
+      (await client.query({ text, values: toDriver(params), types: pgTypes })).rows
     const sql: Sql = {
       query: run,
       async queryAndCommit(text, params) {
@@ -102,7 +104,9 @@ function savepointClient(client: pg.PoolClient): pg.PoolClient {
   const nested = {
     query(config: string | pg.QueryConfig, ...rest: unknown[]) {
       const text = typeof config === 'string' ? config : config.text
-      return AS_SAVEPOINT[text] ? client.query(AS_SAVEPOINT[text]) : (client.query as (...a: unknown[]) => unknown)(config, ...rest)
+      return AS_SAVEPOINT[text]
+        ? client.query(AS_SAVEPOINT[text])
+        : (client.query as (...a: unknown[]) => unknown)(config, ...rest)
     },
     release() {},
     on() {},
@@ -147,7 +151,8 @@ async function inSavepoint<T>(tx: PGliteTransaction, callback: (tx: PGliteTransa
 export function pgliteTransaction(instance: PGlite): RunInTransaction {
   return (work) =>
     instance.transaction((tx) => {
-      const run = async <T>(text: string, params?: unknown[]) => (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
+      const run = async <T>(text: string, params?: unknown[]) =>
+        (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
       // In-process: committing as the callback returns costs no round trip.
       return pgliteConnection.run(tx, async () => await work({ query: run, queryAndCommit: run }))
     })

@@ -7,7 +7,11 @@ import { Node } from '../graphql/node'
 import { DateTime } from '../graphql/scalars'
 import { UserError, toUserErrors } from '../graphql/user-error'
 
-@ObjectType({ implements: Node, simpleResolvers: true, description: 'An API token; its secret is shown only once, at creation.' })
+@ObjectType({
+  implements: Node,
+  simpleResolvers: true,
+  description: 'An API token; its secret is shown only once, at creation.',
+})
 export class ApiToken extends Node {
   @Field(() => String) name: string
   @Field(() => [String]) scopes: string[]
@@ -36,7 +40,8 @@ export class RevokeApiTokenInput {
 @ObjectType({ simpleResolvers: true })
 export class CreateApiTokenPayload {
   @Field(() => ApiToken, { nullable: true }) apiToken: ApiTokenRow | null
-  @Field(() => String, { nullable: true, description: 'The bearer secret. Shown once; only its hash is stored.' }) token: string | null
+  @Field(() => String, { nullable: true, description: 'The bearer secret. Shown once; only its hash is stored.' })
+  token: string | null
   @Field(() => [UserError]) userErrors: UserError[]
 }
 
@@ -62,7 +67,10 @@ export class TokenResolver {
 
   @Authorized('tokens:manage')
   @Mutation(() => CreateApiTokenPayload)
-  async createApiToken(@Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput, @Ctx() { services, actor, principal }: Context) {
+  async createApiToken(
+    @Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput,
+    @Ctx() { services, actor, principal }: Context,
+  ) {
     const result = await services.tokens.create(input.name, input.scopes, actor, { grantor: principal! })
     const forbidden = result.ok ? undefined : result.errors.find((error) => error.code === 'FORBIDDEN')
     // Granting a scope the caller lacks is an authorization failure (api.md: FORBIDDEN), not a business one.
@@ -73,8 +81,13 @@ export class TokenResolver {
 
   @Authorized('tokens:manage')
   @Mutation(() => RevokeApiTokenPayload)
-  async revokeApiToken(@Arg('input', () => RevokeApiTokenInput) input: RevokeApiTokenInput, @Ctx() { services, actor }: Context) {
+  async revokeApiToken(
+    @Arg('input', () => RevokeApiTokenInput) input: RevokeApiTokenInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     const result = await services.tokens.revoke(input.id, actor)
-    return result.ok ? { apiToken: result.value, userErrors: [] } : { apiToken: null, userErrors: toUserErrors(result.errors) }
+    return result.ok
+      ? { apiToken: result.value, userErrors: [] }
+      : { apiToken: null, userErrors: toUserErrors(result.errors) }
   }
 }

@@ -41,19 +41,36 @@ export class TokenService {
    * Issues a token. When a token asks (`grantor`), it may grant only scopes it holds: asking for
    * more is FORBIDDEN, as any use of a scope it lacks is. The CLI and bootstrap grant any scope.
    */
-  async create(name: string, scopes: string[], actor: Actor, options: { grantor?: Principal; secret?: string } = {}): Promise<Result<IssuedToken>> {
+  async create(
+    name: string,
+    scopes: string[],
+    actor: Actor,
+    options: { grantor?: Principal; secret?: string } = {},
+  ): Promise<Result<IssuedToken>> {
     const unknown = scopes.filter((scope) => !isScope(scope))
     if (unknown.length > 0) {
-      return fail(domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']))
+      return fail(
+        domainError('VALIDATION', `Unknown scopes: ${unknown.join(', ')}. Known: ${SCOPES.join(', ')}.`, ['scopes']),
+      )
     }
     const { grantor, secret = newSecret('lgw') } = options
     const beyond = grantor ? scopes.filter((scope) => !grantor.scopes.has(scope as Scope)) : []
-    if (beyond.length > 0) return fail(domainError('FORBIDDEN', `This token cannot grant scopes it lacks: ${[...new Set(beyond)].join(', ')}.`, ['scopes']))
+    if (beyond.length > 0)
+      return fail(
+        domainError('FORBIDDEN', `This token cannot grant scopes it lacks: ${[...new Set(beyond)].join(', ')}.`, [
+          'scopes',
+        ]),
+      )
     const created = await runUseCase(this.store, this.publish, async (unit) => {
       const token = await unit.tx.apiToken.create({
         data: { id: newId('ApiToken'), name, scopes: [...new Set(scopes)], tokenHash: hashSecret(secret) },
       })
-      unit.record({ type: 'system.api_token.create', actor, targets: [tokenTarget(token)], data: { scopes: token.scopes } })
+      unit.record({
+        type: 'system.api_token.create',
+        actor,
+        targets: [tokenTarget(token)],
+        data: { scopes: token.scopes },
+      })
       return token
     })
     return created.ok ? ok({ secret, token: created.value }) : created
@@ -62,10 +79,14 @@ export class TokenService {
   /** Revokes a token; once this resolves, no request in this process authenticates with it. */
   async revoke(id: string, actor: Actor): Promise<Result<ApiToken>> {
     const revoked = await runUseCase(this.store, this.publish, async (unit) => {
-      const updated = await unit.tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
+      const updated = await unit.tx.apiToken.updateMany({
+        where: { id, revokedAt: null },
+        data: { revokedAt: new Date() },
+      })
       const token = await unit.tx.apiToken.findFirst({ where: { id } })
       if (!token) return unit.abort(domainError('NOT_FOUND', `No API token with id ${id}.`, ['id']))
-      if (updated.count === 0) return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
+      if (updated.count === 0)
+        return unit.abort(domainError('INVALID_TRANSITION', 'The token is already revoked.', ['id']))
       unit.record({ type: 'system.api_token.revoke', actor, targets: [tokenTarget(token)] })
       return token
     })
@@ -91,7 +112,10 @@ export class TokenService {
     if (cached && cached.until > Date.now()) return cached.principal
     const generation = this.revocations
     const token = await this.store.prisma.apiToken.findUnique({ where: { tokenHash } })
-    const principal = !token || token.revokedAt ? null : { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
+    const principal =
+      !token || token.revokedAt
+        ? null
+        : { tokenId: token.id, name: token.name, scopes: new Set(token.scopes.filter(isScope) as Scope[]) }
     if (this.cacheMs > 0 && generation === this.revocations) {
       if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.clear()
       this.cache.set(tokenHash, { principal, until: Date.now() + this.cacheMs })

@@ -16,7 +16,11 @@ export const PROFILE_COLUMNS = [
 
 export type ProfileColumn = (typeof PROFILE_COLUMNS)[number]
 
-export type Profile = Record<ProfileColumn, string | null> & { login: string; email: string; custom: Record<string, unknown> }
+export type Profile = Record<ProfileColumn, string | null> & {
+  login: string
+  email: string
+  custom: Record<string, unknown>
+}
 
 /** A profile change: omitted keys stay, `null` clears an optional attribute or a custom key. */
 export type ProfilePatch = Partial<Record<ProfileColumn, string | null>> & { custom?: Record<string, unknown> | null }

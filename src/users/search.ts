@@ -6,7 +6,14 @@ import { PROFILE_COLUMNS } from './profile'
 
 type Where = PrismaTypes.UserWhereInput
 
-const DATE_ATTRIBUTES = ['created', 'activated', 'statusChanged', 'lastLogin', 'lastUpdated', 'passwordChanged'] as const
+const DATE_ATTRIBUTES = [
+  'created',
+  'activated',
+  'statusChanged',
+  'lastLogin',
+  'lastUpdated',
+  'passwordChanged',
+] as const
 const profileColumnByLowerName = new Map(PROFILE_COLUMNS.map((column) => [column.toLowerCase(), column]))
 const dateByLowerName = new Map(DATE_ATTRIBUTES.map((name) => [name.toLowerCase(), name]))
 
@@ -15,7 +22,8 @@ export function parseUserSearch(search: string): Result<Where> {
   try {
     return ok(toWhere(parse(search)))
   } catch (error) {
-    const message = error instanceof SearchError ? error.message : `not a valid SCIM filter: ${(error as Error).message}`
+    const message =
+      error instanceof SearchError ? error.message : `not a valid SCIM filter: ${(error as Error).message}`
     return fail(domainError('VALIDATION', message, ['filter', 'search']))
   }
 }

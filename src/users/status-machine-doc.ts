@@ -22,7 +22,7 @@ export function renderLifecycleMarkdown(): string {
     '',
     '"—" is refused with `INVALID_TRANSITION` (the message names the status and the operation); the user is left unchanged.',
     '',
-    'Where Okta\'s documentation leaves a cell unconfirmed (domain.md 1.5), we chose:',
+    "Where Okta's documentation leaves a cell unconfirmed (domain.md 1.5), we chose:",
     '',
     ...choices,
   ].join('\n')

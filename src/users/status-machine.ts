@@ -99,7 +99,7 @@ export const UNCONFIRMED_CHOICES: string[] = [
   'resetPassword works from PROVISIONED, ACTIVE, RECOVERY (a fresh token), PASSWORD_EXPIRED and LOCKED_OUT (an admin helping a locked-out user); refused from STAGED, SUSPENDED and DEPROVISIONED.',
   'expirePassword works from ACTIVE and again from PASSWORD_EXPIRED (to issue a new temporary password); refused where no usable password exists (STAGED, PROVISIONED, RECOVERY, DEPROVISIONED), from LOCKED_OUT (unlock first) and SUSPENDED.',
   'unlock on an ACTIVE user succeeds without a status change and clears failed sign-ins.',
-  'profile updates are refused for DEPROVISIONED users (Okta\'s default org setting).',
+  "profile updates are refused for DEPROVISIONED users (Okta's default org setting).",
   'failed sign-ins count only for users who can sign in (ACTIVE, PASSWORD_EXPIRED); reaching the limit gives LOCKED_OUT.',
 ]
 

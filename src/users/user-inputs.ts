@@ -1,4 +1,13 @@
-import { IsEmail, IsNotEmpty, IsOptional, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator'
+import {
+  IsEmail,
+  IsNotEmpty,
+  IsOptional,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator'
 import { ArrayMaxSize, IsIn } from 'class-validator'
 import { ArgsType, Field, ID, InputType } from 'type-graphql'
 import { JSONScalar } from '../graphql/scalars'
@@ -25,7 +34,10 @@ abstract class ProfileAttributesInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(TEXT_MAX) employeeNumber?: string | null
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(TEXT_MAX) managerId?: string | null
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(TEXT_MAX) mobilePhone?: string | null
-  @Field(() => JSONScalar, { nullable: true, description: 'Attributes beyond the base profile; on update they merge and null removes a key.' })
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description: 'Attributes beyond the base profile; on update they merge and null removes a key.',
+  })
   custom?: Record<string, unknown> | null
 }
 
@@ -38,7 +50,11 @@ export class UserProfileInput extends ProfileAttributesInput {
 @InputType({ description: 'A partial profile: omitted attributes keep their value, null clears an optional one.' })
 export class UserProfilePatchInput extends ProfileAttributesInput {
   // Present-but-null is validated (and refused): login and email cannot be cleared.
-  @Field(() => String, { nullable: true }) @ValidateIf((_, value) => value !== undefined) @Matches(/\S/, { message: 'login must not be empty' }) @MaxLength(LOGIN_MAX) login?: string
+  @Field(() => String, { nullable: true })
+  @ValidateIf((_, value) => value !== undefined)
+  @Matches(/\S/, { message: 'login must not be empty' })
+  @MaxLength(LOGIN_MAX)
+  login?: string
   @Field(() => String, { nullable: true })
   @ValidateIf((_, value) => value !== undefined)
   @IsEmail({}, { message: 'email must be an email address' })
@@ -58,8 +74,14 @@ export class PasswordCredentialsInput {
 @InputType()
 export class CreateUserInput {
   @Field(() => UserProfileInput) @ValidateNested() profile: UserProfileInput
-  @Field(() => PasswordCredentialsInput, { nullable: true }) @IsOptional() @ValidateNested() credentials?: PasswordCredentialsInput | null
-  @Field(() => Boolean, { defaultValue: true, description: 'Activate at once: ACTIVE with a password, PROVISIONED without; false gives STAGED.' })
+  @Field(() => PasswordCredentialsInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  credentials?: PasswordCredentialsInput | null
+  @Field(() => Boolean, {
+    defaultValue: true,
+    description: 'Activate at once: ACTIVE with a password, PROVISIONED without; false gives STAGED.',
+  })
   activate: boolean
 }
 
@@ -89,14 +111,20 @@ export type UserIdInput = InstanceType<typeof DeactivateUserInput>
 @InputType()
 export class ActivateUserInput {
   @Field(() => ID) id: string
-  @Field(() => Boolean, { defaultValue: false, description: 'No mail is sent by this service; the token is always returned.' })
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description: 'No mail is sent by this service; the token is always returned.',
+  })
   sendEmail: boolean
 }
 
 @InputType()
 export class ResetPasswordInput {
   @Field(() => ID) id: string
-  @Field(() => Boolean, { defaultValue: false, description: 'No mail is sent by this service; the token is always returned.' })
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description: 'No mail is sent by this service; the token is always returned.',
+  })
   sendEmail: boolean
 }
 
@@ -134,12 +162,18 @@ export class UserFilter {
   @IsIn(USER_STATUSES, { each: true })
   status?: UserStatus[] | null
 
-  @Field(() => String, { nullable: true, description: 'SCIM filter, e.g. `profile.department eq "Engineering" and status eq "ACTIVE"`.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'SCIM filter, e.g. `profile.department eq "Engineering" and status eq "ACTIVE"`.',
+  })
   @IsOptional()
   @MaxLength(1000) // api.md: a SCIM search at most 1,000 characters
   search?: string | null
 
-  @Field(() => String, { nullable: true, description: 'Prefix of login, email, first or last name (case-insensitive).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Prefix of login, email, first or last name (case-insensitive).',
+  })
   @IsOptional()
   @MaxLength(FILTER_Q_MAX)
   q?: string | null

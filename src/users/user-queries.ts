@@ -25,7 +25,12 @@ export class UserQueries {
       await idPage(
         args,
         CURSOR_TAG,
-        (keyset) => this.prisma.user.findMany({ where: { AND: [where.value, { id: keyset.id }] }, orderBy: { id: keyset.order }, take: keyset.take }),
+        (keyset) =>
+          this.prisma.user.findMany({
+            where: { AND: [where.value, { id: keyset.id }] },
+            orderBy: { id: keyset.order },
+            take: keyset.take,
+          }),
         () => this.prisma.user.count({ where: where.value }),
       ),
     )

@@ -65,7 +65,9 @@ export class UserResolver {
   }
 
   @Authorized('users:read')
-  @Query(() => UserConnection, { description: 'Users, oldest first. DEPROVISIONED users appear only when status or search asks for them.' })
+  @Query(() => UserConnection, {
+    description: 'Users, oldest first. DEPROVISIONED users appear only when status or search asks for them.',
+  })
   async users(
     @Arg('filter', () => UserFilter, { nullable: true }) filter: UserFilter | null,
     @Args(() => ConnectionArgs) page: ConnectionArgs,
@@ -97,11 +99,17 @@ export class UserResolver {
   }
 
   @Authorized('users:manage')
-  @Mutation(() => CreateUserPayload, { description: 'Creates a user: STAGED, or activated (ACTIVE with a password, PROVISIONED without).' })
+  @Mutation(() => CreateUserPayload, {
+    description: 'Creates a user: STAGED, or activated (ACTIVE with a password, PROVISIONED without).',
+  })
   async createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() { services, actor }: Context) {
     const { custom, ...attributes } = input.profile
     const result = await services.users.create(
-      { profile: { ...attributes, custom: custom ?? undefined }, password: input.credentials?.password ?? undefined, activate: input.activate },
+      {
+        profile: { ...attributes, custom: custom ?? undefined },
+        password: input.credentials?.password ?? undefined,
+        activate: input.activate,
+      },
       actor,
     )
     return payload(result)
@@ -111,7 +119,13 @@ export class UserResolver {
   @Mutation(() => UpdateUserPayload, { description: 'Partial profile update.' })
   async updateUser(@Arg('input', () => UpdateUserInput) input: UpdateUserInput, @Ctx() { services, actor }: Context) {
     const { login, email, custom, ...rest } = input.profile
-    return payload(await services.users.update(input.id, { ...rest, login: login ?? undefined, email: email ?? undefined, custom }, actor))
+    return payload(
+      await services.users.update(
+        input.id,
+        { ...rest, login: login ?? undefined, email: email ?? undefined, custom },
+        actor,
+      ),
+    )
   }
 
   @Authorized('users:manage')
@@ -151,19 +165,26 @@ export class UserResolver {
   }
 
   @Authorized('users:manage')
-  @Mutation(() => ResetPasswordPayload, { description: 'Starts a password reset (RECOVERY) and returns the reset token.' })
+  @Mutation(() => ResetPasswordPayload, {
+    description: 'Starts a password reset (RECOVERY) and returns the reset token.',
+  })
   resetPassword(@Arg('input', () => ResetPasswordInput) input: ResetPasswordInput, @Ctx() context: Context) {
     return this.lifecycle('resetPassword', input, context)
   }
 
   @Authorized('users:manage')
   @Mutation(() => ExpirePasswordPayload)
-  async expirePassword(@Arg('input', () => ExpirePasswordInput) input: ExpirePasswordInput, @Ctx() { services, actor }: Context) {
+  async expirePassword(
+    @Arg('input', () => ExpirePasswordInput) input: ExpirePasswordInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return payload(await services.users.apply('expirePassword', input.id, actor, { tempPassword: input.tempPassword }))
   }
 
   @Authorized('users:manage')
-  @Mutation(() => DeleteUserPayload, { description: 'First call deactivates (DEPROVISIONED); a call on a DEPROVISIONED user deletes it.' })
+  @Mutation(() => DeleteUserPayload, {
+    description: 'First call deactivates (DEPROVISIONED); a call on a DEPROVISIONED user deletes it.',
+  })
   async deleteUser(@Arg('input', () => DeleteUserInput) input: UserIdInput, @Ctx() { services, actor }: Context) {
     const result = await services.users.apply('delete', input.id, actor)
     if (!result.ok) return { deletedUserId: null, user: null, userErrors: toUserErrors(result.errors) }
@@ -171,22 +192,38 @@ export class UserResolver {
   }
 
   @Authorized('users:manage')
-  @Mutation(() => SetPasswordPayload, { description: 'The end user completes activation or recovery with a one-time token; the user becomes ACTIVE.' })
-  async setPassword(@Arg('input', () => SetPasswordInput) input: SetPasswordInput, @Ctx() { services, actor }: Context) {
+  @Mutation(() => SetPasswordPayload, {
+    description: 'The end user completes activation or recovery with a one-time token; the user becomes ACTIVE.',
+  })
+  async setPassword(
+    @Arg('input', () => SetPasswordInput) input: SetPasswordInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return payload(await services.users.setPassword(input.token, input.password, actor))
   }
 
   @Authorized('users:manage')
-  @Mutation(() => ChangePasswordPayload, { description: 'The end user replaces their password (also renews an expired one).' })
-  async changePassword(@Arg('input', () => ChangePasswordInput) input: ChangePasswordInput, @Ctx() { services, actor }: Context) {
+  @Mutation(() => ChangePasswordPayload, {
+    description: 'The end user replaces their password (also renews an expired one).',
+  })
+  async changePassword(
+    @Arg('input', () => ChangePasswordInput) input: ChangePasswordInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     return payload(await services.users.changePassword(input.login, input.currentPassword, input.newPassword, actor))
   }
 
   @Authorized('users:manage')
-  @Mutation(() => AuthenticatePayload, { description: 'Verifies a password; failures count toward the lockout policy.' })
-  async authenticate(@Arg('input', () => AuthenticateInput) input: AuthenticateInput, @Ctx() { services, actor }: Context) {
+  @Mutation(() => AuthenticatePayload, {
+    description: 'Verifies a password; failures count toward the lockout policy.',
+  })
+  async authenticate(
+    @Arg('input', () => AuthenticateInput) input: AuthenticateInput,
+    @Ctx() { services, actor }: Context,
+  ) {
     const result = await services.users.authenticate(input.login, input.password, actor)
-    if (!result.ok) return { success: false, passwordChangeRequired: false, user: null, userErrors: toUserErrors(result.errors) }
+    if (!result.ok)
+      return { success: false, passwordChangeRequired: false, user: null, userErrors: toUserErrors(result.errors) }
     return { ...result.value, userErrors: [] }
   }
 

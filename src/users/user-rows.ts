@@ -19,13 +19,24 @@ export const userRows = {
    * grants gate: steps 1 and 2 of the lock order (store/locks.ts). Missing ids are left out.
    */
   async lock(sql: Sql, ids: string[]): Promise<User[]> {
-    return sql.query<User>(`SELECT * FROM "User" WHERE ${SHARED_GRANTS_GATE} AND id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, [ids])
+    return sql.query<User>(
+      `SELECT * FROM "User" WHERE ${SHARED_GRANTS_GATE} AND id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+      [ids],
+    )
   },
 
   /** Compare-and-set: writes only while the status is still `from`; null when it is not (or the user is gone). */
   async updateIfStatus(sql: Sql, id: string, from: string, writes: Record<string, unknown>): Promise<User | null> {
     const set = assignments(writes, 2)
-    return (await sql.query<User>(`UPDATE "User" SET ${set.text} WHERE id = $1 AND status = $2 RETURNING *`, [id, from, ...set.params]))[0] ?? null
+    return (
+      (
+        await sql.query<User>(`UPDATE "User" SET ${set.text} WHERE id = $1 AND status = $2 RETURNING *`, [
+          id,
+          from,
+          ...set.params,
+        ])
+      )[0] ?? null
+    )
   },
 
   /** Deletes the user if its status is still `status`; false when it is not (or the user is gone). */
@@ -38,7 +49,10 @@ export type OneTimeTokenPurpose = 'ACTIVATION' | 'RESET_PASSWORD'
 
 export const oneTimeTokenRows = {
   /** Stores a new token, dropping the user's earlier ones of the same purpose (one statement). */
-  async replace(sql: Sql, token: { tokenHash: string; userId: string; purpose: OneTimeTokenPurpose; expiresAt: Date; created: Date }) {
+  async replace(
+    sql: Sql,
+    token: { tokenHash: string; userId: string; purpose: OneTimeTokenPurpose; expiresAt: Date; created: Date },
+  ) {
     await sql.query(
       `WITH dropped AS (DELETE FROM "OneTimeToken" WHERE "userId" = $2 AND purpose = $3)
        INSERT INTO "OneTimeToken" ("tokenHash", "userId", purpose, "expiresAt", created) VALUES ($1, $2, $3, $4, $5)`,

@@ -91,7 +91,8 @@ export class UserService {
       const user = await this.load(unit, id)
       if (patch.login && patch.login !== user.login) {
         const taken = await unit.tx.user.findFirst({ where: { login: patch.login }, select: { id: true } })
-        if (taken) unit.abort(domainError('CONFLICT', `A user with login ${patch.login} already exists.`, ['profile', 'login']))
+        if (taken)
+          unit.abort(domainError('CONFLICT', `A user with login ${patch.login} already exists.`, ['profile', 'login']))
       }
       const writes = profileWrites(patch, user.custom as Record<string, unknown>) as Writes
       const changed = Object.keys(writes)
@@ -125,11 +126,21 @@ export class UserService {
     const invalidToken = domainError('INVALID_TOKEN', 'The token is unknown, already used, or expired.', ['token'])
     return this.run(async (unit) => {
       const now = new Date()
-      const stored = await unit.tx.oneTimeToken.findFirst({ where: { tokenHash: hashSecret(token) }, include: { user: true } })
+      const stored = await unit.tx.oneTimeToken.findFirst({
+        where: { tokenHash: hashSecret(token) },
+        include: { user: true },
+      })
       if (!stored || stored.expiresAt <= now) return unit.abort(invalidToken)
       const operation: UserOperation = stored.purpose === 'ACTIVATION' ? 'completeActivation' : 'completeReset'
       await unit.tx.oneTimeToken.deleteMany({ where: { userId: stored.userId, purpose: stored.purpose } })
-      return this.changeStatus(unit, actor, stored.user, operation, { passwordHash, passwordChanged: now, failedSignIns: 0 }, now)
+      return this.changeStatus(
+        unit,
+        actor,
+        stored.user,
+        operation,
+        { passwordHash, passwordChanged: now, failedSignIns: 0 },
+        now,
+      )
     })
   }
 
@@ -143,7 +154,14 @@ export class UserService {
     const passwordHash = await hashPassword(next)
     return this.run(async (unit) => {
       const now = new Date()
-      return this.changeStatus(unit, actor, user, 'changePassword', { passwordHash, passwordChanged: now, failedSignIns: 0 }, now)
+      return this.changeStatus(
+        unit,
+        actor,
+        user,
+        'changePassword',
+        { passwordHash, passwordChanged: now, failedSignIns: 0 },
+        now,
+      )
     })
   }
 
@@ -170,7 +188,9 @@ export class UserService {
     await this.run(async (unit) => {
       const counted = await unit.tx.user.update({ where: { id: user.id }, data: { failedSignIns: { increment: 1 } } })
       if (counted.failedSignIns >= this.deps.config.LOCKOUT_MAX_ATTEMPTS && isAllowed('lockOut', counted.status)) {
-        return this.changeStatus(unit, actor, counted, 'lockOut', {}, new Date(), { failedSignIns: counted.failedSignIns })
+        return this.changeStatus(unit, actor, counted, 'lockOut', {}, new Date(), {
+          failedSignIns: counted.failedSignIns,
+        })
       }
       unit.record(signInEvent(actor, counted, 'FAILURE', 'wrong password'))
       return { user: counted }
@@ -201,14 +221,19 @@ export class UserService {
     now: Date,
     details: Record<string, unknown> = {},
   ): Promise<LifecycleOutcome> {
-    const step = transition(operation, { status: user.status, hasPassword: Boolean(writes.passwordHash ?? user.passwordHash) })
+    const step = transition(operation, {
+      status: user.status,
+      hasPassword: Boolean(writes.passwordHash ?? user.passwordHash),
+    })
     if (!step.ok) return unit.abort(step.error)
     const target = userTarget(user)
     const change: StatusChangeData = { previousStatus: step.from, status: step.to === 'DELETED' ? step.from : step.to }
-    for (const type of eventTypesFor(operation, step.to)) unit.record({ type, actor, targets: [target], data: { ...change, ...details } })
+    for (const type of eventTypesFor(operation, step.to))
+      unit.record({ type, actor, targets: [target], data: { ...change, ...details } })
 
     if (step.to === 'DELETED') {
-      if (!(await userRows.deleteIfStatus(unit.sql, user.id, step.from))) await this.abortConcurrent(unit, user.id, operation)
+      if (!(await userRows.deleteIfStatus(unit.sql, user.id, step.from)))
+        await this.abortConcurrent(unit, user.id, operation)
       return { user: null }
     }
     const to = step.to
@@ -222,7 +247,8 @@ export class UserService {
     if (to === 'PROVISIONED' && operation !== 'updateProfile') {
       outcome.activationToken = await this.issueToken(unit.sql, user.id, 'ACTIVATION', now)
     }
-    if (operation === 'resetPassword') outcome.resetToken = await this.issueToken(unit.sql, user.id, 'RESET_PASSWORD', now)
+    if (operation === 'resetPassword')
+      outcome.resetToken = await this.issueToken(unit.sql, user.id, 'RESET_PASSWORD', now)
 
     const statusChanges = to !== step.from
     const updated = await userRows.updateIfStatus(unit.sql, user.id, step.from, {
@@ -251,7 +277,13 @@ export class UserService {
     const { ACTIVATION_TOKEN_TTL_HOURS, RESET_TOKEN_TTL_MINUTES } = this.deps.config
     const ttlMs = purpose === 'ACTIVATION' ? ACTIVATION_TOKEN_TTL_HOURS * 3_600_000 : RESET_TOKEN_TTL_MINUTES * 60_000
     const token = newSecret(purpose === 'ACTIVATION' ? 'act' : 'rst')
-    await oneTimeTokenRows.replace(sql, { tokenHash: hashSecret(token), userId, purpose, expiresAt: new Date(now.getTime() + ttlMs), created: now })
+    await oneTimeTokenRows.replace(sql, {
+      tokenHash: hashSecret(token),
+      userId,
+      purpose,
+      expiresAt: new Date(now.getTime() + ttlMs),
+      created: now,
+    })
     return token
   }
 
@@ -264,4 +296,3 @@ export class UserService {
 function signInEvent(actor: Actor, user: UserRow, result: 'SUCCESS' | 'FAILURE', reason?: string): EventDraft {
   return { type: 'user.session.start', actor, targets: [userTarget(user)], outcome: { result, reason } }
 }
-

@@ -1,4 +1,16 @@
-import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, ObjectType, Resolver, Root, Subscription } from 'type-graphql'
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  ObjectType,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql'
 import { LifecycleEvent } from '../events/event-types'
 import type { UserStatusChange } from '../events/topics'
 import type { Context } from '../graphql/context'
@@ -8,7 +20,8 @@ import { User, UserStatusEnum } from './user-types'
 @InputType()
 export class UserStatusChangedFilter {
   @Field(() => [ID], { nullable: true, description: 'Only these users.' }) userIds?: string[] | null
-  @Field(() => [UserStatusEnum], { nullable: true, description: 'Only changes into these statuses.' }) statuses?: UserStatus[] | null
+  @Field(() => [UserStatusEnum], { nullable: true, description: 'Only changes into these statuses.' }) statuses?:
+    UserStatus[] | null
 }
 
 @ObjectType('UserStatusChange', { simpleResolvers: true })
@@ -18,7 +31,10 @@ export class UserStatusChangeType {
   @Field(() => LifecycleEvent, { description: 'The stored event that recorded the change.' }) event: unknown
 }
 
-export function matchesStatusFilter(change: UserStatusChange, filter: UserStatusChangedFilter | null | undefined): boolean {
+export function matchesStatusFilter(
+  change: UserStatusChange,
+  filter: UserStatusChangedFilter | null | undefined,
+): boolean {
   if (filter?.userIds?.length && !filter.userIds.includes(change.userId)) return false
   if (filter?.statuses?.length && !filter.statuses.includes(change.status)) return false
   return true

@@ -83,8 +83,10 @@ export const ChangePasswordPayload = userPayload('ChangePassword')
 
 @ObjectType({ simpleResolvers: true })
 export class DeleteUserPayload {
-  @Field(() => ID, { nullable: true, description: 'Set when this call removed the user for good.' }) deletedUserId: string | null
-  @Field(() => User, { nullable: true, description: 'The user after a first call (now DEPROVISIONED).' }) user: UserRow | null
+  @Field(() => ID, { nullable: true, description: 'Set when this call removed the user for good.' }) deletedUserId:
+    string | null
+  @Field(() => User, { nullable: true, description: 'The user after a first call (now DEPROVISIONED).' })
+  user: UserRow | null
   @Field(() => [UserError]) userErrors: UserError[]
 }
 

@@ -24,7 +24,10 @@ afterAll(() => api.close())
 const PASSWORD = 'correct horse battery'
 
 async function setAppStatus(id: string, mutation: 'activateApp' | 'deactivateApp') {
-  const response = await api.gql(`mutation($id: ID!) { ${mutation}(input: { id: $id }) { app { status } userErrors { code message } } }`, { id })
+  const response = await api.gql(
+    `mutation($id: ID!) { ${mutation}(input: { id: $id }) { app { status } userErrors { code message } } }`,
+    { id },
+  )
   expect(response.data[mutation].userErrors).toEqual([])
 }
 const activeUser = async () => (await createUser(api, { password: PASSWORD })).user
@@ -35,7 +38,13 @@ describe('direct assignments', () => {
     const user = await activeUser()
     const { appUser: assigned, userErrors } = await assignUser(api, app.id, user.id)
     expect(userErrors).toEqual([])
-    expect(assigned).toMatchObject({ status: 'ACTIVE', syncState: 'DISABLED', scope: 'USER', externalId: null, assignedVia: [{ scope: 'USER', group: null }] })
+    expect(assigned).toMatchObject({
+      status: 'ACTIVE',
+      syncState: 'DISABLED',
+      scope: 'USER',
+      externalId: null,
+      assignedVia: [{ scope: 'USER', group: null }],
+    })
     expect(await jobsOf(api, assigned.id)).toEqual([])
     const types = (await eventsFor(api, user.id)).map((event: any) => event.type)
     expect(types).toContain('application.user_membership.add')
@@ -83,8 +92,14 @@ describe('direct assignments', () => {
     expect(removed).toMatchObject({ id: assigned.id, status: 'DEPROVISIONED', assignedVia: [] })
     const again = (await assignUser(api, app.id, user.id)).appUser
     expect(again).toMatchObject({ id: assigned.id, status: 'ACTIVE', scope: 'USER' })
-    const types = (await eventsFor(api, user.id)).map((event: any) => event.type).filter((type: string) => type.startsWith('application.'))
-    expect(types).toEqual(['application.user_membership.add', 'application.user_membership.remove', 'application.user_membership.add'])
+    const types = (await eventsFor(api, user.id))
+      .map((event: any) => event.type)
+      .filter((type: string) => type.startsWith('application.'))
+    expect(types).toEqual([
+      'application.user_membership.add',
+      'application.user_membership.remove',
+      'application.user_membership.add',
+    ])
   })
 })
 
@@ -96,7 +111,11 @@ describe('group assignments', () => {
     await addMember(api, group.id, before.id)
     const assigned = await assignGroup(api, app.id, group.id)
     expect(assigned).toMatchObject({ app: { id: app.id }, group: { id: group.id }, priority: 0, userErrors: [] })
-    expect(await appUser(api, app.id, before.id)).toMatchObject({ status: 'ACTIVE', scope: 'GROUP', assignedVia: [{ scope: 'GROUP', group: { id: group.id } }] })
+    expect(await appUser(api, app.id, before.id)).toMatchObject({
+      status: 'ACTIVE',
+      scope: 'GROUP',
+      assignedVia: [{ scope: 'GROUP', group: { id: group.id } }],
+    })
     const later = await activeUser()
     await addMember(api, group.id, later.id)
     expect(await appUser(api, app.id, later.id)).toMatchObject({ status: 'ACTIVE', scope: 'GROUP' })
@@ -112,7 +131,11 @@ describe('group assignments', () => {
     const staged = await appUser(api, app.id, user.id)
     await markProvisioned(api, staged.id)
     await removeMember(api, group.id, user.id)
-    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', externalId: `ext-${staged.id}` })
+    expect(await appUser(api, app.id, user.id)).toMatchObject({
+      status: 'DEPROVISIONED',
+      syncState: 'OUT_OF_SYNC',
+      externalId: `ext-${staged.id}`,
+    })
     expect(await jobsOf(api, staged.id)).toEqual(['CREATE:SUCCEEDED', 'DEACTIVATE:QUEUED'])
   })
 
@@ -128,7 +151,11 @@ describe('group assignments', () => {
       { scope: 'GROUP', group: { id: group.id, name: group.name } },
     ])
     await removeMember(api, group.id, user.id)
-    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', scope: 'USER', assignedVia: [{ scope: 'USER', group: null }] })
+    expect(await appUser(api, app.id, user.id)).toMatchObject({
+      status: 'ACTIVE',
+      scope: 'USER',
+      assignedVia: [{ scope: 'USER', group: null }],
+    })
   })
 
   test('a user granted the app by two groups keeps it when leaving one of them', async () => {
@@ -140,7 +167,10 @@ describe('group assignments', () => {
     await assignGroup(api, app.id, first.id)
     await assignGroup(api, app.id, second.id)
     await removeMember(api, first.id, user.id)
-    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', assignedVia: [{ scope: 'GROUP', group: { id: second.id } }] })
+    expect(await appUser(api, app.id, user.id)).toMatchObject({
+      status: 'ACTIVE',
+      assignedVia: [{ scope: 'GROUP', group: { id: second.id } }],
+    })
   })
 
   test('unassigning a group from an app deprovisions members with no other grant only', async () => {
@@ -161,7 +191,9 @@ describe('group assignments', () => {
     const user = await activeUser()
     await addMember(api, group.id, user.id)
     await assignGroup(api, app.id, group.id)
-    await api.gql(`mutation($id: ID!) { deleteGroup(input: { id: $id }) { group { id } userErrors { code } } }`, { id: group.id })
+    await api.gql(`mutation($id: ID!) { deleteGroup(input: { id: $id }) { group { id } userErrors { code } } }`, {
+      id: group.id,
+    })
     expect((await appUser(api, app.id, user.id)).status).toBe('DEPROVISIONED')
   })
 
@@ -192,10 +224,15 @@ describe('user lifecycle cascades', () => {
 
     await lifecycle(api, 'deactivateUser', user.id)
     expect(await appUser(api, sso.id, user.id)).toMatchObject({ status: 'DEPROVISIONED', syncState: 'DISABLED' })
-    expect(await appUser(api, provisioned.id, user.id)).toMatchObject({ status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC' })
+    expect(await appUser(api, provisioned.id, user.id)).toMatchObject({
+      status: 'DEPROVISIONED',
+      syncState: 'OUT_OF_SYNC',
+    })
     expect(await jobsOf(api, pushed.id)).toEqual(['CREATE:SUCCEEDED', 'DEACTIVATE:QUEUED'])
     // Group memberships are kept (Okta does not re-evaluate them on deactivation).
-    const groups = await api.gql(`query($id: ID!) { user(id: $id) { groups { edges { node { id } } } } }`, { id: user.id })
+    const groups = await api.gql(`query($id: ID!) { user(id: $id) { groups { edges { node { id } } } } }`, {
+      id: user.id,
+    })
     expect(groups.data.user.groups.edges.map((edge: any) => edge.node.id)).toContain(group.id)
   })
 
@@ -208,7 +245,12 @@ describe('user lifecycle cascades', () => {
 
     await lifecycle(api, 'deactivateUser', user.id)
     expect(await appUser(api, active.id, user.id)).toMatchObject({ status: 'DEPROVISIONED' })
-    expect(await appUser(api, inactive.id, user.id)).toMatchObject({ id: kept.id, status: 'ACTIVE', scope: 'USER', assignedVia: [{ scope: 'USER', group: null }] })
+    expect(await appUser(api, inactive.id, user.id)).toMatchObject({
+      id: kept.id,
+      status: 'ACTIVE',
+      scope: 'USER',
+      assignedVia: [{ scope: 'USER', group: null }],
+    })
   })
 
   test('losing the granting group never revokes an app user of an INACTIVE app', async () => {
@@ -271,26 +313,43 @@ describe('user lifecycle cascades', () => {
     const user = await activeUser()
     const assigned = (await assignUser(api, app.id, user.id)).appUser
     await markProvisioned(api, assigned.id)
-    await api.gql(`mutation($id: ID!) { updateUser(input: { id: $id, profile: { title: "Engineer" } }) { userErrors { code } } }`, { id: user.id })
+    await api.gql(
+      `mutation($id: ID!) { updateUser(input: { id: $id, profile: { title: "Engineer" } }) { userErrors { code } } }`,
+      { id: user.id },
+    )
     expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'PROVISIONED', syncState: 'OUT_OF_SYNC' })
     expect(await jobsOf(api, assigned.id)).toEqual(['CREATE:SUCCEEDED', 'UPDATE:QUEUED'])
   })
 
-  test('a profile change that makes a rule match gives the user the group and the group\'s app', async () => {
+  test("a profile change that makes a rule match gives the user the group and the group's app", async () => {
     const app = await createApp(api)
     const group = await createGroup(api)
     await assignGroup(api, app.id, group.id)
     const department = `Dept-${Date.now()}`
     const rule = await api.gql(
       `mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { groupRule { id } userErrors { code message } } }`,
-      { input: { name: 'by department', expression: `user.department == "${department}"`, assignToGroups: [group.id] } },
+      {
+        input: { name: 'by department', expression: `user.department == "${department}"`, assignToGroups: [group.id] },
+      },
     )
-    await api.gql(`mutation($id: ID!) { activateGroupRule(input: { id: $id }) { groupRule { status } } }`, { id: rule.data.createGroupRule.groupRule.id })
+    await api.gql(`mutation($id: ID!) { activateGroupRule(input: { id: $id }) { groupRule { status } } }`, {
+      id: rule.data.createGroupRule.groupRule.id,
+    })
     const user = await activeUser()
     expect(await appUser(api, app.id, user.id)).toBeNull()
-    await api.gql(`mutation($id: ID!, $d: String) { updateUser(input: { id: $id, profile: { department: $d } }) { userErrors { code } } }`, { id: user.id, d: department })
-    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', scope: 'GROUP', assignedVia: [{ group: { id: group.id } }] })
-    await api.gql(`mutation($id: ID!) { updateUser(input: { id: $id, profile: { department: "Elsewhere" } }) { userErrors { code } } }`, { id: user.id })
+    await api.gql(
+      `mutation($id: ID!, $d: String) { updateUser(input: { id: $id, profile: { department: $d } }) { userErrors { code } } }`,
+      { id: user.id, d: department },
+    )
+    expect(await appUser(api, app.id, user.id)).toMatchObject({
+      status: 'ACTIVE',
+      scope: 'GROUP',
+      assignedVia: [{ group: { id: group.id } }],
+    })
+    await api.gql(
+      `mutation($id: ID!) { updateUser(input: { id: $id, profile: { department: "Elsewhere" } }) { userErrors { code } } }`,
+      { id: user.id },
+    )
     expect((await appUser(api, app.id, user.id)).status).toBe('DEPROVISIONED')
   })
 })
@@ -308,9 +367,17 @@ describe('reading assignments', () => {
       { app: app.id, group: second.id },
     )
     const edges = read.data.app.groups.edges.map((edge: any) => [edge.node.id, edge.priority]).sort()
-    expect(edges).toEqual([[first.id, 0], [second.id, 7]].sort())
+    expect(edges).toEqual(
+      [
+        [first.id, 0],
+        [second.id, 7],
+      ].sort(),
+    )
     expect(read.data.app.groups.totalCount).toBe(2)
-    expect(read.data.group.apps).toEqual({ totalCount: 1, edges: [{ priority: 7, node: { id: app.id, label: app.label } }] })
+    expect(read.data.group.apps).toEqual({
+      totalCount: 1,
+      edges: [{ priority: 7, node: { id: app.id, label: app.label } }],
+    })
   })
 
   test('App.users and User.appUsers list the same assignments, tombstones included', async () => {

@@ -66,9 +66,12 @@ function noErrors(response: { errors?: unknown[] }) {
 }
 
 async function createApp(label = `SCIM app ${tag()}`) {
-  const response = await api.gql(`mutation($input: CreateAppInput!) { createApp(input: $input) { app { id name label status signOnMode ${PROVISIONING} } ${ERRORS} } }`, {
-    input: { name: 'scim_app', label },
-  })
+  const response = await api.gql(
+    `mutation($input: CreateAppInput!) { createApp(input: $input) { app { id name label status signOnMode ${PROVISIONING} } ${ERRORS} } }`,
+    {
+      input: { name: 'scim_app', label },
+    },
+  )
   noErrors(response)
   expect(response.data.createApp.userErrors).toEqual([])
   return response.data.createApp.app
@@ -87,7 +90,12 @@ const BASE_URL = 'https://scim.example.com/scim/v2'
 
 async function enabledApp() {
   const app = await createApp()
-  const response = await updateConnection({ appId: app.id, baseUrl: BASE_URL, token: `secret-${tag()}`, status: 'ENABLED' })
+  const response = await updateConnection({
+    appId: app.id,
+    baseUrl: BASE_URL,
+    token: `secret-${tag()}`,
+    status: 'ENABLED',
+  })
   noErrors(response)
   expect(response.data.updateProvisioningConnection.userErrors).toEqual([])
   return app.id as string
@@ -108,7 +116,11 @@ async function featureOf(appId: string, name: string) {
 }
 
 async function updateFeature(input: Record<string, unknown>, token?: string) {
-  return api.gql(`mutation($input: UpdateAppFeatureInput!) { updateAppFeature(input: $input) { feature { ${FEATURE_FIELDS} } ${ERRORS} } }`, { input }, token)
+  return api.gql(
+    `mutation($input: UpdateAppFeatureInput!) { updateAppFeature(input: $input) { feature { ${FEATURE_FIELDS} } ${ERRORS} } }`,
+    { input },
+    token,
+  )
 }
 
 async function updateFeatureOk(input: Record<string, unknown>) {
@@ -136,14 +148,25 @@ describe('provisioning connection', () => {
     const response = await features(app.id)
     expect(response.data.app).toEqual({ id: app.id, features: null })
     expect(response.errors).toHaveLength(1)
-    expect(response.errors![0]).toMatchObject({ path: ['app', 'features'], extensions: { code: 'PROVISIONING_NOT_ENABLED' } })
+    expect(response.errors![0]).toMatchObject({
+      path: ['app', 'features'],
+      extensions: { code: 'PROVISIONING_NOT_ENABLED' },
+    })
   })
 
   test('updating a feature of an app whose connection is not enabled is PROVISIONING_NOT_ENABLED and changes nothing', async () => {
     const app = await createApp()
-    const response = await updateFeature({ appId: app.id, name: 'USER_PROVISIONING', status: 'ENABLED', capabilities: { update: { password: { seed: 'OKTA' } } } })
+    const response = await updateFeature({
+      appId: app.id,
+      name: 'USER_PROVISIONING',
+      status: 'ENABLED',
+      capabilities: { update: { password: { seed: 'OKTA' } } },
+    })
     noErrors(response)
-    expect(response.data.updateAppFeature).toEqual({ feature: null, userErrors: [{ code: 'PROVISIONING_NOT_ENABLED', message: expect.any(String), field: null }] })
+    expect(response.data.updateAppFeature).toEqual({
+      feature: null,
+      userErrors: [{ code: 'PROVISIONING_NOT_ENABLED', message: expect.any(String), field: null }],
+    })
 
     noErrors(await updateConnection({ appId: app.id, baseUrl: BASE_URL, status: 'ENABLED' }))
     expect(await featuresOf(app.id)).toEqual([DEFAULT_USER_PROVISIONING, DEFAULT_INBOUND_PROVISIONING])
@@ -166,7 +189,12 @@ describe('provisioning connection', () => {
       { id: app.id },
     )
     noErrors(full)
-    expect(full.data.app.provisioning).toEqual({ status: 'ENABLED', baseUrl: BASE_URL, authScheme: 'TOKEN', hasToken: true })
+    expect(full.data.app.provisioning).toEqual({
+      status: 'ENABLED',
+      baseUrl: BASE_URL,
+      authScheme: 'TOKEN',
+      hasToken: true,
+    })
     expect(JSON.stringify(full)).not.toContain(token)
     expect(JSON.stringify(await eventsFor(api, app.id))).not.toContain(token)
   })
@@ -175,9 +203,17 @@ describe('provisioning connection', () => {
     const app = await createApp()
     const refused = await updateConnection({ appId: app.id, token: 'never-stored', status: 'ENABLED' })
     noErrors(refused)
-    expect(refused.data.updateProvisioningConnection).toEqual({ app: null, userErrors: [{ code: 'VALIDATION', message: expect.any(String), field: ['baseUrl'] }] })
+    expect(refused.data.updateProvisioningConnection).toEqual({
+      app: null,
+      userErrors: [{ code: 'VALIDATION', message: expect.any(String), field: ['baseUrl'] }],
+    })
     const after = await api.gql(`query($id: ID!) { app(id: $id) { ${PROVISIONING} } }`, { id: app.id })
-    expect(after.data.app.provisioning).toEqual({ status: 'DISABLED', baseUrl: null, authScheme: null, hasToken: false })
+    expect(after.data.app.provisioning).toEqual({
+      status: 'DISABLED',
+      baseUrl: null,
+      authScheme: null,
+      hasToken: false,
+    })
   })
 
   test('a baseUrl that is not an http(s) URL is VALIDATION on baseUrl', async () => {
@@ -185,14 +221,26 @@ describe('provisioning connection', () => {
     const refused = await updateConnection({ appId: app.id, baseUrl: 'ftp://scim.example.com', status: 'ENABLED' })
     noErrors(refused)
     expect(refused.data.updateProvisioningConnection.app).toBeNull()
-    expect(refused.data.updateProvisioningConnection.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['baseUrl'] })
+    expect(refused.data.updateProvisioningConnection.userErrors[0]).toMatchObject({
+      code: 'VALIDATION',
+      field: ['baseUrl'],
+    })
   })
 
   test('disabling the connection hides the features again; baseUrl, token and feature settings are kept for the next enabling', async () => {
     const appId = await enabledApp()
-    await updateFeatureOk({ appId, name: 'USER_PROVISIONING', capabilities: { update: { password: { seed: 'OKTA' } } } })
+    await updateFeatureOk({
+      appId,
+      name: 'USER_PROVISIONING',
+      capabilities: { update: { password: { seed: 'OKTA' } } },
+    })
     const disabled = await updateConnection({ appId, status: 'DISABLED' })
-    expect(disabled.data.updateProvisioningConnection.app.provisioning).toEqual({ status: 'DISABLED', baseUrl: BASE_URL, authScheme: 'TOKEN', hasToken: true })
+    expect(disabled.data.updateProvisioningConnection.app.provisioning).toEqual({
+      status: 'DISABLED',
+      baseUrl: BASE_URL,
+      authScheme: 'TOKEN',
+      hasToken: true,
+    })
     expect((await features(appId)).errors![0].extensions!.code).toBe('PROVISIONING_NOT_ENABLED')
 
     await updateConnection({ appId, status: 'ENABLED' })
@@ -208,12 +256,19 @@ describe('application features', () => {
 
   test('updateAppFeature changes only the given path (password seed OKTA) and returns the feature whole', async () => {
     const appId = await enabledApp()
-    const feature = await updateFeatureOk({ appId, name: 'USER_PROVISIONING', capabilities: { update: { password: { seed: 'OKTA' } } } })
+    const feature = await updateFeatureOk({
+      appId,
+      name: 'USER_PROVISIONING',
+      capabilities: { update: { password: { seed: 'OKTA' } } },
+    })
     const expected = {
       ...DEFAULT_USER_PROVISIONING,
       capabilities: {
         ...DEFAULT_USER_PROVISIONING.capabilities,
-        update: { ...DEFAULT_USER_PROVISIONING.capabilities.update, password: { status: 'DISABLED', seed: 'OKTA', change: 'KEEP_EXISTING' } },
+        update: {
+          ...DEFAULT_USER_PROVISIONING.capabilities.update,
+          password: { status: 'DISABLED', seed: 'OKTA', change: 'KEEP_EXISTING' },
+        },
       },
     }
     expect(feature).toEqual(expected)
@@ -224,14 +279,25 @@ describe('application features', () => {
 
   test('a second partial update (create.lifecycleCreate) keeps the first (password seed)', async () => {
     const appId = await enabledApp()
-    await updateFeatureOk({ appId, name: 'USER_PROVISIONING', capabilities: { update: { password: { seed: 'OKTA' } } } })
-    const feature = await updateFeatureOk({ appId, name: 'USER_PROVISIONING', capabilities: { create: { lifecycleCreate: { status: 'ENABLED' } } } })
+    await updateFeatureOk({
+      appId,
+      name: 'USER_PROVISIONING',
+      capabilities: { update: { password: { seed: 'OKTA' } } },
+    })
+    const feature = await updateFeatureOk({
+      appId,
+      name: 'USER_PROVISIONING',
+      capabilities: { create: { lifecycleCreate: { status: 'ENABLED' } } },
+    })
     const expected = {
       ...DEFAULT_USER_PROVISIONING,
       capabilities: {
         ...DEFAULT_USER_PROVISIONING.capabilities,
         create: { lifecycleCreate: { status: 'ENABLED' } },
-        update: { ...DEFAULT_USER_PROVISIONING.capabilities.update, password: { status: 'DISABLED', seed: 'OKTA', change: 'KEEP_EXISTING' } },
+        update: {
+          ...DEFAULT_USER_PROVISIONING.capabilities.update,
+          password: { status: 'DISABLED', seed: 'OKTA', change: 'KEEP_EXISTING' },
+        },
       },
     }
     expect(feature).toEqual(expected)
@@ -240,7 +306,11 @@ describe('application features', () => {
 
   test('the feature status can be enabled alone, leaving every capability as it was', async () => {
     const appId = await enabledApp()
-    await updateFeatureOk({ appId, name: 'USER_PROVISIONING', capabilities: { update: { profile: { status: 'ENABLED' } } } })
+    await updateFeatureOk({
+      appId,
+      name: 'USER_PROVISIONING',
+      capabilities: { update: { profile: { status: 'ENABLED' } } },
+    })
     const before = await featureOf(appId, 'USER_PROVISIONING')
     const feature = await updateFeatureOk({ appId, name: 'USER_PROVISIONING', status: 'ENABLED' })
     expect(feature).toEqual({ ...before, status: 'ENABLED' })
@@ -249,23 +319,38 @@ describe('application features', () => {
 
   test('a capability part of the other feature is VALIDATION naming it, and nothing changes, not even the valid parts', async () => {
     const appId = await enabledApp()
-    await updateFeatureOk({ appId, name: 'USER_PROVISIONING', capabilities: { update: { password: { seed: 'OKTA' } } } })
+    await updateFeatureOk({
+      appId,
+      name: 'USER_PROVISIONING',
+      capabilities: { update: { password: { seed: 'OKTA' } } },
+    })
     const before = await featuresOf(appId)
 
     const onUser = await updateFeature({
       appId,
       name: 'USER_PROVISIONING',
       status: 'ENABLED',
-      capabilities: { update: { password: { change: 'CHANGE' } }, importRules: { userCreateAndMatch: { autoActivateNewUsers: true } } },
+      capabilities: {
+        update: { password: { change: 'CHANGE' } },
+        importRules: { userCreateAndMatch: { autoActivateNewUsers: true } },
+      },
     })
     noErrors(onUser)
     expect(onUser.data.updateAppFeature.feature).toBeNull()
-    expect(onUser.data.updateAppFeature.userErrors).toEqual([{ code: 'VALIDATION', message: expect.stringContaining('importRules'), field: ['capabilities', 'importRules'] }])
+    expect(onUser.data.updateAppFeature.userErrors).toEqual([
+      { code: 'VALIDATION', message: expect.stringContaining('importRules'), field: ['capabilities', 'importRules'] },
+    ])
 
-    const onInbound = await updateFeature({ appId, name: 'INBOUND_PROVISIONING', capabilities: { create: { lifecycleCreate: { status: 'ENABLED' } } } })
+    const onInbound = await updateFeature({
+      appId,
+      name: 'INBOUND_PROVISIONING',
+      capabilities: { create: { lifecycleCreate: { status: 'ENABLED' } } },
+    })
     noErrors(onInbound)
     expect(onInbound.data.updateAppFeature.feature).toBeNull()
-    expect(onInbound.data.updateAppFeature.userErrors).toEqual([{ code: 'VALIDATION', message: expect.stringContaining('create'), field: ['capabilities', 'create'] }])
+    expect(onInbound.data.updateAppFeature.userErrors).toEqual([
+      { code: 'VALIDATION', message: expect.stringContaining('create'), field: ['capabilities', 'create'] },
+    ])
 
     expect(await featuresOf(appId)).toEqual(before)
   })
@@ -277,18 +362,31 @@ describe('application features', () => {
       name: 'INBOUND_PROVISIONING',
       capabilities: { importRules: { userCreateAndMatch: { exactMatchCriteria: 'EMAIL', autoConfirmNewUsers: true } } },
     })
-    const expectedRules = { ...DEFAULT_INBOUND_PROVISIONING.capabilities.importRules.userCreateAndMatch, exactMatchCriteria: 'EMAIL', autoConfirmNewUsers: true }
+    const expectedRules = {
+      ...DEFAULT_INBOUND_PROVISIONING.capabilities.importRules.userCreateAndMatch,
+      exactMatchCriteria: 'EMAIL',
+      autoConfirmNewUsers: true,
+    }
     expect(rules).toEqual({
       ...DEFAULT_INBOUND_PROVISIONING,
-      capabilities: { ...DEFAULT_INBOUND_PROVISIONING.capabilities, importRules: { userCreateAndMatch: expectedRules } },
+      capabilities: {
+        ...DEFAULT_INBOUND_PROVISIONING.capabilities,
+        importRules: { userCreateAndMatch: expectedRules },
+      },
     })
 
     const fullImport = { expression: '0 2 * * *', timezone: 'Europe/Berlin' }
-    await updateFeatureOk({ appId, name: 'INBOUND_PROVISIONING', capabilities: { importSettings: { schedule: { status: 'ENABLED', fullImport } } } })
+    await updateFeatureOk({
+      appId,
+      name: 'INBOUND_PROVISIONING',
+      capabilities: { importSettings: { schedule: { status: 'ENABLED', fullImport } } },
+    })
     const settings = await updateFeatureOk({
       appId,
       name: 'INBOUND_PROVISIONING',
-      capabilities: { importSettings: { username: { usernameFormat: 'CUSTOM', userNameExpression: 'appuser.userName' } } },
+      capabilities: {
+        importSettings: { username: { usernameFormat: 'CUSTOM', userNameExpression: 'appuser.userName' } },
+      },
     })
     const expected = {
       ...DEFAULT_INBOUND_PROVISIONING,
@@ -304,12 +402,24 @@ describe('application features', () => {
     expect(settings).toEqual(expected)
     expect(await featuresOf(appId)).toEqual([DEFAULT_USER_PROVISIONING, expected])
 
-    const timezone = await updateFeatureOk({ appId, name: 'INBOUND_PROVISIONING', capabilities: { importSettings: { schedule: { fullImport: { timezone: 'UTC' } } } } })
-    expect(timezone.capabilities.importSettings.schedule).toEqual({ status: 'ENABLED', fullImport: { expression: '0 2 * * *', timezone: 'UTC' }, incrementalImport: null })
+    const timezone = await updateFeatureOk({
+      appId,
+      name: 'INBOUND_PROVISIONING',
+      capabilities: { importSettings: { schedule: { fullImport: { timezone: 'UTC' } } } },
+    })
+    expect(timezone.capabilities.importSettings.schedule).toEqual({
+      status: 'ENABLED',
+      fullImport: { expression: '0 2 * * *', timezone: 'UTC' },
+      incrementalImport: null,
+    })
   })
 
   test('updating a feature of an unknown app is NOT_FOUND', async () => {
-    const response = await updateFeature({ appId: 'app_0000000000nosuchappnosuch0', name: 'USER_PROVISIONING', status: 'ENABLED' })
+    const response = await updateFeature({
+      appId: 'app_0000000000nosuchappnosuch0',
+      name: 'USER_PROVISIONING',
+      status: 'ENABLED',
+    })
     noErrors(response)
     expect(response.data.updateAppFeature.feature).toBeNull()
     expect(response.data.updateAppFeature.userErrors[0].code).toBe('NOT_FOUND')
@@ -322,7 +432,10 @@ describe('application features', () => {
     expect(read.errors).toBeUndefined()
     expect(read.data.app.features).toEqual([DEFAULT_USER_PROVISIONING, DEFAULT_INBOUND_PROVISIONING])
 
-    const update = await updateFeature({ appId, name: 'USER_PROVISIONING', status: 'ENABLED', capabilities: { update: { password: { seed: 'OKTA' } } } }, reader)
+    const update = await updateFeature(
+      { appId, name: 'USER_PROVISIONING', status: 'ENABLED', capabilities: { update: { password: { seed: 'OKTA' } } } },
+      reader,
+    )
     expect(update.data).toBeNull()
     expect(update.errors?.[0].extensions?.code).toBe('FORBIDDEN')
     const connection = await updateConnection({ appId, status: 'DISABLED' }, reader)
@@ -348,7 +461,12 @@ describe('clearing and checking inbound settings', () => {
     const cleared = await updateFeatureOk({
       appId,
       name: 'INBOUND_PROVISIONING',
-      capabilities: { importSettings: { username: { usernameFormat: 'EMAIL', userNameExpression: null }, schedule: { status: null, fullImport: null } } },
+      capabilities: {
+        importSettings: {
+          username: { usernameFormat: 'EMAIL', userNameExpression: null },
+          schedule: { status: null, fullImport: null },
+        },
+      },
     })
     expect(cleared.capabilities.importSettings.username).toEqual({ usernameFormat: 'EMAIL', userNameExpression: null })
     expect(cleared.capabilities.importSettings.schedule).toMatchObject({ status: 'ENABLED', fullImport: null })
@@ -357,8 +475,15 @@ describe('clearing and checking inbound settings', () => {
   test('an import schedule needs a cron expression and an IANA time zone', async () => {
     const appId = await enabledApp()
     const before = await featureOf(appId, 'INBOUND_PROVISIONING')
-    for (const fullImport of [{ expression: 'not cron', timezone: 'UTC' }, { expression: '0 3 * * *', timezone: 'Mars/Olympus' }]) {
-      const response = await updateFeature({ appId, name: 'INBOUND_PROVISIONING', capabilities: { importSettings: { schedule: { fullImport } } } })
+    for (const fullImport of [
+      { expression: 'not cron', timezone: 'UTC' },
+      { expression: '0 3 * * *', timezone: 'Mars/Olympus' },
+    ]) {
+      const response = await updateFeature({
+        appId,
+        name: 'INBOUND_PROVISIONING',
+        capabilities: { importSettings: { schedule: { fullImport } } },
+      })
       expect(response.data.updateAppFeature.userErrors[0].code).toBe('VALIDATION')
     }
     expect(await featureOf(appId, 'INBOUND_PROVISIONING')).toEqual(before)

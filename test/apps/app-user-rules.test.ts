@@ -18,7 +18,11 @@ describe('a user gains an app', () => {
   })
 
   test('with provisioning a revived app user whose account exists downstream is re-enabled (REACTIVATE), not created again', () => {
-    expect(onGrant(PUSHES, { externalId: 'ext-1' })).toEqual({ status: 'STAGED', syncState: 'OUT_OF_SYNC', job: 'REACTIVATE' })
+    expect(onGrant(PUSHES, { externalId: 'ext-1' })).toEqual({
+      status: 'STAGED',
+      syncState: 'OUT_OF_SYNC',
+      job: 'REACTIVATE',
+    })
   })
 })
 
@@ -26,29 +30,59 @@ describe('a user loses the last grant of an app', () => {
   const states: SyncState[] = ['DISABLED', 'OUT_OF_SYNC', 'SYNCING', 'SYNCHRONIZED', 'ERROR']
 
   test.each(states)('without provisioning it is DEPROVISIONED with sync DISABLED and no job (was %s)', (syncState) => {
-    expect(onRevoke(SSO_ONLY, { externalId: null, syncState })).toEqual({ status: 'DEPROVISIONED', syncState: 'DISABLED', job: null })
-    expect(onRevoke(SSO_ONLY, { externalId: 'ext-1', syncState })).toEqual({ status: 'DEPROVISIONED', syncState: 'DISABLED', job: null })
+    expect(onRevoke(SSO_ONLY, { externalId: null, syncState })).toEqual({
+      status: 'DEPROVISIONED',
+      syncState: 'DISABLED',
+      job: null,
+    })
+    expect(onRevoke(SSO_ONLY, { externalId: 'ext-1', syncState })).toEqual({
+      status: 'DEPROVISIONED',
+      syncState: 'DISABLED',
+      job: null,
+    })
   })
 
-  test.each(states)('with provisioning but no deactivation it is DEPROVISIONED, keeping its sync state (%s) and queuing nothing', (syncState) => {
-    expect(onRevoke(PUSHES, { externalId: 'ext-1', syncState })).toEqual({ status: 'DEPROVISIONED', syncState, job: null })
-  })
+  test.each(states)(
+    'with provisioning but no deactivation it is DEPROVISIONED, keeping its sync state (%s) and queuing nothing',
+    (syncState) => {
+      expect(onRevoke(PUSHES, { externalId: 'ext-1', syncState })).toEqual({
+        status: 'DEPROVISIONED',
+        syncState,
+        job: null,
+      })
+    },
+  )
 
   test('with deactivation and a downstream account it is DEPROVISIONED, OUT_OF_SYNC, with a DEACTIVATE job', () => {
-    expect(onRevoke(DEACTIVATES, { externalId: 'ext-1', syncState: 'SYNCHRONIZED' })).toEqual({ status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' })
+    expect(onRevoke(DEACTIVATES, { externalId: 'ext-1', syncState: 'SYNCHRONIZED' })).toEqual({
+      status: 'DEPROVISIONED',
+      syncState: 'OUT_OF_SYNC',
+      job: 'DEACTIVATE',
+    })
   })
 
   test('with deactivation but no downstream account there is nothing to deactivate', () => {
-    expect(onRevoke(DEACTIVATES, { externalId: null, syncState: 'ERROR' })).toEqual({ status: 'DEPROVISIONED', syncState: 'ERROR', job: null })
+    expect(onRevoke(DEACTIVATES, { externalId: null, syncState: 'ERROR' })).toEqual({
+      status: 'DEPROVISIONED',
+      syncState: 'ERROR',
+      job: null,
+    })
   })
 })
 
 describe("a user's profile changes", () => {
   const live: AppUserStatus[] = ['STAGED', 'PROVISIONED', 'ACTIVE', 'INACTIVE']
 
-  test.each(live)('an app that pushes profiles queues an UPDATE for a linked %s app user, keeping its status', (status) => {
-    expect(onProfileChange(PUSHES_PROFILE, { status, externalId: 'ext-1' })).toEqual({ status, syncState: 'OUT_OF_SYNC', job: 'UPDATE' })
-  })
+  test.each(live)(
+    'an app that pushes profiles queues an UPDATE for a linked %s app user, keeping its status',
+    (status) => {
+      expect(onProfileChange(PUSHES_PROFILE, { status, externalId: 'ext-1' })).toEqual({
+        status,
+        syncState: 'OUT_OF_SYNC',
+        job: 'UPDATE',
+      })
+    },
+  )
 
   test('nothing is pushed for a DEPROVISIONED app user, one not linked downstream, or an app that does not push profiles', () => {
     expect(onProfileChange(PUSHES_PROFILE, { status: 'DEPROVISIONED', externalId: 'ext-1' })).toBeNull()

@@ -17,8 +17,14 @@ import { USER_STATUSES, type UserStatus } from '../../src/users/status-machine'
  */
 jest.mock('../../src/apps/app-user-sync', () => ({ syncAppUsers: jest.fn(), queueProfilePush: jest.fn() }))
 jest.mock('../../src/apps/direct-assignment-rows', () => ({ directAssignmentRows: { deleteOnActiveApps: jest.fn() } }))
-jest.mock('../../src/groups/group-membership', () => ({ ...jest.requireActual('../../src/groups/group-membership'), writeMemberships: jest.fn() }))
-jest.mock('../../src/groups/rule-engine', () => ({ ...jest.requireActual('../../src/groups/rule-engine'), applyGroupRules: jest.fn() }))
+jest.mock('../../src/groups/group-membership', () => ({
+  ...jest.requireActual('../../src/groups/group-membership'),
+  writeMemberships: jest.fn(),
+}))
+jest.mock('../../src/groups/rule-engine', () => ({
+  ...jest.requireActual('../../src/groups/rule-engine'),
+  applyGroupRules: jest.fn(),
+}))
 
 const actor: Actor = { id: 'tok_admin', type: 'ApiToken', displayName: 'admin' }
 const user = { id: 'usr_ada', login: 'ada@example.com' } as User
@@ -31,11 +37,13 @@ let rulesMove: string[][]
 let unit: UnitOfWork
 
 /** Records a call after a turn of the event loop, so a follower that did not await it would let later writes overtake it. */
-const recorder = (name: string, returns: () => unknown = () => undefined) => async (first: unknown, ...rest: unknown[]) => {
-  writes.push([name, ...(first === unit ? [] : [first]), ...rest])
-  await new Promise((resolve) => setImmediate(resolve))
-  return returns()
-}
+const recorder =
+  (name: string, returns: () => unknown = () => undefined) =>
+  async (first: unknown, ...rest: unknown[]) => {
+    writes.push([name, ...(first === unit ? [] : [first]), ...rest])
+    await new Promise((resolve) => setImmediate(resolve))
+    return returns()
+  }
 
 beforeEach(() => {
   writes = []
@@ -44,10 +52,14 @@ beforeEach(() => {
     sql: { query: (...args: unknown[]) => void writes.push(['sql', ...args]) },
     record: (...events: unknown[]) => void writes.push(['event', ...events]),
   } as unknown as UnitOfWork
-  jest.mocked(syncAppUsers).mockImplementation(recorder('syncAppUsers', () => ({ granted: [], revoked: [] })) as typeof syncAppUsers)
+  jest
+    .mocked(syncAppUsers)
+    .mockImplementation(recorder('syncAppUsers', () => ({ granted: [], revoked: [] })) as typeof syncAppUsers)
   jest.mocked(queueProfilePush).mockImplementation(recorder('queueProfilePush') as typeof queueProfilePush)
   jest.mocked(writeMemberships).mockImplementation(recorder('writeMemberships') as typeof writeMemberships)
-  jest.mocked(applyGroupRules).mockImplementation(recorder('applyGroupRules', () => rulesMove.shift() ?? []) as typeof applyGroupRules)
+  jest
+    .mocked(applyGroupRules)
+    .mockImplementation(recorder('applyGroupRules', () => rulesMove.shift() ?? []) as typeof applyGroupRules)
   jest.mocked(directAssignmentRows.deleteOnActiveApps).mockImplementation(async (sql, userId) => {
     writes.push(['deleteDirectGrantsOnActiveApps', sql === unit.sql ? 'in the unit' : 'elsewhere', userId])
   })
@@ -114,7 +126,7 @@ describe('a status changes', () => {
 })
 
 describe('a profile changes', () => {
-  test('the rules re-run on the new profile, grants follow, and a profile push is queued for the user\'s apps', async () => {
+  test("the rules re-run on the new profile, grants follow, and a profile push is queued for the user's apps", async () => {
     rulesMove = [['usr_bob']]
     await follow({ kind: 'profileChanged', user, actor })
     expect(writes).toEqual([
@@ -137,12 +149,12 @@ describe('memberships change', () => {
 })
 
 describe('grants change', () => {
-  test('a user\'s direct assignment reconciles only that user\'s app users; no rule runs', async () => {
+  test("a user's direct assignment reconciles only that user's app users; no rule runs", async () => {
     await follow({ kind: 'grantsChanged', userIds: ['usr_ada'], actor })
     expect(writes).toEqual([['syncAppUsers', { userIds: ['usr_ada'] }, actor]])
   })
 
-  test('an app\'s group assignments or status reconcile that app\'s app users; no rule runs', async () => {
+  test("an app's group assignments or status reconcile that app's app users; no rule runs", async () => {
     await follow({ kind: 'appGrantsChanged', appIds: ['app_wiki'], actor })
     expect(writes).toEqual([['syncAppUsers', { appIds: ['app_wiki'] }, actor]])
   })
@@ -187,7 +199,9 @@ describe('several facts', () => {
 
   test('a write that fails stops the facts after it, so the use case rolls back', async () => {
     jest.mocked(applyGroupRules).mockRejectedValueOnce(new Error('serialization failure'))
-    await expect(follow({ kind: 'profileChanged', user, actor }, { kind: 'grantsChanged', userIds: ['usr_bob'], actor })).rejects.toThrow('serialization failure')
+    await expect(
+      follow({ kind: 'profileChanged', user, actor }, { kind: 'grantsChanged', userIds: ['usr_bob'], actor }),
+    ).rejects.toThrow('serialization failure')
     expect(writes).toEqual([])
   })
 })

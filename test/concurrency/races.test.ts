@@ -21,16 +21,24 @@ const ERRORS = 'userErrors { code message field }'
 
 /** A mutation's payload; a top-level error (INTERNAL, a deadlock) fails the test with its text. */
 async function mutate(field: string, inputType: string, input: Record<string, unknown>, selection: string) {
-  const response = await api.gql(`mutation($input: ${inputType}!) { ${field}(input: $input) { ${selection} ${ERRORS} } }`, { input })
+  const response = await api.gql(
+    `mutation($input: ${inputType}!) { ${field}(input: $input) { ${selection} ${ERRORS} } }`,
+    { input },
+  )
   expect(response.errors).toBeUndefined()
   return response.data[field]
 }
 
-const activeUser = async (profile: Record<string, unknown> = {}) => (await createUser(api, { password: 'correct horse battery', profile })).user
-const codes = (...payloads: { userErrors: { code: string }[] }[]) => payloads.map((payload) => payload.userErrors[0]?.code ?? 'OK').sort()
+const activeUser = async (profile: Record<string, unknown> = {}) =>
+  (await createUser(api, { password: 'correct horse battery', profile })).user
+const codes = (...payloads: { userErrors: { code: string }[] }[]) =>
+  payloads.map((payload) => payload.userErrors[0]?.code ?? 'OK').sort()
 
 async function membersOf(groupId: string): Promise<string[]> {
-  const response = await api.gql(`query($id: ID!) { group(id: $id) { members(first: 100) { edges { node { id } } } } }`, { id: groupId })
+  const response = await api.gql(
+    `query($id: ID!) { group(id: $id) { members(first: 100) { edges { node { id } } } } }`,
+    { id: groupId },
+  )
   return response.data.group.members.edges.map((edge: any) => edge.node.id).sort()
 }
 
@@ -44,7 +52,11 @@ test('removing a user from the granting group while the app is assigned to them 
       mutate('assignUserToApp', 'AppUserInput', { appId: app.id, userId: user.id }, 'appUser { id }'),
     ])
     expect(codes(removed, assigned)).toEqual(['OK', 'OK'])
-    expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', scope: 'USER', assignedVia: [{ scope: 'USER', group: null }] })
+    expect(await appUser(api, app.id, user.id)).toMatchObject({
+      status: 'ACTIVE',
+      scope: 'USER',
+      assignedVia: [{ scope: 'USER', group: null }],
+    })
   }
 })
 
@@ -101,7 +113,8 @@ test('two concurrent direct assignments of one app to one user: one succeeds, th
 test('two concurrent profile updates of different custom attributes keep both', async () => {
   for (let round = 0; round < ROUNDS; round++) {
     const user = await activeUser({ custom: { kept: 'yes' } })
-    const update = (custom: Record<string, unknown>) => mutate('updateUser', 'UpdateUserInput', { id: user.id, profile: { custom } }, 'user { id }')
+    const update = (custom: Record<string, unknown>) =>
+      mutate('updateUser', 'UpdateUserInput', { id: user.id, profile: { custom } }, 'user { id }')
     const results = await Promise.all([update({ costCenter: `cc-${round}` }), update({ badge: `b-${round}` })])
     expect(codes(...results)).toEqual(['OK', 'OK'])
     const stored = await api.gql(`query($id: ID!) { user(id: $id) { profile { custom } } }`, { id: user.id })
@@ -122,7 +135,12 @@ test('a rule edited while it is being activated ends ACTIVE with exactly the mem
     )
     const rule = created.groupRule
     const [edited, activated] = await Promise.all([
-      mutate('updateGroupRule', 'UpdateGroupRuleInput', { id: rule.id, name: rule.name, expression: `user.department == "${after}"` }, 'groupRule { id }'),
+      mutate(
+        'updateGroupRule',
+        'UpdateGroupRuleInput',
+        { id: rule.id, name: rule.name, expression: `user.department == "${after}"` },
+        'groupRule { id }',
+      ),
       mutate('activateGroupRule', 'GroupRuleIdInput', { id: rule.id }, 'groupRule { id }'),
     ])
     expect(activated.userErrors).toEqual([])
@@ -130,7 +148,9 @@ test('a rule edited while it is being activated ends ACTIVE with exactly the mem
     const stored = await api.gql(`query($id: ID!) { groupRule(id: $id) { status expression } }`, { id: rule.id })
     expect(stored.data.groupRule.status).toBe('ACTIVE')
     const expected = stored.data.groupRule.expression.includes(after) ? newMatch : oldMatch
-    expect(stored.data.groupRule.expression).toBe(edited.userErrors.length ? `user.department == "${before}"` : `user.department == "${after}"`)
+    expect(stored.data.groupRule.expression).toBe(
+      edited.userErrors.length ? `user.department == "${before}"` : `user.department == "${after}"`,
+    )
     expect(await membersOf(group.id)).toEqual([expected.id])
   }
 })
@@ -139,9 +159,12 @@ test('editing a group while its members change neither deadlocks nor fails', asy
   const users = await Promise.all(Array.from({ length: 6 }, () => activeUser()))
   for (let round = 0; round < ROUNDS; round++) {
     const group = await createGroup(api)
-    const edit = (input: Record<string, unknown>) => mutate('updateGroup', 'UpdateGroupInput', { id: group.id, ...input }, 'group { id }')
+    const edit = (input: Record<string, unknown>) =>
+      mutate('updateGroup', 'UpdateGroupInput', { id: group.id, ...input }, 'group { id }')
     const results = await Promise.all([
-      ...users.map((user) => mutate('addGroupMember', 'GroupMemberInput', { groupId: group.id, userId: user.id }, 'group { id }')),
+      ...users.map((user) =>
+        mutate('addGroupMember', 'GroupMemberInput', { groupId: group.id, userId: user.id }, 'group { id }'),
+      ),
       edit({ name: `renamed ${tag()}` }),
       edit({ description: `described ${round}` }),
       edit({ description: `described again ${round}` }),
@@ -158,7 +181,10 @@ test('two groups created at once with one name: one is created, the other is CON
     const results = await Promise.all([create(), create()])
     expect(codes(...results)).toEqual(['CONFLICT', 'OK'])
     expect(results.find((result) => result.userErrors.length)!.userErrors[0].field).toEqual(['name'])
-    const found = await api.gql(`query($q: String!) { groups(filter: { q: $q }, first: 10) { edges { node { name } } } }`, { q: name })
+    const found = await api.gql(
+      `query($q: String!) { groups(filter: { q: $q }, first: 10) { edges { node { name } } } }`,
+      { q: name },
+    )
     expect(found.data.groups.edges).toHaveLength(1)
   }
 })
@@ -166,7 +192,8 @@ test('two groups created at once with one name: one is created, the other is CON
 test('one group assigned to one app twice at once: one assignment, the other request is CONFLICT', async () => {
   for (let round = 0; round < ROUNDS; round++) {
     const [app, group] = [await createApp(api), await createGroup(api)]
-    const assign = () => mutate('assignGroupToApp', 'AssignGroupToAppInput', { appId: app.id, groupId: group.id }, 'priority')
+    const assign = () =>
+      mutate('assignGroupToApp', 'AssignGroupToAppInput', { appId: app.id, groupId: group.id }, 'priority')
     const results = await Promise.all([assign(), assign()])
     expect(codes(...results)).toEqual(['CONFLICT', 'OK'])
     const groups = await api.gql(`query($id: ID!) { app(id: $id) { groups { totalCount } } }`, { id: app.id })

@@ -11,10 +11,19 @@ describe('the event log', () => {
   })
   afterAll(() => database.drop())
   /** These units record events only: no fact, so nothing to follow. */
-  const store = (): Store => ({ prisma: database.db.prisma, transaction: database.db.transaction, followFacts: async () => {} })
+  const store = (): Store => ({
+    prisma: database.db.prisma,
+    transaction: database.db.transaction,
+    followFacts: async () => {},
+  })
 
   // Any catalogued type: these tests are about sequences, not about what happened.
-  const draft = (label: string): EventDraft => ({ type: 'group.profile.update', actor: SYSTEM_ACTOR, targets: [], data: { label } })
+  const draft = (label: string): EventDraft => ({
+    type: 'group.profile.update',
+    actor: SYSTEM_ACTOR,
+    targets: [],
+    data: { label },
+  })
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
   test('sequences follow commit order: an append that commits late still precedes any later append', async () => {
@@ -89,20 +98,38 @@ describe('listing events through GraphQL', () => {
       after = page.pageInfo.endCursor
     }
     // Every new user joins the built-in Everyone group in the same transaction as its creation.
-    expect(seen).toEqual(['user.lifecycle.create', 'group.user_membership.add', 'user.lifecycle.activate', 'user.lifecycle.suspend', 'user.lifecycle.unsuspend'])
+    expect(seen).toEqual([
+      'user.lifecycle.create',
+      'group.user_membership.add',
+      'user.lifecycle.activate',
+      'user.lifecycle.suspend',
+      'user.lifecycle.unsuspend',
+    ])
   })
 
   test('events filter by type and by a resume cursor in the filter', async () => {
     const { user } = await createUser(api, { password: 'correct horse battery' })
-    const all = await api.gql(`query($id: ID) { events(filter: { targetId: $id }) { edges { cursor node { type } } } }`, { id: user.id })
+    const all = await api.gql(
+      `query($id: ID) { events(filter: { targetId: $id }) { edges { cursor node { type } } } }`,
+      { id: user.id },
+    )
     const firstCursor = all.data.events.edges[0].cursor
     await lifecycle(api, 'suspendUser', user.id)
-    const after = await api.gql(`query($id: ID, $after: String) { events(filter: { targetId: $id, after: $after }) { edges { node { type } } } }`, {
-      id: user.id,
-      after: firstCursor,
-    })
-    expect(after.data.events.edges.map((edge: any) => edge.node.type)).toEqual(['group.user_membership.add', 'user.lifecycle.activate', 'user.lifecycle.suspend'])
-    const typed = await api.gql(`{ events(filter: { types: ["user.lifecycle.suspend"] }) { edges { node { type target { id } } } } }`)
+    const after = await api.gql(
+      `query($id: ID, $after: String) { events(filter: { targetId: $id, after: $after }) { edges { node { type } } } }`,
+      {
+        id: user.id,
+        after: firstCursor,
+      },
+    )
+    expect(after.data.events.edges.map((edge: any) => edge.node.type)).toEqual([
+      'group.user_membership.add',
+      'user.lifecycle.activate',
+      'user.lifecycle.suspend',
+    ])
+    const typed = await api.gql(
+      `{ events(filter: { types: ["user.lifecycle.suspend"] }) { edges { node { type target { id } } } } }`,
+    )
     expect(typed.data.events.edges.every((edge: any) => edge.node.type === 'user.lifecycle.suspend')).toBe(true)
     expect(typed.data.events.edges.map((edge: any) => edge.node.target.id)).toContain(user.id)
   })

@@ -46,7 +46,10 @@ test('a subscriber sees a user go PROVISIONED -> ACTIVE when the password is set
     user: { id: user.id, status: 'ACTIVE' },
     event: { type: 'user.account.update_password' },
   })
-  const stored = await api.gql(`query($id: ID!) { events(filter: { targetId: $id }) { edges { cursor node { sequence } } } }`, { id: user.id })
+  const stored = await api.gql(
+    `query($id: ID!) { events(filter: { targetId: $id }) { edges { cursor node { sequence } } } }`,
+    { id: user.id },
+  )
   const last = stored.data.events.edges.at(-1)
   expect(message.data.userStatusChanged.event.sequence).toBe(last.node.sequence)
   expect(message.data.userStatusChanged.event.cursor).toBe(last.cursor)
@@ -56,7 +59,9 @@ test('filters apply server-side: other users and other statuses are not delivere
   const watched = (await createUser(api, { password: PASSWORD })).user
   const other = (await createUser(api, { password: PASSWORD })).user
   const probe = (await createUser(api, { password: PASSWORD })).user
-  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [watched.id, probe.id], statuses: ['DEPROVISIONED'] } })
+  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, {
+    filter: { userIds: [watched.id, probe.id], statuses: ['DEPROVISIONED'] },
+  })
   // The probe goes to DEPROVISIONED (delivered) and back through PROVISIONED (filtered out) until the subscription is live.
   let probeDeactivated = false
   await whenLive(watcher, async () => {
@@ -72,7 +77,11 @@ test('filters apply server-side: other users and other statuses are not delivere
   const probeChanges = changesOf(watcher.results, probe.id)
   expect(new Set(probeChanges.map((item: any) => item.status))).toEqual(new Set(['DEPROVISIONED']))
   expect(watcher.results.map(change).filter((item: any) => item.user.id !== probe.id)).toEqual([
-    expect.objectContaining({ previousStatus: 'SUSPENDED', status: 'DEPROVISIONED', user: { id: watched.id, status: 'DEPROVISIONED' } }),
+    expect.objectContaining({
+      previousStatus: 'SUSPENDED',
+      status: 'DEPROVISIONED',
+      user: { id: watched.id, status: 'DEPROVISIONED' },
+    }),
   ])
 })
 
@@ -85,7 +94,9 @@ test('a failed transition publishes nothing', async () => {
   await lifecycle(api, 'deactivateUser', user.id)
   await watcher.until((result) => change(result).user.id === user.id)
   watcher.unsubscribe()
-  expect(changesOf(watcher.results, user.id)).toEqual([expect.objectContaining({ previousStatus: 'PROVISIONED', status: 'DEPROVISIONED' })])
+  expect(changesOf(watcher.results, user.id)).toEqual([
+    expect.objectContaining({ previousStatus: 'PROVISIONED', status: 'DEPROVISIONED' }),
+  ])
 })
 
 test('a subscription needs users:read', async () => {

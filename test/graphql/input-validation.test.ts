@@ -24,10 +24,34 @@ const types = (count: number) => Array.from({ length: count }, (_, i) => `user.t
 
 describe('queries are refused with BAD_USER_INPUT naming the argument, and nothing runs', () => {
   test.each([
-    ['groups(filter: { q }) over 255 characters', 'query($q: String) { groups(filter: { q: $q }) { totalCount } }', { q: 'g'.repeat(256) }, ['filter', 'q'], 'groups'],
-    ['apps(filter: { q }) over 255 characters', 'query($q: String) { apps(filter: { q: $q }) { totalCount } }', { q: 'a'.repeat(256) }, ['filter', 'q'], 'apps'],
-    ['events(filter: { types }) with 101 types', 'query($types: [String!]) { events(filter: { types: $types }) { totalCount } }', { types: types(101) }, ['filter', 'types'], 'events'],
-    ['nodes(ids) with 201 ids', 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array.from({ length: 201 }, (_, i) => `usr_${i}`) }, ['ids'], 'nodes'],
+    [
+      'groups(filter: { q }) over 255 characters',
+      'query($q: String) { groups(filter: { q: $q }) { totalCount } }',
+      { q: 'g'.repeat(256) },
+      ['filter', 'q'],
+      'groups',
+    ],
+    [
+      'apps(filter: { q }) over 255 characters',
+      'query($q: String) { apps(filter: { q: $q }) { totalCount } }',
+      { q: 'a'.repeat(256) },
+      ['filter', 'q'],
+      'apps',
+    ],
+    [
+      'events(filter: { types }) with 101 types',
+      'query($types: [String!]) { events(filter: { types: $types }) { totalCount } }',
+      { types: types(101) },
+      ['filter', 'types'],
+      'events',
+    ],
+    [
+      'nodes(ids) with 201 ids',
+      'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+      { ids: Array.from({ length: 201 }, (_, i) => `usr_${i}`) },
+      ['ids'],
+      'nodes',
+    ],
   ])('%s', async (_name, query, variables, field, root) => {
     const { response, sql } = await withSql(query, variables)
     expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field }])
@@ -37,10 +61,15 @@ describe('queries are refused with BAD_USER_INPUT naming the argument, and nothi
 
   test('the argument of a nested field is checked too: User.events(filter: { types }) with 101 types', async () => {
     await createUser(api)
-    const { response } = await withSql('query($types: [String!]) { users(first: 1) { edges { node { id events(filter: { types: $types }) { totalCount } } } } }', {
-      types: types(101),
-    })
-    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'types'] }])
+    const { response } = await withSql(
+      'query($types: [String!]) { users(first: 1) { edges { node { id events(filter: { types: $types }) { totalCount } } } } }',
+      {
+        types: types(101),
+      },
+    )
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      { code: 'BAD_USER_INPUT', field: ['filter', 'types'] },
+    ])
   })
 
   test('at the limits the same queries are answered', async () => {
@@ -51,26 +80,43 @@ describe('queries are refused with BAD_USER_INPUT naming the argument, and nothi
       { q: 'x'.repeat(255), types: types(100), ids: Array.from({ length: 200 }, (_, i) => `usr_${i}`) },
     )
     expect(answered.errors).toBeUndefined()
-    expect(answered.data).toEqual({ groups: { totalCount: 0 }, apps: { totalCount: 0 }, events: { totalCount: 0 }, nodes: Array(200).fill(null) })
+    expect(answered.data).toEqual({
+      groups: { totalCount: 0 },
+      apps: { totalCount: 0 },
+      events: { totalCount: 0 },
+      nodes: Array(200).fill(null),
+    })
   })
 })
 
 describe('mutations answer VALIDATION userErrors naming the input path, and change nothing', () => {
   test('a group name over 255 characters is VALIDATION on name, and no group is created', async () => {
     const name = 'n'.repeat(256)
-    const response = await api.gql('mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id } userErrors { code field } } }', { input: { name } })
+    const response = await api.gql(
+      'mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id } userErrors { code field } } }',
+      { input: { name } },
+    )
     expect(response.errors).toBeUndefined()
     expect(response.data.createGroup).toEqual({ group: null, userErrors: [{ code: 'VALIDATION', field: ['name'] }] })
-    expect((await api.gql('query($q: String) { groups(filter: { q: $q }) { totalCount } }', { q: 'n'.repeat(255) })).data.groups.totalCount).toBe(0)
+    expect(
+      (await api.gql('query($q: String) { groups(filter: { q: $q }) { totalCount } }', { q: 'n'.repeat(255) })).data
+        .groups.totalCount,
+    ).toBe(0)
   })
 
   test('a list of 101 scopes, which declares no limit of its own, is VALIDATION on scopes, and no token is created', async () => {
     const before = (await api.gql('{ apiTokens { id } }')).data.apiTokens.length
     const scopes = Array.from({ length: 101 }, () => 'users:read')
-    const response = await api.gql('mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token userErrors { code field } } }', {
-      input: { name: 'many scopes', scopes },
+    const response = await api.gql(
+      'mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token userErrors { code field } } }',
+      {
+        input: { name: 'many scopes', scopes },
+      },
+    )
+    expect(response.data.createApiToken).toEqual({
+      token: null,
+      userErrors: [{ code: 'VALIDATION', field: ['scopes'] }],
     })
-    expect(response.data.createApiToken).toEqual({ token: null, userErrors: [{ code: 'VALIDATION', field: ['scopes'] }] })
     expect((await api.gql('{ apiTokens { id } }')).data.apiTokens).toHaveLength(before)
   })
 
@@ -80,6 +126,11 @@ describe('mutations answer VALIDATION userErrors naming the input path, and chan
       { input: { login: '', password: 'whatever' } },
     )
     expect(response.errors).toBeUndefined()
-    expect(response.data.authenticate).toEqual({ success: false, passwordChangeRequired: false, user: null, userErrors: [{ code: 'VALIDATION', field: ['login'] }] })
+    expect(response.data.authenticate).toEqual({
+      success: false,
+      passwordChangeRequired: false,
+      user: null,
+      userErrors: [{ code: 'VALIDATION', field: ['login'] }],
+    })
   })
 })

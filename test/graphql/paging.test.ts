@@ -24,9 +24,12 @@ beforeAll(async () => {
   for (const group of ids.groups.slice(1)) await assignGroup(api, a0, group)
   for (const app of ids.apps) await assignGroup(api, app, g0)
   for (let i = 0; i < 5; i++) {
-    const created = await api.gql('mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { userErrors { code } } }', {
-      input: { name: `rule ${i}`, expression: 'user.department == "R&D"', assignToGroups: [ids.groups[1]] },
-    })
+    const created = await api.gql(
+      'mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { userErrors { code } } }',
+      {
+        input: { name: `rule ${i}`, expression: 'user.department == "R&D"', assignToGroups: [ids.groups[1]] },
+      },
+    )
     expect(created.data.createGroupRule.userErrors).toEqual([])
   }
 })
@@ -43,7 +46,11 @@ interface Connection {
   variables?: () => Record<string, unknown>
 }
 
-const root = (field: string): Connection => ({ name: field, query: (args) => `{ ${field}(${args}) ${PAGE} }`, read: (data) => data[field] })
+const root = (field: string): Connection => ({
+  name: field,
+  query: (args) => `{ ${field}(${args}) ${PAGE} }`,
+  read: (data) => data[field],
+})
 const nested = (type: string, field: string, parent: () => string): Connection => ({
   name: `${type}.${field}`,
   query: (args) => `query($id: ID!) { node(id: $id) { ... on ${type} { ${field}(${args}) ${PAGE} } } }`,
@@ -104,7 +111,9 @@ describe.each(CONNECTIONS.map((connection) => [connection.name, connection] as c
 
 describe('the query cost counts what a page returns', () => {
   test('last: 0 on a nested connection returns nothing under it, as it is costed', async () => {
-    const response = await api.gql(`{ users(first: 200) { edges { node { groups(last: 0) { edges { node { members(first: 200) { edges { node { id } } } } } } } } } }`)
+    const response = await api.gql(
+      `{ users(first: 200) { edges { node { groups(last: 0) { edges { node { members(first: 200) { edges { node { id } } } } } } } } } }`,
+    )
     expect(response.errors).toBeUndefined()
     for (const edge of response.data.users.edges) expect(edge.node.groups.edges).toEqual([])
   })

@@ -31,9 +31,17 @@ beforeAll(async () => {
     expect((await assignUser(api, apps[i % APPS].id, user.id)).userErrors).toEqual([])
   }
   for (let i = 0; i < APPS; i++) {
-    const response = await api.gql(`mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { userErrors { code } } }`, {
-      input: { name: `rule ${i}`, expression: 'user.department == "none"', assignToGroups: [groups[i].id], excludedUsers: [users[2 * i].id, users[2 * i + 1].id] },
-    })
+    const response = await api.gql(
+      `mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { userErrors { code } } }`,
+      {
+        input: {
+          name: `rule ${i}`,
+          expression: 'user.department == "none"',
+          assignToGroups: [groups[i].id],
+          excludedUsers: [users[2 * i].id, users[2 * i + 1].id],
+        },
+      },
+    )
     expect(response.data.createGroupRule.userErrors).toEqual([])
   }
 }, 180_000)
@@ -97,7 +105,7 @@ describe('by-id loaders batch across a list', () => {
 
   test('appById: the apps assigned to each of 1 or 13 groups', async () => {
     const { large } = await expectConstantStatements(
-      `query($first: Int) { groups(first: $first) { edges { node { apps(first: 5) { edges { priority node { id label } } } } } } }`
+      `query($first: Int) { groups(first: $first) { edges { node { apps(first: 5) { edges { priority node { id label } } } } } } }`,
     )
     const apps = large.groups.edges.flatMap((edge: any) => edge.node.apps.edges.map((app: any) => app.node.label))
     expect(new Set(apps).size).toBe(APPS)
@@ -105,7 +113,7 @@ describe('by-id loaders batch across a list', () => {
 
   test('groupById: the groups assigned to each of 1 or 12 apps', async () => {
     const { large } = await expectConstantStatements(
-      `query($first: Int) { apps(first: $first) { edges { node { groups(first: 5) { edges { priority node { id name } } } } } } }`
+      `query($first: Int) { apps(first: $first) { edges { node { groups(first: 5) { edges { priority node { id name } } } } } } }`,
     )
     const groups = large.apps.edges.map((edge: any) => edge.node.groups.edges[0].node.name)
     expect(new Set(groups).size).toBe(APPS)
@@ -113,30 +121,40 @@ describe('by-id loaders batch across a list', () => {
 
   test('groupById: the group behind each app user of 1 or 12 apps (assignedVia)', async () => {
     const { large } = await expectConstantStatements(
-      `query($first: Int) { apps(first: $first) { edges { node { users(first: 5) { edges { node { assignedVia { scope group { id name } } } } } } } } }`
+      `query($first: Int) { apps(first: $first) { edges { node { users(first: 5) { edges { node { assignedVia { scope group { id name } } } } } } } } }`,
     )
     const groups = large.apps.edges.flatMap((edge: any) =>
-      edge.node.users.edges.flatMap((appUser: any) => appUser.node.assignedVia.filter((grant: any) => grant.group).map((grant: any) => grant.group.name)),
+      edge.node.users.edges.flatMap((appUser: any) =>
+        appUser.node.assignedVia.filter((grant: any) => grant.group).map((grant: any) => grant.group.name),
+      ),
     )
     expect(new Set(groups).size).toBe(APPS)
   })
 
   test('groupById: the groups each of 1 or 12 group rules assigns to', async () => {
-    const { large } = await expectConstantStatements(`query($first: Int) { groupRules(first: $first) { edges { node { assignToGroups { id name } } } } }`)
+    const { large } = await expectConstantStatements(
+      `query($first: Int) { groupRules(first: $first) { edges { node { assignToGroups { id name } } } } }`,
+    )
     expect(new Set(large.groupRules.edges.map((edge: any) => edge.node.assignToGroups[0].name)).size).toBe(APPS)
   })
 
   test('userById: the user of each app user of 1 or 12 apps', async () => {
     const { large } = await expectConstantStatements(
-      `query($first: Int) { apps(first: $first) { edges { node { users(first: 5) { edges { node { user { id profile { login } } } } } } } } }`
+      `query($first: Int) { apps(first: $first) { edges { node { users(first: 5) { edges { node { user { id profile { login } } } } } } } } }`,
     )
-    const users = large.apps.edges.flatMap((edge: any) => edge.node.users.edges.map((appUser: any) => appUser.node.user.id))
+    const users = large.apps.edges.flatMap((edge: any) =>
+      edge.node.users.edges.map((appUser: any) => appUser.node.user.id),
+    )
     expect(new Set(users).size).toBe(USERS)
   })
 
   test('userById: the users each of 1 or 12 group rules excludes', async () => {
-    const { large } = await expectConstantStatements(`query($first: Int) { groupRules(first: $first) { edges { node { excludedUsers { id } } } } }`)
-    expect(new Set(large.groupRules.edges.flatMap((edge: any) => edge.node.excludedUsers.map((user: any) => user.id))).size).toBe(USERS)
+    const { large } = await expectConstantStatements(
+      `query($first: Int) { groupRules(first: $first) { edges { node { excludedUsers { id } } } } }`,
+    )
+    expect(
+      new Set(large.groupRules.edges.flatMap((edge: any) => edge.node.excludedUsers.map((user: any) => user.id))).size,
+    ).toBe(USERS)
   })
 })
 

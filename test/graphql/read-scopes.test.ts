@@ -1,5 +1,17 @@
 import 'reflect-metadata'
-import { buildSchema, getNamedType, graphql, GraphQLError, isAbstractType, isIntrospectionType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql'
+import {
+  buildSchema,
+  getNamedType,
+  graphql,
+  GraphQLError,
+  isAbstractType,
+  isIntrospectionType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql'
 import { createTopics } from '../../src/events/topics'
 import { enforceReadScopes, guardOf, isEnvelope, READ_SCOPES, readScopeOf } from '../../src/graphql/read-scopes'
 import { createSchema } from '../../src/graphql/schema'
@@ -16,10 +28,17 @@ beforeAll(async () => {
   schema = await createSchema(createTopics())
 })
 
-const principalWith = (scopes: readonly Scope[]): Principal => ({ tokenId: 'tok_walker', name: 'walker', scopes: new Set(scopes) })
+const principalWith = (scopes: readonly Scope[]): Principal => ({
+  tokenId: 'tok_walker',
+  name: 'walker',
+  scopes: new Set(scopes),
+})
 const everyScopeBut = (scope: Scope) => principalWith(SCOPES.filter((held) => held !== scope))
 
-const objectTypes = () => Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && !isIntrospectionType(type))
+const objectTypes = () =>
+  Object.values(schema.getTypeMap()).filter(
+    (type): type is GraphQLObjectType => isObjectType(type) && !isIntrospectionType(type),
+  )
 const fieldsWhere = (keep: (parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => boolean) =>
   objectTypes().flatMap((type) =>
     Object.values(type.getFields())
@@ -27,7 +46,8 @@ const fieldsWhere = (keep: (parent: GraphQLObjectType, field: GraphQLField<unkno
       .map((field) => ({ path: `${type.name}.${field.name}`, parent: type, field })),
   )
 
-const codeOf = (error: unknown) => (error instanceof GraphQLError ? error.extensions.code : `not a GraphQLError: ${String(error)}`)
+const codeOf = (error: unknown) =>
+  error instanceof GraphQLError ? error.extensions.code : `not a GraphQLError: ${String(error)}`
 const info = { fieldName: 'walked' } as unknown as GraphQLResolveInfo
 
 /** Calls a field's resolver; anything the inner resolver would read (its parent value, the context's services) is recorded. */
@@ -51,16 +71,20 @@ function resolveRecording(field: GraphQLField<unknown, unknown>, principal: Prin
 }
 
 test('every object type declares the scope that reads it, or is an envelope holding no data of its own', () => {
-  const undeclared = objectTypes().filter((type) => !readScopeOf(type) && !isEnvelope(type.name)).map((type) => type.name)
+  const undeclared = objectTypes()
+    .filter((type) => !readScopeOf(type) && !isEnvelope(type.name))
+    .map((type) => type.name)
   expect(undeclared).toEqual([])
   const declaredButAbsent = Object.keys(READ_SCOPES).filter((name) => !isObjectType(schema.getType(name)))
   expect(declaredButAbsent).toEqual([])
   // Every path starts at a root without a scope, so it enters each scoped type through a checked field.
-  const scopedEnvelopes = objectTypes().filter((type) => isEnvelope(type.name) && readScopeOf(type)).map((type) => type.name)
+  const scopedEnvelopes = objectTypes()
+    .filter((type) => isEnvelope(type.name) && readScopeOf(type))
+    .map((type) => type.name)
   expect(scopedEnvelopes).toEqual([])
 })
 
-test('connections and edges are read with their node\'s scope, so totalCount does not leak', () => {
+test("connections and edges are read with their node's scope, so totalCount does not leak", () => {
   const scopeOf = (name: string) => readScopeOf(schema.getType(name)!)
   expect(scopeOf('UserConnection')).toBe('users:read')
   expect(scopeOf('GroupEdge')).toBe('groups:read')
@@ -80,9 +104,11 @@ test('every field entering a scoped type from outside its scope is FORBIDDEN to 
     const scope = readScopeOf(getNamedType(field.type))!
     const denied = resolveRecording(field, everyScopeBut(scope))
     if (codeOf(denied.error) !== 'FORBIDDEN') failures.push(`${path}: ${codeOf(denied.error)} without ${scope}`)
-    if (denied.touched.length > 0) failures.push(`${path}: the resolver ran without ${scope} (read ${denied.touched.join(', ')})`)
+    if (denied.touched.length > 0)
+      failures.push(`${path}: the resolver ran without ${scope} (read ${denied.touched.join(', ')})`)
     const allowed = resolveRecording(field, principalWith([scope]))
-    if (allowed.error !== undefined && codeOf(allowed.error) === 'FORBIDDEN') failures.push(`${path}: FORBIDDEN with ${scope}`)
+    if (allowed.error !== undefined && codeOf(allowed.error) === 'FORBIDDEN')
+      failures.push(`${path}: FORBIDDEN with ${scope}`)
   }
   expect(failures).toEqual([])
 })
@@ -104,17 +130,25 @@ describe('fields returning an interface (node, nodes)', () => {
     const abstract = fieldsWhere((_parent, field) => isAbstractType(getNamedType(field.type)))
     expect(abstract.map(({ path }) => path).sort()).toEqual(['Query.node', 'Query.nodes'])
     for (const { path, field } of abstract) {
-      for (const type of schema.getPossibleTypes(getNamedType(field.type) as Parameters<GraphQLSchema['getPossibleTypes']>[0])) {
+      for (const type of schema.getPossibleTypes(
+        getNamedType(field.type) as Parameters<GraphQLSchema['getPossibleTypes']>[0],
+      )) {
         const scope = readScopeOf(type)!
         const id = `${ID_PREFIXES[type.name as keyof typeof ID_PREFIXES]}_walked`
         const args = { id, ids: [id] }
-        const denied = await Promise.resolve(field.resolve!(undefined, args, echoContext(everyScopeBut(scope)), info)).then(
+        const denied = await Promise.resolve(
+          field.resolve!(undefined, args, echoContext(everyScopeBut(scope)), info),
+        ).then(
           (value) => (Array.isArray(value) ? value[0] : value),
           (error: unknown) => error,
         )
         expect({ path, type: type.name, code: codeOf(denied) }).toEqual({ path, type: type.name, code: 'FORBIDDEN' })
         const allowed = await field.resolve!(undefined, args, echoContext(principalWith([scope])), info)
-        expect({ path, type: type.name, value: Array.isArray(allowed) ? allowed[0] : allowed }).toEqual({ path, type: type.name, value: { id } })
+        expect({ path, type: type.name, value: Array.isArray(allowed) ? allowed[0] : allowed }).toEqual({
+          path,
+          type: type.name,
+          value: { id },
+        })
       }
     }
   })
@@ -145,19 +179,33 @@ describe('the mechanism on a small schema whose resolvers check nothing themselv
     const query = small.getQueryType()!.getFields()
     // `node` answers synchronously, `nodes` as a loader does: a promise, with an Error for each id it did not find.
     query.node.resolve = (_source, { id }: { id: string }) => rows[id] ?? null
-    query.nodes.resolve = async (_source, { ids }: { ids: string[] }) => ids.map((id) => rows[id] ?? new Error(`${id} not found`))
+    query.nodes.resolve = async (_source, { ids }: { ids: string[] }) =>
+      ids.map((id) => rows[id] ?? new Error(`${id} not found`))
     query.users.resolve = () => ({ edges: [{ node: rows.usr_1 }], totalCount: 1, pageInfo: { hasNextPage: false } })
     enforceReadScopes(small)
   })
   const run = async (source: string, scopes: readonly Scope[]) => {
     const result = await graphql({ schema: small, source, contextValue: { principal: principalWith(scopes) } })
-    return { data: result.data, errors: result.errors?.map((error) => ({ path: error.path, code: error.extensions.code, message: error.message })) }
+    return {
+      data: result.data,
+      errors: result.errors?.map((error) => ({
+        path: error.path,
+        code: error.extensions.code,
+        message: error.message,
+      })),
+    }
   }
   const forbidden = (...path: (string | number)[]) => ({ path, code: 'FORBIDDEN', message: expect.any(String) })
 
   test('a node of a type the token may not read is FORBIDDEN, and comes back to a token holding its scope', async () => {
-    expect(await run('{ node(id: "usr_1") { id } }', ['groups:read'])).toEqual({ data: { node: null }, errors: [forbidden('node')] })
-    expect(await run('{ node(id: "usr_1") { id } }', ['users:read'])).toEqual({ data: { node: { id: 'usr_1' } }, errors: undefined })
+    expect(await run('{ node(id: "usr_1") { id } }', ['groups:read'])).toEqual({
+      data: { node: null },
+      errors: [forbidden('node')],
+    })
+    expect(await run('{ node(id: "usr_1") { id } }', ['users:read'])).toEqual({
+      data: { node: { id: 'usr_1' } },
+      errors: undefined,
+    })
   })
 
   test('in a list, each item the token may not read is FORBIDDEN at its own path, and the others come back', async () => {
@@ -176,7 +224,10 @@ describe('the mechanism on a small schema whose resolvers check nothing themselv
   })
 
   test('a type holding no data of its own comes back to any token; a value of no type in the schema is an error, not data', async () => {
-    expect(await run('{ node(id: "note_1") { id } }', [])).toEqual({ data: { node: { id: 'note_1' } }, errors: undefined })
+    expect(await run('{ node(id: "note_1") { id } }', [])).toEqual({
+      data: { node: { id: 'note_1' } },
+      errors: undefined,
+    })
     const { data, errors } = await run('{ node(id: "odd_1") { id } }', SCOPES)
     expect(data).toEqual({ node: null })
     expect(errors).toEqual([{ path: ['node'], code: undefined, message: 'No readable type for a value of Node.' }])
@@ -191,13 +242,23 @@ describe('the mechanism on a small schema whose resolvers check nothing themselv
   })
 
   test('only fields entering a scope or returning an interface are guarded: none between types of one scope or into an envelope', () => {
-    const field = (type: string, name: string) => [small.getType(type) as GraphQLObjectType, (small.getType(type) as GraphQLObjectType).getFields()[name]] as const
+    const field = (type: string, name: string) =>
+      [small.getType(type) as GraphQLObjectType, (small.getType(type) as GraphQLObjectType).getFields()[name]] as const
     expect(guardOf(...field('Query', 'node'))).toEqual({ kind: 'abstract', type: small.getType('Node') })
     expect(guardOf(...field('Query', 'nodes'))).toEqual({ kind: 'abstract', type: small.getType('Node') })
     expect(guardOf(...field('Query', 'users'))).toEqual({ kind: 'object', scope: 'users:read' })
     expect(guardOf(...field('UsersPagePayload', 'edges'))).toEqual({ kind: 'object', scope: 'users:read' })
-    for (const [type, name] of [['UserConnection', 'edges'], ['UserEdge', 'node'], ['User', 'profile'], ['UserConnection', 'pageInfo'], ['UserConnection', 'totalCount']]) {
-      expect({ field: `${type}.${name}`, guard: guardOf(...field(type, name)) }).toEqual({ field: `${type}.${name}`, guard: undefined })
+    for (const [type, name] of [
+      ['UserConnection', 'edges'],
+      ['UserEdge', 'node'],
+      ['User', 'profile'],
+      ['UserConnection', 'pageInfo'],
+      ['UserConnection', 'totalCount'],
+    ]) {
+      expect({ field: `${type}.${name}`, guard: guardOf(...field(type, name)) }).toEqual({
+        field: `${type}.${name}`,
+        guard: undefined,
+      })
     }
   })
 
@@ -210,7 +271,13 @@ describe('the mechanism on a small schema whose resolvers check nothing themselv
   })
 
   test('an envelope is named exactly: a data type whose name only begins or ends like one is not an envelope', () => {
-    expect(['Query', 'Mutation', 'Subscription', 'PageInfo', 'UserError', 'Viewer', 'CreateUserPayload'].filter((name) => !isEnvelope(name))).toEqual([])
-    expect(['SavedQuery', 'QueryLog', 'PageInfoCache', 'ViewerSession', 'PayloadArchive', 'Payload'].filter(isEnvelope)).toEqual([])
+    expect(
+      ['Query', 'Mutation', 'Subscription', 'PageInfo', 'UserError', 'Viewer', 'CreateUserPayload'].filter(
+        (name) => !isEnvelope(name),
+      ),
+    ).toEqual([])
+    expect(
+      ['SavedQuery', 'QueryLog', 'PageInfoCache', 'ViewerSession', 'PayloadArchive', 'Payload'].filter(isEnvelope),
+    ).toEqual([])
   })
 })

@@ -21,16 +21,22 @@ async function expectNoErrors(response: { errors?: unknown[] }) {
   if (response.errors) throw new Error(JSON.stringify(response.errors))
 }
 
-async function user(profile: Record<string, unknown> = {}, options: { activate?: boolean; password?: string } = { password: PASSWORD }) {
+async function user(
+  profile: Record<string, unknown> = {},
+  options: { activate?: boolean; password?: string } = { password: PASSWORD },
+) {
   const created = await createUser(api, { ...options, profile })
   if (created.userErrors.length) throw new Error(JSON.stringify(created.userErrors))
   return created.user.id as string
 }
 
 async function createGroup(name: string, description?: string) {
-  const response = await api.gql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id name type description } ${ERRORS} } }`, {
-    input: { name, description },
-  })
+  const response = await api.gql(
+    `mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id name type description } ${ERRORS} } }`,
+    {
+      input: { name, description },
+    },
+  )
   await expectNoErrors(response)
   return response.data.createGroup
 }
@@ -41,10 +47,18 @@ async function group(name = `group ${tag()}`) {
   return created.group.id as string
 }
 
-async function createRule(input: { name?: string; expression: string; assignToGroups: string[]; excludedUsers?: string[] }) {
-  const response = await api.gql(`mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { groupRule { ${RULE_FIELDS} } ${ERRORS} } }`, {
-    input: { name: `rule ${tag()}`, ...input },
-  })
+async function createRule(input: {
+  name?: string
+  expression: string
+  assignToGroups: string[]
+  excludedUsers?: string[]
+}) {
+  const response = await api.gql(
+    `mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) { groupRule { ${RULE_FIELDS} } ${ERRORS} } }`,
+    {
+      input: { name: `rule ${tag()}`, ...input },
+    },
+  )
   await expectNoErrors(response)
   return response.data.createGroupRule
 }
@@ -57,7 +71,10 @@ async function rule(expression: string, assignToGroups: string[], excludedUsers?
 
 /** activateGroupRule / deactivateGroupRule. */
 async function ruleLifecycle(mutation: 'activateGroupRule' | 'deactivateGroupRule', id: string) {
-  const response = await api.gql(`mutation($input: GroupRuleIdInput!) { ${mutation}(input: $input) { groupRule { ${RULE_FIELDS} } ${ERRORS} } }`, { input: { id } })
+  const response = await api.gql(
+    `mutation($input: GroupRuleIdInput!) { ${mutation}(input: $input) { groupRule { ${RULE_FIELDS} } ${ERRORS} } }`,
+    { input: { id } },
+  )
   await expectNoErrors(response)
   return response.data[mutation]
 }
@@ -70,15 +87,21 @@ async function activeRule(expression: string, assignToGroups: string[], excluded
 }
 
 async function updateRule(input: { id: string; name: string; expression: string; excludedUsers?: string[] }) {
-  const response = await api.gql(`mutation($input: UpdateGroupRuleInput!) { updateGroupRule(input: $input) { groupRule { ${RULE_FIELDS} } ${ERRORS} } }`, { input })
+  const response = await api.gql(
+    `mutation($input: UpdateGroupRuleInput!) { updateGroupRule(input: $input) { groupRule { ${RULE_FIELDS} } ${ERRORS} } }`,
+    { input },
+  )
   await expectNoErrors(response)
   return response.data.updateGroupRule
 }
 
 async function deleteRule(id: string, removeUsers: boolean) {
-  const response = await api.gql(`mutation($input: DeleteGroupRuleInput!) { deleteGroupRule(input: $input) { groupRule { id } ${ERRORS} } }`, {
-    input: { id, removeUsers },
-  })
+  const response = await api.gql(
+    `mutation($input: DeleteGroupRuleInput!) { deleteGroupRule(input: $input) { groupRule { id } ${ERRORS} } }`,
+    {
+      input: { id, removeUsers },
+    },
+  )
   await expectNoErrors(response)
   return response.data.deleteGroupRule
 }
@@ -97,7 +120,10 @@ async function ruleCount(): Promise<number> {
 
 /** groupMember mutations: addGroupMember / removeGroupMember. */
 async function membership(mutation: 'addGroupMember' | 'removeGroupMember', groupId: string, userId: string) {
-  const response = await api.gql(`mutation($input: GroupMemberInput!) { ${mutation}(input: $input) { group { id } ${ERRORS} } }`, { input: { groupId, userId } })
+  const response = await api.gql(
+    `mutation($input: GroupMemberInput!) { ${mutation}(input: $input) { group { id } ${ERRORS} } }`,
+    { input: { groupId, userId } },
+  )
   await expectNoErrors(response)
   return response.data[mutation]
 }
@@ -109,7 +135,10 @@ async function addMember(groupId: string, userId: string) {
 
 /** Every member id of a group, oldest first. */
 async function members(groupId: string): Promise<string[]> {
-  const response = await api.gql(`query($id: ID!) { group(id: $id) { members(first: 200) { totalCount edges { node { id } } } } }`, { id: groupId })
+  const response = await api.gql(
+    `query($id: ID!) { group(id: $id) { members(first: 200) { totalCount edges { node { id } } } } }`,
+    { id: groupId },
+  )
   await expectNoErrors(response)
   const { totalCount, edges } = response.data.group.members
   expect(edges).toHaveLength(totalCount)
@@ -117,15 +146,20 @@ async function members(groupId: string): Promise<string[]> {
 }
 
 async function groupsOf(userId: string): Promise<string[]> {
-  const response = await api.gql(`query($id: ID!) { user(id: $id) { groups(first: 200) { edges { node { id } } } } }`, { id: userId })
+  const response = await api.gql(`query($id: ID!) { user(id: $id) { groups(first: 200) { edges { node { id } } } } }`, {
+    id: userId,
+  })
   await expectNoErrors(response)
   return response.data.user.groups.edges.map((edge: any) => edge.node.id)
 }
 
 async function updateProfile(id: string, profile: Record<string, unknown>) {
-  const response = await api.gql(`mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id profile { department title } } ${ERRORS} } }`, {
-    input: { id, profile },
-  })
+  const response = await api.gql(
+    `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id profile { department title } } ${ERRORS} } }`,
+    {
+      input: { id, profile },
+    },
+  )
   await expectNoErrors(response)
   expect(response.data.updateUser.userErrors).toEqual([])
   return response.data.updateUser.user
@@ -139,7 +173,9 @@ async function membershipEvents(userId: string, groupId: string) {
 }
 
 async function everyone(): Promise<{ id: string; type: string; name: string; description: string | null }> {
-  const response = await api.gql(`{ groups(filter: { q: "Everyone" }) { edges { node { id type name description } } } }`)
+  const response = await api.gql(
+    `{ groups(filter: { q: "Everyone" }) { edges { node { id type name description } } } }`,
+  )
   await expectNoErrors(response)
   const found = response.data.groups.edges.map((edge: any) => edge.node).filter((node: any) => node.name === 'Everyone')
   expect(found).toHaveLength(1)
@@ -153,7 +189,11 @@ describe('activating a rule', () => {
     const department = `Engineering ${tag()}`
     const engineer = await user({ department })
     const target = await group()
-    const created = await createRule({ name: 'Engineers', expression: `user.department == "${department}"`, assignToGroups: [target] })
+    const created = await createRule({
+      name: 'Engineers',
+      expression: `user.department == "${department}"`,
+      assignToGroups: [target],
+    })
     expect(created.userErrors).toEqual([])
     expect(created.groupRule).toEqual({
       id: expect.any(String),
@@ -193,7 +233,9 @@ describe('activating a rule', () => {
     const laterExcluded = await user({ department: `Sales ${tag()}` })
     const target = await group()
     const ruleId = await rule(`user.department == "${department}"`, [target], [excluded, laterExcluded])
-    expect(sorted((await readRule(ruleId)).excludedUsers.map((excludedUser: any) => excludedUser.id))).toEqual(sorted([excluded, laterExcluded]))
+    expect(sorted((await readRule(ruleId)).excludedUsers.map((excludedUser: any) => excludedUser.id))).toEqual(
+      sorted([excluded, laterExcluded]),
+    )
 
     await ruleLifecycle('activateGroupRule', ruleId)
     expect(await members(target)).toEqual([included])
@@ -309,7 +351,11 @@ describe('rule expressions', () => {
   test('String.stringContains, String.startsWith and String.endsWith read profile strings', async () => {
     const t = tag()
     const contoso = await user({ login: `ada.${t}@contoso-${t}.example`, email: `ada.${t}@contoso-${t}.example` })
-    const prefixed = await user({ login: `eng-${t}.grace@fabrikam.example`, email: `grace.${t}@fabrikam.example`, department: `R&D ${t}` })
+    const prefixed = await user({
+      login: `eng-${t}.grace@fabrikam.example`,
+      email: `grace.${t}@fabrikam.example`,
+      department: `R&D ${t}`,
+    })
     const neither = await user({ login: `linus.${t}@fabrikam.example`, email: `linus.${t}@fabrikam.example` })
     const [contains, starts, ends] = [await group(), await group(), await group()]
     await activeRule(`String.stringContains(user.email, "@contoso-${t}.")`, [contains])
@@ -372,15 +418,18 @@ describe('refused rules', () => {
   test.each([
     ['user.department = "x"', 16],
     ['user.a +', 7],
-  ])('an expression that does not parse (%s) is VALIDATION on expression naming the position, and nothing is created', async (expression, position) => {
-    const before = await ruleCount()
-    const created = await createRule({ expression, assignToGroups: [await group()] })
-    expect(created.groupRule).toBeNull()
-    expect(created.userErrors).toHaveLength(1)
-    expect(created.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['expression'] })
-    expect(created.userErrors[0].message).toContain(`position ${position}`)
-    expect(await ruleCount()).toBe(before)
-  })
+  ])(
+    'an expression that does not parse (%s) is VALIDATION on expression naming the position, and nothing is created',
+    async (expression, position) => {
+      const before = await ruleCount()
+      const created = await createRule({ expression, assignToGroups: [await group()] })
+      expect(created.groupRule).toBeNull()
+      expect(created.userErrors).toHaveLength(1)
+      expect(created.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['expression'] })
+      expect(created.userErrors[0].message).toContain(`position ${position}`)
+      expect(await ruleCount()).toBe(before)
+    },
+  )
 
   test.each(['eval("1")', 'Convert.toInt(user.employeeNumber) == "1"', 'String.toUpperCase(user.department, "x")'])(
     'a function other than the String and group-membership functions (%s) is refused and nothing is created',
@@ -388,7 +437,9 @@ describe('refused rules', () => {
       const before = await ruleCount()
       const created = await createRule({ expression, assignToGroups: [await group()] })
       expect(created.groupRule).toBeNull()
-      expect(created.userErrors).toEqual([{ code: 'VALIDATION', message: expect.stringContaining('function'), field: ['expression'] }])
+      expect(created.userErrors).toEqual([
+        { code: 'VALIDATION', message: expect.stringContaining('function'), field: ['expression'] },
+      ])
       expect(await ruleCount()).toBe(before)
     },
   )
@@ -402,7 +453,10 @@ describe('refused rules', () => {
 
   test('a rule can only target existing OKTA_GROUP groups: an unknown group or Everyone is VALIDATION on assignToGroups', async () => {
     const before = await ruleCount()
-    const unknown = await createRule({ expression: 'user.department == "x"', assignToGroups: ['grp_0000000000unknownunknown00'] })
+    const unknown = await createRule({
+      expression: 'user.department == "x"',
+      assignToGroups: ['grp_0000000000unknownunknown00'],
+    })
     expect(unknown.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field: ['assignToGroups'] }])
     const builtIn = await createRule({ expression: 'user.department == "x"', assignToGroups: [(await everyone()).id] })
     expect(builtIn.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field: ['assignToGroups'] }])
@@ -416,7 +470,12 @@ describe('rule lifecycle', () => {
     const excluded = await user()
     const ruleId = await rule(`user.department == "A ${tag()}"`, [target])
     const newExpression = `user.department == "B ${tag()}"`
-    const updated = await updateRule({ id: ruleId, name: 'Renamed', expression: newExpression, excludedUsers: [excluded] })
+    const updated = await updateRule({
+      id: ruleId,
+      name: 'Renamed',
+      expression: newExpression,
+      excludedUsers: [excluded],
+    })
     expect(updated.userErrors).toEqual([])
     expect(updated.groupRule).toEqual({
       id: ruleId,
@@ -528,10 +587,15 @@ describe('rule lifecycle', () => {
   test('deleting a group named by isMemberOfGroup makes the rule INVALID, and an INVALID rule cannot be activated', async () => {
     const source = await group()
     const ruleId = await activeRule(`isMemberOfGroup("${source}")`, [await group()])
-    const deleted = await api.gql(`mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { group { id } ${ERRORS} } }`, { input: { id: source } })
+    const deleted = await api.gql(
+      `mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { group { id } ${ERRORS} } }`,
+      { input: { id: source } },
+    )
     expect(deleted.data.deleteGroup.userErrors).toEqual([])
     expect((await readRule(ruleId)).status).toBe('INVALID')
-    expect((await eventsFor(api, ruleId)).map((event: any) => event.type)).toContain('group.user_membership.rule.invalidate')
+    expect((await eventsFor(api, ruleId)).map((event: any) => event.type)).toContain(
+      'group.user_membership.rule.invalidate',
+    )
 
     const activated = await ruleLifecycle('activateGroupRule', ruleId)
     expect(activated.userErrors[0].code).toBe('INVALID_TRANSITION')
@@ -541,7 +605,9 @@ describe('rule lifecycle', () => {
   test('deleting a target group makes the rule INVALID and drops the group from assignToGroups', async () => {
     const [kept, removed] = [await group(), await group()]
     const ruleId = await rule(`user.department == "A ${tag()}"`, [kept, removed])
-    await api.gql(`mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { group { id } } }`, { input: { id: removed } })
+    await api.gql(`mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { group { id } } }`, {
+      input: { id: removed },
+    })
     const after = await readRule(ruleId)
     expect(after.status).toBe('INVALID')
     expect(after.assignToGroups).toEqual([{ id: kept }])
@@ -556,7 +622,9 @@ describe('rule lifecycle', () => {
     expect((await membership('removeGroupMember', target, removed)).userErrors).toEqual([])
     expect(await members(target)).toEqual([kept])
     expect((await readRule(ruleId)).excludedUsers).toEqual([{ id: removed }])
-    expect((await eventsFor(api, ruleId)).map((event: any) => event.type)).toContain('group.user_membership.rule.add_exclusion')
+    expect((await eventsFor(api, ruleId)).map((event: any) => event.type)).toContain(
+      'group.user_membership.rule.add_exclusion',
+    )
 
     await updateProfile(removed, { title: 'Still an engineer' })
     await updateProfile(removed, { department: `Sales ${tag()}` })
@@ -569,7 +637,9 @@ describe('groups', () => {
   test('every new user, staged or active, is a member of the BUILT_IN group Everyone', async () => {
     const group = await everyone()
     expect(group.type).toBe('BUILT_IN')
-    const count = async () => (await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })).data.group.members.totalCount
+    const count = async () =>
+      (await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })).data.group
+        .members.totalCount
     const before = await count()
     const staged = await user({}, { activate: false })
     const active = await user()
@@ -581,22 +651,42 @@ describe('groups', () => {
   test('Everyone cannot be changed: membership, profile and deletion are NOT_MODIFIABLE and change nothing', async () => {
     const group = await everyone()
     const member = await user()
-    const outsiderMembers = (await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })).data.group.members.totalCount
+    const outsiderMembers = (
+      await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })
+    ).data.group.members.totalCount
 
     const removed = await membership('removeGroupMember', group.id, member)
-    expect(removed).toEqual({ group: null, userErrors: [{ code: 'NOT_MODIFIABLE', message: expect.any(String), field: null }] })
+    expect(removed).toEqual({
+      group: null,
+      userErrors: [{ code: 'NOT_MODIFIABLE', message: expect.any(String), field: null }],
+    })
     const added = await membership('addGroupMember', group.id, member)
     expect(added.userErrors[0].code).toBe('NOT_MODIFIABLE')
-    const renamed = await api.gql(`mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { group { id } ${ERRORS} } }`, {
-      input: { id: group.id, name: 'Everybody', description: 'changed' },
+    const renamed = await api.gql(
+      `mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { group { id } ${ERRORS} } }`,
+      {
+        input: { id: group.id, name: 'Everybody', description: 'changed' },
+      },
+    )
+    expect(renamed.data.updateGroup).toEqual({
+      group: null,
+      userErrors: [{ code: 'NOT_MODIFIABLE', message: expect.any(String), field: null }],
     })
-    expect(renamed.data.updateGroup).toEqual({ group: null, userErrors: [{ code: 'NOT_MODIFIABLE', message: expect.any(String), field: null }] })
-    const deleted = await api.gql(`mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { group { id } ${ERRORS} } }`, { input: { id: group.id } })
-    expect(deleted.data.deleteGroup).toEqual({ group: null, userErrors: [{ code: 'NOT_MODIFIABLE', message: expect.any(String), field: null }] })
+    const deleted = await api.gql(
+      `mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { group { id } ${ERRORS} } }`,
+      { input: { id: group.id } },
+    )
+    expect(deleted.data.deleteGroup).toEqual({
+      group: null,
+      userErrors: [{ code: 'NOT_MODIFIABLE', message: expect.any(String), field: null }],
+    })
 
     expect(await everyone()).toEqual(group)
     expect(await groupsOf(member)).toContain(group.id)
-    expect((await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })).data.group.members.totalCount).toBe(outsiderMembers)
+    expect(
+      (await api.gql(`query($id: ID!) { group(id: $id) { members { totalCount } } }`, { id: group.id })).data.group
+        .members.totalCount,
+    ).toBe(outsiderMembers)
   })
 
   test('lastMembershipUpdated moves with every added or removed member (Everyone too) and not with a refused change', async () => {
@@ -622,13 +712,17 @@ describe('groups', () => {
 
     await clockPasses(added.lastMembershipUpdated)
     await user()
-    expect(Date.parse((await stamps(everyoneId)).lastMembershipUpdated!)).toBeGreaterThan(Date.parse(added.lastMembershipUpdated!))
+    expect(Date.parse((await stamps(everyoneId)).lastMembershipUpdated!)).toBeGreaterThan(
+      Date.parse(added.lastMembershipUpdated!),
+    )
     expect((await membership('addGroupMember', target, 'usr_unknown')).userErrors[0].code).toBe('NOT_FOUND')
     expect(await stamps(target)).toEqual(added)
 
     await clockPasses(added.lastMembershipUpdated)
     await membership('removeGroupMember', target, member)
-    expect(Date.parse((await stamps(target)).lastMembershipUpdated!)).toBeGreaterThan(Date.parse(added.lastMembershipUpdated!))
+    expect(Date.parse((await stamps(target)).lastMembershipUpdated!)).toBeGreaterThan(
+      Date.parse(added.lastMembershipUpdated!),
+    )
   })
 
   test('group names are unique: creating or renaming to a taken name is CONFLICT and changes nothing', async () => {
@@ -638,14 +732,22 @@ describe('groups', () => {
     expect(original.group).toMatchObject({ name, type: 'OKTA_GROUP', description: 'the first one' })
 
     const duplicate = await createGroup(name)
-    expect(duplicate).toEqual({ group: null, userErrors: [{ code: 'CONFLICT', message: expect.any(String), field: ['name'] }] })
+    expect(duplicate).toEqual({
+      group: null,
+      userErrors: [{ code: 'CONFLICT', message: expect.any(String), field: ['name'] }],
+    })
     expect((await createGroup('Everyone')).userErrors[0].code).toBe('CONFLICT')
     const matching = await api.gql(`query($q: String!) { groups(filter: { q: $q }) { totalCount } }`, { q: name })
     expect(matching.data.groups.totalCount).toBe(1)
 
     const other = await group()
-    const renamed = await api.gql(`mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { group { id name } ${ERRORS} } }`, { input: { id: other, name } })
-    expect(renamed.data.updateGroup.userErrors).toEqual([{ code: 'CONFLICT', message: expect.any(String), field: ['name'] }])
+    const renamed = await api.gql(
+      `mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { group { id name } ${ERRORS} } }`,
+      { input: { id: other, name } },
+    )
+    expect(renamed.data.updateGroup.userErrors).toEqual([
+      { code: 'CONFLICT', message: expect.any(String), field: ['name'] },
+    ])
     const otherNow = await api.gql(`query($id: ID!) { group(id: $id) { name } }`, { id: other })
     expect(otherNow.data.group.name).not.toBe(name)
   })
@@ -667,7 +769,11 @@ describe('groups', () => {
       )
       await expectNoErrors(response)
       const connection = response.data.group.members
-      pages.push({ size: connection.edges.length, hasNextPage: connection.pageInfo.hasNextPage, totalCount: connection.totalCount })
+      pages.push({
+        size: connection.edges.length,
+        hasNextPage: connection.pageInfo.hasNextPage,
+        totalCount: connection.totalCount,
+      })
       seen.push(...connection.edges.map((edge: any) => edge.node.id))
       expect(connection.pageInfo.endCursor).toBe(connection.edges.at(-1)?.cursor ?? null)
       after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null
@@ -685,16 +791,22 @@ describe('groups', () => {
     const person = await user()
     const joined = [await group(), await group(), await group()]
     for (const groupId of joined) await addMember(groupId, person)
-    const first = await api.gql(`query($id: ID!) { user(id: $id) { groups(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } }`, { id: person })
+    const first = await api.gql(
+      `query($id: ID!) { user(id: $id) { groups(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } }`,
+      { id: person },
+    )
     await expectNoErrors(first)
     const page1 = first.data.user.groups
     expect(page1.totalCount).toBe(4)
     expect(page1.edges).toHaveLength(3)
     expect(page1.pageInfo.hasNextPage).toBe(true)
-    const second = await api.gql(`query($id: ID!, $after: String) { user(id: $id) { groups(first: 3, after: $after) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`, {
-      id: person,
-      after: page1.pageInfo.endCursor,
-    })
+    const second = await api.gql(
+      `query($id: ID!, $after: String) { user(id: $id) { groups(first: 3, after: $after) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`,
+      {
+        id: person,
+        after: page1.pageInfo.endCursor,
+      },
+    )
     const page2 = second.data.user.groups
     expect(page2.totalCount).toBe(4)
     expect(page2.edges).toHaveLength(1)

@@ -2,10 +2,17 @@ import { evaluateRule, parseRuleExpression, ruleProfile, RuleSyntaxError } from 
 
 /** Group-rule expressions (a subset of Okta EL) parsed and evaluated without a database. */
 const subject = (profile: Record<string, unknown> = {}, groupIds: string[] = []) => ({
-  profile: { department: 'Engineering', title: null, email: 'ada@example.com', custom: { costCenter: 'C1', isManager: true }, ...profile },
+  profile: {
+    department: 'Engineering',
+    title: null,
+    email: 'ada@example.com',
+    custom: { costCenter: 'C1', isManager: true },
+    ...profile,
+  },
   groupIds: new Set(groupIds),
 })
-const matches = (expression: string, ...args: Parameters<typeof subject>) => evaluateRule(parseRuleExpression(expression), subject(...args))
+const matches = (expression: string, ...args: Parameters<typeof subject>) =>
+  evaluateRule(parseRuleExpression(expression), subject(...args))
 
 function syntaxError(expression: string): RuleSyntaxError {
   try {
@@ -90,7 +97,10 @@ describe('parsing', () => {
 
   test('a String function checks the attributes it is given', () => {
     expect(syntaxError('String.startsWith(person.email, "a")').message).toBe('attributes are written user.<attribute>')
-    expect(parseRuleExpression('String.startsWith(user.email, user.department)').attributes.sort()).toEqual(['department', 'email'])
+    expect(parseRuleExpression('String.startsWith(user.email, user.department)').attributes.sort()).toEqual([
+      'department',
+      'email',
+    ])
   })
 
   test('both sides of a comparison and the argument of ! are checked', () => {
@@ -122,7 +132,10 @@ describe('evaluation', () => {
   })
 
   test('and/or follow boolean logic in both spellings', () => {
-    for (const [and, or] of [['&&', '||'], ['AND', 'OR']]) {
+    for (const [and, or] of [
+      ['&&', '||'],
+      ['AND', 'OR'],
+    ]) {
       expect(matches(`user.department == "Engineering" ${and} user.costCenter == "C1"`)).toBe(true)
       expect(matches(`user.department == "Engineering" ${and} user.costCenter == "C2"`)).toBe(false)
       expect(matches(`user.department == "Sales" ${and} user.costCenter == "C1"`)).toBe(false)
@@ -149,7 +162,7 @@ describe('evaluation', () => {
     expect(matches('false')).toBe(false)
   })
 
-  test('isMemberOfGroup reads the subject\'s groups', () => {
+  test("isMemberOfGroup reads the subject's groups", () => {
     expect(matches('isMemberOfGroup("grp_a")', {}, ['grp_a', 'grp_b'])).toBe(true)
     expect(matches('isMemberOfGroup("grp_c")', {}, ['grp_a', 'grp_b'])).toBe(false)
   })
@@ -175,7 +188,14 @@ describe('evaluation', () => {
 })
 
 test('ruleProfile keeps the profile columns and custom attributes, nothing else', () => {
-  const profile = ruleProfile({ id: 'usr_1', status: 'ACTIVE', passwordHash: 'secret', login: 'ada@example.com', department: 'Engineering', custom: { costCenter: 'C1' } })
+  const profile = ruleProfile({
+    id: 'usr_1',
+    status: 'ACTIVE',
+    passwordHash: 'secret',
+    login: 'ada@example.com',
+    department: 'Engineering',
+    custom: { costCenter: 'C1' },
+  })
   expect(profile.login).toBe('ada@example.com')
   expect(profile.department).toBe('Engineering')
   expect(profile.custom).toEqual({ costCenter: 'C1' })

@@ -8,7 +8,10 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 async function search(filter: string): Promise<string[]> {
-  const response = await api.gql(`query($search: String!) { users(filter: { search: $search }, first: 200) { edges { node { id } } } }`, { search: filter })
+  const response = await api.gql(
+    `query($search: String!) { users(filter: { search: $search }, first: 200) { edges { node { id } } } }`,
+    { search: filter },
+  )
   expect(response.errors).toBeUndefined()
   return response.data.users.edges.map((edge: any) => edge.node.id).sort()
 }

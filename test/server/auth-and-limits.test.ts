@@ -90,7 +90,11 @@ describe('scopes', () => {
     expect(events.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN'])
     expect(events.data?.events ?? null).toBeNull()
 
-    const nested = await api.gql('query($id: ID!) { user(id: $id) { id events { totalCount } } }', { id: user.id }, reader)
+    const nested = await api.gql(
+      'query($id: ID!) { user(id: $id) { id events { totalCount } } }',
+      { id: user.id },
+      reader,
+    )
     expect(nested.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN'])
     expect(nested.data?.user ?? null).toBeNull()
   })
@@ -115,7 +119,9 @@ describe('API tokens', () => {
   const REVOKE_TOKEN = `mutation($id: ID!) { revokeApiToken(input: { id: $id }) { apiToken { id revokedAt } userErrors { code field } } }`
 
   test('createApiToken returns a secret that authenticates as the new token with exactly its scopes', async () => {
-    const response = await api.gql(CREATE_TOKEN, { input: { name: 'reporting', scopes: ['users:read', 'events:read'] } })
+    const response = await api.gql(CREATE_TOKEN, {
+      input: { name: 'reporting', scopes: ['users:read', 'events:read'] },
+    })
     const { token, apiToken, userErrors } = response.data.createApiToken
     expect(userErrors).toEqual([])
     expect(token).toEqual(expect.any(String))
@@ -146,7 +152,8 @@ describe('API tokens', () => {
   })
 
   test('a revoked token is UNAUTHENTICATED afterwards, and revoking it again is a userError that changes nothing', async () => {
-    const created = (await api.gql(CREATE_TOKEN, { input: { name: 'short-lived', scopes: ['users:read'] } })).data.createApiToken
+    const created = (await api.gql(CREATE_TOKEN, { input: { name: 'short-lived', scopes: ['users:read'] } })).data
+      .createApiToken
     expect((await api.gql('{ viewer { tokenId } }', {}, created.token)).status).toBe(200)
 
     const revoked = (await api.gql(REVOKE_TOKEN, { id: created.apiToken.id })).data.revokeApiToken
@@ -161,7 +168,9 @@ describe('API tokens', () => {
     const again = (await api.gql(REVOKE_TOKEN, { id: created.apiToken.id })).data.revokeApiToken
     expect(again.apiToken).toBeNull()
     expect(again.userErrors).toEqual([{ code: 'INVALID_TRANSITION', field: ['id'] }])
-    const stored = (await api.gql('{ apiTokens { id revokedAt } }')).data.apiTokens.find((token: any) => token.id === created.apiToken.id)
+    const stored = (await api.gql('{ apiTokens { id revokedAt } }')).data.apiTokens.find(
+      (token: any) => token.id === created.apiToken.id,
+    )
     expect(stored.revokedAt).toBe(revoked.apiToken.revokedAt)
   })
 
@@ -264,7 +273,10 @@ describe('query limits', () => {
 
   test('a mutation whose selection is over the complexity budget is refused before it runs, so no user is created', async () => {
     // Each alias is a 200-event page with every field; twelve of them exceed the default budget.
-    const pages = Array.from({ length: 12 }, (_, i) => `page${i}: events(first: 200) { edges { node { ${ALL_EVENT_FIELDS} } } }`).join('\n')
+    const pages = Array.from(
+      { length: 12 },
+      (_, i) => `page${i}: events(first: 200) { edges { node { ${ALL_EVENT_FIELDS} } } }`,
+    ).join('\n')
     const before = await userCount()
     const response = await api.gql(
       `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id ${pages} } } }`,
@@ -283,7 +295,9 @@ describe('malformed requests', () => {
     expect(response.status).toBe(400)
     expect(response.contentType).toMatch(/json/)
     const body = JSON.parse(response.text)
-    expect(body.errors).toEqual([expect.objectContaining({ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } })])
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } }),
+    ])
     expect(response.text).not.toMatch(/<html|at \w+ \(/i) // no HTML error page, no stack trace
   })
 
@@ -329,7 +343,9 @@ describe('HTTP endpoints', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/)
     const html = await response.text()
 
-    const assets = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)].map((match) => match[1])
+    const assets = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)].map(
+      (match) => match[1],
+    )
     expect(assets.some((asset) => /\.js(\?|$)/.test(asset))).toBe(true)
     expect(assets.some((asset) => /\.css(\?|$)/.test(asset))).toBe(true)
     for (const match of html.matchAll(/(?:https?:)?\/\/[A-Za-z0-9.\-]+(?::\d+)?/g)) {
@@ -345,7 +361,10 @@ describe('HTTP endpoints', () => {
 
 describe('variables and complexity', () => {
   test('a variable of the wrong type is BAD_USER_INPUT with HTTP 400, not an internal error', async () => {
-    const response = await api.gql(`query($status: [UserStatus!]) { users(filter: { status: $status }) { totalCount } }`, { status: ['BOGUS'] })
+    const response = await api.gql(
+      `query($status: [UserStatus!]) { users(filter: { status: $status }) { totalCount } }`,
+      { status: ['BOGUS'] },
+    )
     expect(response.status).toBe(400)
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT')
   })
@@ -357,7 +376,9 @@ describe('variables and complexity', () => {
   })
 
   test('a connection without first is priced at the default page size', async () => {
-    const nested = Array.from({ length: 3 }, (_, i) => `e${i}: events { edges { node { ${ALL_EVENT_FIELDS} } } }`).join(' ')
+    const nested = Array.from({ length: 3 }, (_, i) => `e${i}: events { edges { node { ${ALL_EVENT_FIELDS} } } }`).join(
+      ' ',
+    )
     const response = await api.gql(`{ users(first: 200) { edges { node { ${nested} } } } }`)
     expect(response.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX')
   })

@@ -17,7 +17,8 @@ beforeAll(async () => {
 })
 
 /** A distinct document selecting `fields` aliased `__typename`s (compiles without a database). */
-const typenames = (tag: string, fields: number) => `{ ${Array.from({ length: fields }, (_, i) => `${tag}${i}: __typename`).join(' ')} }`
+const typenames = (tag: string, fields: number) =>
+  `{ ${Array.from({ length: fields }, (_, i) => `${tag}${i}: __typename`).join(' ')} }`
 
 describe('the compiled-query cache', () => {
   test('keeps at most its byte budget however many distinct documents arrive, and still answers each', async () => {
@@ -26,7 +27,9 @@ describe('the compiled-query cache', () => {
     for (let i = 0; i < 40; i++) {
       const query = typenames(`d${i}_`, 10)
       const result = await executor({ document: parse(query), query, contextValue: {} })
-      expect(result).toEqual({ data: Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`d${i}_${j}`, 'Query'])) })
+      expect(result).toEqual({
+        data: Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`d${i}_${j}`, 'Query'])),
+      })
       expect(executor.stats().bytes).toBeLessThanOrEqual(budget)
     }
     expect(executor.stats().cached).toBeLessThan(40)

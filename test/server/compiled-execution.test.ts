@@ -1,7 +1,10 @@
 import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
 import { ApolloServer } from '@apollo/server'
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled'
 import { execute, GraphQLError, parse, validate, type ExecutionResult } from 'graphql'
 import { loadConfig } from '../../src/config'
 import { SYSTEM_ACTOR } from '../../src/events/event-log'
@@ -35,7 +38,9 @@ beforeAll(async () => {
   reader = await principalOf(await api.tokenWith('users:read'))
   tokenManager = await principalOf(await api.tokenWith('tokens:manage'))
 
-  const ada = (await createUser(api, { activate: true, password: 'correct horse battery', profile: { department: 'Engineering' } })).user
+  const ada = (
+    await createUser(api, { activate: true, password: 'correct horse battery', profile: { department: 'Engineering' } })
+  ).user
   const grace = (await createUser(api, { activate: true, profile: { firstName: 'Grace', department: 'Sales' } })).user
   const staged = (await createUser(api, { profile: { firstName: 'Staged' } })).user
   const group = await createGroup(api)
@@ -43,7 +48,14 @@ beforeAll(async () => {
   await addMember(api, group.id, grace.id)
   const app = await createApp(api)
   await assignUser(api, app.id, ada.id)
-  Object.assign(ids, { ada: ada.id, adaLogin: ada.profile.login, grace: grace.id, staged: staged.id, group: group.id, app: app.id })
+  Object.assign(ids, {
+    ada: ada.id,
+    adaLogin: ada.profile.login,
+    grace: grace.id,
+    staged: staged.id,
+    group: group.id,
+    app: app.id,
+  })
 })
 afterAll(() => api.close())
 
@@ -79,9 +91,20 @@ const USER_LIST = `query Users($first: Int!, $groups: Int = 5) {
 
 const CASES: Case[] = [
   { name: 'users list with nested groups and appUsers', query: USER_LIST, variables: () => ({ first: 50 }) },
-  { name: 'the bench read query', query: `{ users(first: 50) { totalCount edges { cursor node { id status profile { login email firstName lastName department } groups(first: 5) { edges { node { id name } } } } } } }` },
-  { name: 'user by id', query: `query($id: ID!) { user(id: $id) { id status profile { login } } }`, variables: () => ({ id: ids.ada }) },
-  { name: 'user by login', query: `query($login: String!) { user(login: $login) { id profile { login firstName } } }`, variables: () => ({ login: ids.adaLogin }) },
+  {
+    name: 'the bench read query',
+    query: `{ users(first: 50) { totalCount edges { cursor node { id status profile { login email firstName lastName department } groups(first: 5) { edges { node { id name } } } } } } }`,
+  },
+  {
+    name: 'user by id',
+    query: `query($id: ID!) { user(id: $id) { id status profile { login } } }`,
+    variables: () => ({ id: ids.ada }),
+  },
+  {
+    name: 'user by login',
+    query: `query($login: String!) { user(login: $login) { id profile { login firstName } } }`,
+    variables: () => ({ login: ids.adaLogin }),
+  },
   { name: 'unknown user is null', query: `{ user(id: "usr_00000000000000000000000000") { id } }` },
   {
     name: 'node and nodes with inline fragments and __typename',
@@ -89,7 +112,10 @@ const CASES: Case[] = [
       node(id: $id) { __typename id ... on User { status profile { login } } }
       nodes(ids: $ids) { __typename id ... on Group { name } ... on App { label } ... on User { status } }
     }`,
-    variables: () => ({ id: ids.ada, ids: [ids.group, ids.app, ids.staged, 'usr_00000000000000000000000000', 'nope_1'] }),
+    variables: () => ({
+      id: ids.ada,
+      ids: [ids.group, ids.app, ids.staged, 'usr_00000000000000000000000000', 'nope_1'],
+    }),
   },
   {
     name: 'events with filters',
@@ -98,7 +124,10 @@ const CASES: Case[] = [
       mine: events(filter: { targetId: $id, types: $types }, first: 10) { totalCount pageInfo { hasNextPage endCursor }
         edges { cursor node { id sequence cursor type published data actor { id type displayName } target { id type displayName } targets { id type } outcome { result reason } } } }
     }`,
-    variables: () => ({ id: ids.ada, types: ['user.lifecycle.create', 'user.lifecycle.activate', 'group.user_membership.add'] }),
+    variables: () => ({
+      id: ids.ada,
+      types: ['user.lifecycle.create', 'user.lifecycle.activate', 'group.user_membership.add'],
+    }),
   },
   {
     name: 'named fragments, aliases, variables, @skip/@include and __typename',
@@ -117,13 +146,20 @@ const CASES: Case[] = [
     query: `query One { users(first: 1) { totalCount } } query Two { groups(first: 3) { totalCount edges { node { id name } } } }`,
     operationName: 'Two',
   },
-  { name: 'introspection', query: `{ __schema { queryType { name } types { name kind } } __type(name: "User") { name fields { name type { kind name ofType { name } } } } }` },
+  {
+    name: 'introspection',
+    query: `{ __schema { queryType { name } types { name kind } } __type(name: "User") { name fields { name type { kind name ofType { name } } } } }`,
+  },
   {
     name: 'a bad search filter is a VALIDATION error',
     query: `query($search: String) { users(filter: { search: $search }) { totalCount } }`,
     variables: () => ({ search: 'profile.login eq' }),
   },
-  { name: 'a coded error on a nullable field (features without provisioning)', query: `query($id: ID!) { app(id: $id) { id label features { name } } }`, variables: () => ({ id: ids.app }) },
+  {
+    name: 'a coded error on a nullable field (features without provisioning)',
+    query: `query($id: ID!) { app(id: $id) { id label features { name } } }`,
+    variables: () => ({ id: ids.app }),
+  },
   { name: 'FORBIDDEN at the top level', query: `{ events { totalCount } }`, as: 'reader' },
   {
     name: 'FORBIDDEN on a non-null field bubbles to the nullable parent',
@@ -131,11 +167,30 @@ const CASES: Case[] = [
     variables: () => ({ id: ids.ada }),
     as: 'reader',
   },
-  { name: 'FORBIDDEN inside node()', query: `query($id: ID!) { node(id: $id) { id } }`, variables: () => ({ id: ids.group }), as: 'reader' },
+  {
+    name: 'FORBIDDEN inside node()',
+    query: `query($id: ID!) { node(id: $id) { id } }`,
+    variables: () => ({ id: ids.group }),
+    as: 'reader',
+  },
   { name: 'UNAUTHENTICATED without a principal', query: `{ users { totalCount } viewer { name } }`, as: 'anonymous' },
-  { name: 'an unexpected error on a nullable field', query: `query($id: ID!) { user(id: $id) { id groups { totalCount } } }`, variables: () => ({ id: ids.ada }), brokenLoaders: true },
-  { name: 'unexpected errors bubbling to data: null', query: USER_LIST, variables: () => ({ first: 5 }), brokenLoaders: true },
-  { name: 'variables that do not coerce', query: `query($first: Int!) { users(first: $first) { totalCount } }`, variables: () => ({ first: 'ten' }) },
+  {
+    name: 'an unexpected error on a nullable field',
+    query: `query($id: ID!) { user(id: $id) { id groups { totalCount } } }`,
+    variables: () => ({ id: ids.ada }),
+    brokenLoaders: true,
+  },
+  {
+    name: 'unexpected errors bubbling to data: null',
+    query: USER_LIST,
+    variables: () => ({ first: 5 }),
+    brokenLoaders: true,
+  },
+  {
+    name: 'variables that do not coerce',
+    query: `query($first: Int!) { users(first: $first) { totalCount } }`,
+    variables: () => ({ first: 'ten' }),
+  },
   { name: 'a missing required variable', query: `query($id: ID!) { user(id: $id) { id } }` },
   { name: 'an unknown operation name', query: `query One { viewer { name } }`, operationName: 'Other' },
   {
@@ -158,7 +213,10 @@ const CASES: Case[] = [
     query: `mutation($input: SuspendUserInput!) { suspendUser(input: $input) { user { id status } userErrors { code message field } } }`,
     variables: () => ({ input: { id: ids.staged } }),
   },
-  { name: 'revoking an unknown token is NOT_FOUND', query: `mutation { revokeApiToken(input: { id: "tok_00000000000000000000000000" }) { apiToken { id } userErrors { code message field } } }` },
+  {
+    name: 'revoking an unknown token is NOT_FOUND',
+    query: `mutation { revokeApiToken(input: { id: "tok_00000000000000000000000000" }) { apiToken { id } userErrors { code message field } } }`,
+  },
   {
     name: 'two mutations run serially, one FORBIDDEN',
     query: `mutation($a: CreateUserInput!) { a: createUser(input: $a) { userErrors { code } user { profile { firstName } } } b: revokeApiToken(input: { id: "tok_00000000000000000000000000" }) { userErrors { code } } }`,
@@ -169,7 +227,10 @@ const CASES: Case[] = [
     name: 'after a root mutation field fails to null, the next one does not run',
     query: `mutation($a: CreateUserInput!, $name: String!) { a: createUser(input: $a) { userErrors { code } }
       b: createApiToken(input: { name: $name, scopes: ["users:read"] }) { userErrors { code } } }`,
-    variables: (side) => ({ a: { profile: { login: loginFor(side), email: 'x@example.com' } }, name: `serial-${side}` }),
+    variables: (side) => ({
+      a: { profile: { login: loginFor(side), email: 'x@example.com' } },
+      name: `serial-${side}`,
+    }),
     as: 'tokenManager',
   },
 ]
@@ -180,7 +241,14 @@ const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', R
 function contextFor(caller: Caller = 'admin', brokenLoaders = false): Context {
   const principal = { admin, reader, tokenManager, anonymous: null }[caller]
   const loaders = brokenLoaders
-    ? (new Proxy({}, { get: () => { throw new Error('loader exploded') } }) as Context['loaders'])
+    ? (new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('loader exploded')
+          },
+        },
+      ) as Context['loaders'])
     : createLoaders(api.database.db.prisma)
   return {
     principal,
@@ -207,7 +275,8 @@ function normalized(value: unknown): unknown {
     return value.replace(/cmp-[a-z-]+-\d+@/g, 'cmp-<side>@')
   }
   if (Array.isArray(value)) return value.map(normalized)
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normalized(item)]))
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normalized(item)]))
   return value
 }
 
@@ -243,7 +312,10 @@ test('compiled execution gives the same results as graphql-js', async () => {
 
   for (const testCase of CASES) {
     const document = parse(testCase.query)
-    expect({ case: testCase.name, validation: validate(schema, document).map((error) => error.message) }).toEqual({ case: testCase.name, validation: [] })
+    expect({ case: testCase.name, validation: validate(schema, document).map((error) => error.message) }).toEqual({
+      case: testCase.name,
+      validation: [],
+    })
     const args = (side: Side) => ({
       document,
       operationName: testCase.operationName,
@@ -253,7 +325,10 @@ test('compiled execution gives the same results as graphql-js', async () => {
     const js = args('js')
     const viaJs = await execute({ schema, ...js, variableValues: js.variables })
     const viaJit = await compiled({ ...args('jit'), query: testCase.query })
-    expect({ case: testCase.name, ...comparable(viaJit, testCase.normalize) }).toEqual({ case: testCase.name, ...comparable(viaJs, testCase.normalize) })
+    expect({ case: testCase.name, ...comparable(viaJit, testCase.normalize) }).toEqual({
+      case: testCase.name,
+      ...comparable(viaJs, testCase.normalize),
+    })
     // Queries once more, now from the compiled-document cache.
     if (!testCase.query.startsWith('mutation')) {
       const again = await compiled({ ...args('jit'), query: testCase.query })
@@ -268,7 +343,12 @@ test('compiled execution gives the same results as graphql-js', async () => {
   // Only the document graphql-jit cannot plan (an operation name it does not contain) fell back.
   expect(fallbacks).toEqual(['Unknown operation named "Other".'])
   const documents = new Set(CASES.map((testCase) => `${testCase.operationName}:${testCase.query}`)).size
-  expect(compiled.stats()).toEqual({ cached: documents, compiled: documents - 1, fallbacks: 1, bytes: expect.any(Number) })
+  expect(compiled.stats()).toEqual({
+    cached: documents,
+    compiled: documents - 1,
+    fallbacks: 1,
+    bytes: expect.any(Number),
+  })
 })
 
 test('through ApolloServer, the compiled gateway answers as the schema option does (formatError, limits, validation)', async () => {
@@ -278,14 +358,22 @@ test('through ApolloServer, the compiled gateway answers as the schema option do
   const fallbacks: string[] = []
   const gateway = compiledGateway(schema, { onFallback: ({ reason }) => void fallbacks.push(reason) })
   const apolloWith = (side: 'apollo-js' | 'apollo-jit') => {
-    const logger = createLogger('error', { write: (line: string) => void logged[side].push(JSON.parse(line).err?.message) })
+    const logger = createLogger('error', {
+      write: (line: string) => void logged[side].push(JSON.parse(line).err?.message),
+    })
     const common = {
       introspection: true,
       includeStacktraceInErrorResponses: false,
       formatError: formatError(logger),
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin({ maxDepth: 8, maxComplexity: 50_000 })],
+      plugins: [
+        ApolloServerPluginLandingPageDisabled(),
+        ApolloServerPluginCacheControlDisabled(),
+        queryLimitsPlugin({ maxDepth: 8, maxComplexity: 50_000 }),
+      ],
     }
-    return side === 'apollo-js' ? new ApolloServer<Context>({ schema, ...common }) : new ApolloServer<Context>({ gateway, ...common })
+    return side === 'apollo-js'
+      ? new ApolloServer<Context>({ schema, ...common })
+      : new ApolloServer<Context>({ gateway, ...common })
   }
   const servers = { 'apollo-js': apolloWith('apollo-js'), 'apollo-jit': apolloWith('apollo-jit') }
   await Promise.all(Object.values(servers).map((server) => server.start()))
@@ -297,12 +385,24 @@ test('through ApolloServer, the compiled gateway answers as the schema option do
       )
       if (response.body.kind !== 'single') throw new Error('expected a single result')
       const body = JSON.parse(JSON.stringify(response.body.singleResult))
-      return { case: testCase.name, status: response.http.status ?? 200, body: testCase.normalize ? normalized(body) : body }
+      return {
+        case: testCase.name,
+        status: response.http.status ?? 200,
+        body: testCase.normalize ? normalized(body) : body,
+      }
     }
     // Refused before execution: by the limits plugin's didResolveOperation, by validation, by parsing.
     const refused: (Case & { code: string })[] = [
-      { name: 'too deep for the limits plugin', code: 'QUERY_TOO_COMPLEX', query: `{ users { edges { node { groups { edges { node { members { edges { node { groups { edges { node { id } } } } } } } } } } } } }` },
-      { name: 'too complex for the limits plugin', code: 'QUERY_TOO_COMPLEX', query: `{ users(first: 200) { edges { node { groups(first: 200) { totalCount edges { node { id } } } } } } }` },
+      {
+        name: 'too deep for the limits plugin',
+        code: 'QUERY_TOO_COMPLEX',
+        query: `{ users { edges { node { groups { edges { node { members { edges { node { groups { edges { node { id } } } } } } } } } } } } }`,
+      },
+      {
+        name: 'too complex for the limits plugin',
+        code: 'QUERY_TOO_COMPLEX',
+        query: `{ users(first: 200) { edges { node { groups(first: 200) { totalCount edges { node { id } } } } } } }`,
+      },
       { name: 'a field that does not exist (validation)', code: 'BAD_USER_INPUT', query: `{ users { nope } }` },
       { name: 'a syntax error', code: 'BAD_USER_INPUT', query: `{ users { ` },
     ]
@@ -312,7 +412,12 @@ test('through ApolloServer, the compiled gateway answers as the schema option do
     }
     for (const testCase of refused) {
       const response = await run('apollo-jit', testCase)
-      expect({ case: testCase.name, status: response.status, codes: (response.body as any).errors.map((error: any) => error.extensions.code), data: (response.body as any).data }).toEqual({
+      expect({
+        case: testCase.name,
+        status: response.status,
+        codes: (response.body as any).errors.map((error: any) => error.extensions.code),
+        data: (response.body as any).data,
+      }).toEqual({
         case: testCase.name,
         status: 400,
         codes: [testCase.code],

@@ -34,7 +34,10 @@ test('SIGTERM during load finishes every in-flight request, closes subscriptions
       onNonLazyError: () => {},
       on: { closed: (event) => resolve(event as { code: number; reason: string }) },
     })
-    client.subscribe({ query: 'subscription { userStatusChanged { status } }' }, { next: () => {}, error: () => {}, complete: () => {} })
+    client.subscribe(
+      { query: 'subscription { userStatusChanged { status } }' },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    )
   })
   await new Promise((resolve) => setTimeout(resolve, 300))
 
@@ -44,8 +47,14 @@ test('SIGTERM during load finishes every in-flight request, closes subscriptions
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
       body: JSON.stringify({
-        query: 'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id status } userErrors { code } } }',
-        variables: { input: { profile: { login: `inflight${i}@example.com`, email: `inflight${i}@example.com` }, credentials: { password: 'correct horse battery' } } },
+        query:
+          'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id status } userErrors { code } } }',
+        variables: {
+          input: {
+            profile: { login: `inflight${i}@example.com`, email: `inflight${i}@example.com` },
+            credentials: { password: 'correct horse battery' },
+          },
+        },
       }),
     }).then(async (response) => ({ status: response.status, body: (await response.json()) as any, at: Date.now() })),
   )

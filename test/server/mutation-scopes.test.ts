@@ -56,7 +56,10 @@ let mutations: { name: string; inputType: GraphQLInputType }[]
 beforeAll(async () => {
   api = await startTestServer()
   const mutationType = api.server.schema.getMutationType()!
-  mutations = Object.values(mutationType.getFields()).map((field) => ({ name: field.name, inputType: field.args.find((arg) => arg.name === 'input')!.type }))
+  mutations = Object.values(mutationType.getFields()).map((field) => ({
+    name: field.name,
+    inputType: field.args.find((arg) => arg.name === 'input')!.type,
+  }))
 })
 afterAll(() => api.close())
 
@@ -66,15 +69,24 @@ function placeholder(type: GraphQLInputType): unknown {
   if (isListType(type)) return [placeholder(type.ofType)]
   if (isEnumType(type)) return type.getValues()[0].value
   if (isInputObjectType(type)) {
-    const required = Object.values(type.getFields()).filter((field) => isNonNullType(field.type) && field.defaultValue === undefined)
+    const required = Object.values(type.getFields()).filter(
+      (field) => isNonNullType(field.type) && field.defaultValue === undefined,
+    )
     return Object.fromEntries(required.map((field) => [field.name, placeholder(field.type)]))
   }
-  if (isScalarType(type)) return ({ Int: 0, Float: 0, Boolean: false, JSON: {} } as Record<string, unknown>)[type.name] ?? 'placeholder_unknown'
+  if (isScalarType(type))
+    return (
+      ({ Int: 0, Float: 0, Boolean: false, JSON: {} } as Record<string, unknown>)[type.name] ?? 'placeholder_unknown'
+    )
   throw new Error(`no placeholder for ${String(type)}`)
 }
 
 const run = (name: string, inputType: GraphQLInputType, token: string) =>
-  api.gql(`mutation($input: ${String(inputType)}) { ${name}(input: $input) { __typename } }`, { input: placeholder(inputType) }, token)
+  api.gql(
+    `mutation($input: ${String(inputType)}) { ${name}(input: $input) { __typename } }`,
+    { input: placeholder(inputType) },
+    token,
+  )
 
 test('every mutation in the schema has its scope declared in the table, and the table names only mutations', () => {
   expect(mutations.map(({ name }) => name).sort()).toEqual(Object.keys(MUTATION_SCOPES).sort())
@@ -93,6 +105,8 @@ test('every mutation is FORBIDDEN to a token holding every scope but the one it 
       with: holding.errors?.map((error) => error.extensions?.code) ?? [],
     }
   }
-  const expected = Object.fromEntries(mutations.map(({ name }) => [name, { without: ['FORBIDDEN'], withoutData: null, with: [] }]))
+  const expected = Object.fromEntries(
+    mutations.map(({ name }) => [name, { without: ['FORBIDDEN'], withoutData: null, with: [] }]),
+  )
   expect(outcomes).toEqual(expected)
 })

@@ -43,7 +43,8 @@ describe('/metrics', () => {
 
   test('operation names anyone sends add no series: 300 random names, with and without a token, share the labels of their root fields', async () => {
     const token = await api.tokenWith('metrics:read')
-    const seriesOf = (text: string) => text.split('\n').filter((line) => line.startsWith('lifecycle_graphql_requests_total{')).length
+    const seriesOf = (text: string) =>
+      text.split('\n').filter((line) => line.startsWith('lifecycle_graphql_requests_total{')).length
     const before = seriesOf(await (await scrape(token)).text())
     const randomName = () => `Random_${Math.random().toString(36).slice(2)}${'x'.repeat(1000)}`
     for (let i = 0; i < 100; i++) {
@@ -86,7 +87,11 @@ describe('structured logs', () => {
     const token = await api.tokenWith('users:read')
     const response = await fetch(api.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': 'req-observable-1' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'x-request-id': 'req-observable-1',
+      },
       body: JSON.stringify({ query: 'query LoggedQuery { users(first: 1) { totalCount } }' }),
     })
     expect(response.headers.get('x-request-id')).toBe('req-observable-1')
@@ -104,7 +109,10 @@ describe('structured logs', () => {
 
   test('a failed operation logs its error codes', async () => {
     await api.gql(`query Broken { users(filter: { search: "nonsense eq" }) { totalCount } }`)
-    const line = logLines.map((entry) => JSON.parse(entry)).reverse().find((entry) => entry.operation === 'Broken')
+    const line = logLines
+      .map((entry) => JSON.parse(entry))
+      .reverse()
+      .find((entry) => entry.operation === 'Broken')
     expect(line).toMatchObject({ outcome: 'error', errorCodes: ['VALIDATION'] })
   })
 })

@@ -21,25 +21,34 @@ async function post(body: string, headers: Record<string, string> = {}) {
 /** A refusal as api.md describes it: a GraphQL-shaped body with one BAD_USER_INPUT error, no stack, no HTML. */
 function expectRefusal(response: { contentType: string | null; text: string; body: any }) {
   expect(response.contentType).toMatch(/json/)
-  expect(response.body.errors).toEqual([expect.objectContaining({ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } })])
+  expect(response.body.errors).toEqual([
+    expect.objectContaining({ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } }),
+  ])
   expect(response.text).not.toMatch(/<html|at \w+ \(|\/work\/|node_modules/i)
 }
 
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code field } } }`
-const userInput = (login: string, custom?: unknown) => ({ input: { profile: { login, email: login, ...(custom !== undefined ? { custom } : {}) } } })
-const userExists = async (login: string) => (await api.gql(`query($login: String) { user(login: $login) { id } }`, { login })).data.user !== null
+const userInput = (login: string, custom?: unknown) => ({
+  input: { profile: { login, email: login, ...(custom !== undefined ? { custom } : {}) } },
+})
+const userExists = async (login: string) =>
+  (await api.gql(`query($login: String) { user(login: $login) { id } }`, { login })).data.user !== null
 
 describe('transport limits', () => {
   test('a body over 1 MB is refused with HTTP 413 and a GraphQL-shaped BAD_USER_INPUT', async () => {
     const login = uniqueLogin('huge-body')
-    const response = await post(JSON.stringify({ query: CREATE_USER, variables: userInput(login, { padding: 'x'.repeat(1_100_000) }) }))
+    const response = await post(
+      JSON.stringify({ query: CREATE_USER, variables: userInput(login, { padding: 'x'.repeat(1_100_000) }) }),
+    )
     expect(response.status).toBe(413)
     expectRefusal(response)
     expect(await userExists(login)).toBe(false)
   })
 
   test('an unknown charset is refused with HTTP 415 and a GraphQL-shaped BAD_USER_INPUT', async () => {
-    const response = await post(JSON.stringify({ query: '{ viewer { tokenId } }' }), { 'content-type': 'application/json; charset=klingon' })
+    const response = await post(JSON.stringify({ query: '{ viewer { tokenId } }' }), {
+      'content-type': 'application/json; charset=klingon',
+    })
     expect(response.status).toBe(415)
     expectRefusal(response)
   })
@@ -62,7 +71,8 @@ describe('document and variables limits', () => {
   })
 
   test('a document with more than 200 aliases is refused with BAD_USER_INPUT; 200 are answered', async () => {
-    const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: viewer { tokenId }`).join(' ')} }`
+    const aliased = (count: number) =>
+      `{ ${Array.from({ length: count }, (_, i) => `a${i}: viewer { tokenId }`).join(' ')} }`
     const refused = await post(JSON.stringify({ query: aliased(201) }))
     expect(refused.status).toBe(400)
     expectRefusal(refused)
@@ -73,7 +83,9 @@ describe('document and variables limits', () => {
 
   test('variables over 100 KB are refused with BAD_USER_INPUT before they are parsed: nothing is created', async () => {
     const login = uniqueLogin('huge-variables')
-    const response = await post(JSON.stringify({ query: CREATE_USER, variables: userInput(login, { padding: 'x'.repeat(101 * 1024) }) }))
+    const response = await post(
+      JSON.stringify({ query: CREATE_USER, variables: userInput(login, { padding: 'x'.repeat(101 * 1024) }) }),
+    )
     expect(response.status).toBe(400)
     expectRefusal(response)
     expect(await userExists(login)).toBe(false)
@@ -93,7 +105,9 @@ describe('document and variables limits', () => {
     const url = new URL(api.url)
     url.searchParams.set('query', 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }')
     url.searchParams.set('variables', JSON.stringify({ ids: [] }).replace('[]', '['.repeat(2000) + ']'.repeat(2000)))
-    const response = await fetch(url, { headers: { authorization: `Bearer ${api.adminToken}`, 'apollo-require-preflight': 'true' } })
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${api.adminToken}`, 'apollo-require-preflight': 'true' },
+    })
     const text = await response.text()
     expect(response.status).toBe(400)
     expectRefusal({ contentType: response.headers.get('content-type'), text, body: JSON.parse(text) })
@@ -103,7 +117,9 @@ describe('document and variables limits', () => {
     const login = uniqueLogin('deep-literal')
     const deep = '{a: '.repeat(3000) + '1' + '}'.repeat(3000)
     const response = await post(
-      JSON.stringify({ query: `mutation { createUser(input: { profile: { login: "${login}", email: "${login}", custom: ${deep} } }) { user { id } } }` }),
+      JSON.stringify({
+        query: `mutation { createUser(input: { profile: { login: "${login}", email: "${login}", custom: ${deep} } }) { user { id } } }`,
+      }),
     )
     expect(response.status).toBe(400)
     expectRefusal(response)
@@ -114,7 +130,9 @@ describe('document and variables limits', () => {
   test('a subscription over the WebSocket is held to the same document limit', async () => {
     const padded = `subscription { userStatusChanged { status } }\n# ${'x'.repeat(100 * 1024)}`
     const refused = nextResults(api.wsClient(), padded).done
-    await expect(refused).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })])
+    await expect(refused).rejects.toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ])
   })
 })
 
@@ -125,8 +143,12 @@ describe('client mistakes are never INTERNAL', () => {
     for (const cursor of [forged, huge]) {
       const page = await api.gql('query($after: String) { events(after: $after) { totalCount } }', { after: cursor })
       expect(page.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['after'] }])
-      const resume = await api.gql('query($after: String) { events(filter: { after: $after }) { totalCount } }', { after: cursor })
-      expect(resume.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'after'] }])
+      const resume = await api.gql('query($after: String) { events(filter: { after: $after }) { totalCount } }', {
+        after: cursor,
+      })
+      expect(resume.errors?.map((error) => error.extensions)).toEqual([
+        { code: 'BAD_USER_INPUT', field: ['filter', 'after'] },
+      ])
     }
   })
 
@@ -139,7 +161,12 @@ describe('client mistakes are never INTERNAL', () => {
 
   test('70,000 event types in events(filter: { types }) are BAD_USER_INPUT', async () => {
     const types = Array.from({ length: 70_000 }, (_, i) => `t${i}`)
-    const response = await post(JSON.stringify({ query: 'query($types: [String!]) { events(filter: { types: $types }) { totalCount } }', variables: { types } }))
+    const response = await post(
+      JSON.stringify({
+        query: 'query($types: [String!]) { events(filter: { types: $types }) { totalCount } }',
+        variables: { types },
+      }),
+    )
     expect(response.status).toBe(400)
     expectRefusal(response)
   })

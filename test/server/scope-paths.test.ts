@@ -18,14 +18,18 @@ beforeAll(async () => {
   group = await createGroup(api)
   app = await createApp(api)
   await addMember(api, group.id, user.id)
-  const assigned = await api.gql(`mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`, {
-    input: { appId: app.id, groupId: group.id },
-  })
+  const assigned = await api.gql(
+    `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`,
+    {
+      input: { appId: app.id, groupId: group.id },
+    },
+  )
   expect(assigned.data.assignGroupToApp.userErrors).toEqual([])
 })
 afterAll(() => api.close())
 
-const codes = (response: { errors?: { extensions?: { code?: string } }[] }) => response.errors?.map((error) => error.extensions?.code) ?? []
+const codes = (response: { errors?: { extensions?: { code?: string } }[] }) =>
+  response.errors?.map((error) => error.extensions?.code) ?? []
 /** Whether any of the user's personal data appears anywhere in a response. */
 const showsUser = (response: unknown) => {
   const text = JSON.stringify(response)
@@ -35,12 +39,23 @@ const showsUser = (response: unknown) => {
 const CREATE_RULE = `mutation($input: CreateGroupRuleInput!) { createGroupRule(input: $input) {
   groupRule { id name excludedUsers { id profile { login email } credentials { hasPassword } } } userErrors { code } } }`
 
-test('a groups:read token reading a rule\'s excluded users gets FORBIDDEN and no user data', async () => {
-  const created = await api.gql(CREATE_RULE, { input: { name: 'excludes', expression: 'user.department == "Nobody"', assignToGroups: [group.id], excludedUsers: [user.id] } })
+test("a groups:read token reading a rule's excluded users gets FORBIDDEN and no user data", async () => {
+  const created = await api.gql(CREATE_RULE, {
+    input: {
+      name: 'excludes',
+      expression: 'user.department == "Nobody"',
+      assignToGroups: [group.id],
+      excludedUsers: [user.id],
+    },
+  })
   expect(created.data.createGroupRule.userErrors).toEqual([])
   const reader = await api.tokenWith('groups:read')
 
-  const response = await api.gql(`query($id: ID!) { groupRule(id: $id) { id excludedUsers { id profile { login email } } } }`, { id: created.data.createGroupRule.groupRule.id }, reader)
+  const response = await api.gql(
+    `query($id: ID!) { groupRule(id: $id) { id excludedUsers { id profile { login email } } } }`,
+    { id: created.data.createGroupRule.groupRule.id },
+    reader,
+  )
   expect(codes(response)).toEqual(['FORBIDDEN'])
   expect(response.data.groupRule).toBeNull()
   expect(showsUser(response)).toBe(false)
@@ -48,15 +63,29 @@ test('a groups:read token reading a rule\'s excluded users gets FORBIDDEN and no
 
 test('a groups:manage token naming a user in a new rule creates the rule, but its payload does not show the user', async () => {
   const manager = await api.tokenWith('groups:read', 'groups:manage')
-  const response = await api.gql(CREATE_RULE, { input: { name: 'probe', expression: 'user.department == "Nobody"', assignToGroups: [group.id], excludedUsers: [user.id] } }, manager)
+  const response = await api.gql(
+    CREATE_RULE,
+    {
+      input: {
+        name: 'probe',
+        expression: 'user.department == "Nobody"',
+        assignToGroups: [group.id],
+        excludedUsers: [user.id],
+      },
+    },
+    manager,
+  )
   expect(codes(response)).toEqual(['FORBIDDEN'])
   expect(response.errors![0]).toMatchObject({ path: ['createGroupRule', 'groupRule', 'excludedUsers'] })
   expect(showsUser(response)).toBe(false)
   const rules = await api.gql('{ groupRules(first: 200) { edges { node { name excludedUserIds } } } }')
-  expect(rules.data.groupRules.edges.map((edge: any) => edge.node)).toContainEqual({ name: 'probe', excludedUserIds: [user.id] })
+  expect(rules.data.groupRules.edges.map((edge: any) => edge.node)).toContainEqual({
+    name: 'probe',
+    excludedUserIds: [user.id],
+  })
 })
 
-test('an apps:read token sees an app user\'s grants but not the group behind them', async () => {
+test("an apps:read token sees an app user's grants but not the group behind them", async () => {
   const reader = await api.tokenWith('apps:read')
   const response = await api.gql(
     `query($appId: ID!, $userId: ID!) { appUser(appId: $appId, userId: $userId) { id status assignedVia { scope group { id name } } } }`,
@@ -78,29 +107,52 @@ test('an apps:manage token assigning a user gets the assignment done, but neithe
   )
   expect(codes(response)).toEqual(['FORBIDDEN'])
   expect(response.data.assignUserToApp).toEqual({ appUser: null, userErrors: [] })
-  const stored = await api.gql(`query($appId: ID!, $userId: ID!) { appUser(appId: $appId, userId: $userId) { scope } }`, { appId: app.id, userId: other.id })
+  const stored = await api.gql(
+    `query($appId: ID!, $userId: ID!) { appUser(appId: $appId, userId: $userId) { scope } }`,
+    { appId: app.id, userId: other.id },
+  )
   expect(stored.data.appUser).toEqual({ scope: 'USER' })
 })
 
-test('a users:read token gets each of a user\'s groups, app users and events refused, totalCount included', async () => {
+test("a users:read token gets each of a user's groups, app users and events refused, totalCount included", async () => {
   const reader = await api.tokenWith('users:read')
   for (const field of ['groups', 'appUsers', 'events']) {
-    const response = await api.gql(`query($id: ID!) { user(id: $id) { id ${field} { totalCount } } }`, { id: user.id }, reader)
-    expect({ field, codes: codes(response), user: response.data.user }).toEqual({ field, codes: ['FORBIDDEN'], user: null })
+    const response = await api.gql(
+      `query($id: ID!) { user(id: $id) { id ${field} { totalCount } } }`,
+      { id: user.id },
+      reader,
+    )
+    expect({ field, codes: codes(response), user: response.data.user }).toEqual({
+      field,
+      codes: ['FORBIDDEN'],
+      user: null,
+    })
   }
 })
 
 test('a groups:read token gets a group but not its members or apps, totalCount included', async () => {
   const reader = await api.tokenWith('groups:read')
   for (const field of ['members', 'apps']) {
-    const response = await api.gql(`query($id: ID!) { group(id: $id) { id name ${field} { totalCount } } }`, { id: group.id }, reader)
-    expect({ field, codes: codes(response), group: response.data.group }).toEqual({ field, codes: ['FORBIDDEN'], group: null })
+    const response = await api.gql(
+      `query($id: ID!) { group(id: $id) { id name ${field} { totalCount } } }`,
+      { id: group.id },
+      reader,
+    )
+    expect({ field, codes: codes(response), group: response.data.group }).toEqual({
+      field,
+      codes: ['FORBIDDEN'],
+      group: null,
+    })
   }
 })
 
 test('node and nodes return only the kinds the token may read; the others are FORBIDDEN at their own path', async () => {
   const reader = await api.tokenWith('groups:read')
-  const single = await api.gql(`query($id: ID!) { node(id: $id) { id ... on User { profile { login } } } }`, { id: user.id }, reader)
+  const single = await api.gql(
+    `query($id: ID!) { node(id: $id) { id ... on User { profile { login } } } }`,
+    { id: user.id },
+    reader,
+  )
   expect(codes(single)).toEqual(['FORBIDDEN'])
   expect(single.data.node).toBeNull()
   expect(showsUser(single)).toBe(false)
@@ -130,8 +182,12 @@ test('node does not tell a token whether an id of a kind it may not read exists'
 test('a userStatusChanged subscriber without events:read gets the change but not the event', async () => {
   const watched = (await createUser(api, { password: 'correct horse battery' })).user
   const reader = await api.tokenWith('users:read')
-  const withoutEvent = watch(api.wsClient(reader), `subscription($filter: UserStatusChangedFilter) {
-    userStatusChanged(filter: $filter) { status user { id } event { type actor { id displayName } data } } }`, { filter: { userIds: [watched.id] } })
+  const withoutEvent = watch(
+    api.wsClient(reader),
+    `subscription($filter: UserStatusChangedFilter) {
+    userStatusChanged(filter: $filter) { status user { id } event { type actor { id displayName } data } } }`,
+    { filter: { userIds: [watched.id] } },
+  )
   let suspended = false
   const message = await withoutEvent.untilDelivered(async () => {
     await lifecycle(api, suspended ? 'unsuspendUser' : 'suspendUser', watched.id)

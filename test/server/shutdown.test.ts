@@ -27,7 +27,12 @@ test('a step that never finishes: at the deadline the process exits with code 1 
   expect(exit).not.toHaveBeenCalled()
   await jest.advanceTimersByTimeAsync(1)
   expect(exit).toHaveBeenCalledWith(1)
-  expect(lines).toContainEqual(expect.objectContaining({ msg: 'shutdown deadline passed: forcing exit', unfinished: ['HTTP and WebSocket drain', 'database close'] }))
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      msg: 'shutdown deadline passed: forcing exit',
+      unfinished: ['HTTP and WebSocket drain', 'database close'],
+    }),
+  )
   expect(closed).not.toHaveBeenCalled()
 })
 

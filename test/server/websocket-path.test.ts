@@ -57,16 +57,22 @@ test('a document that does not validate over the socket is BAD_USER_INPUT, as ov
   expect(codes(viaSocket)).toEqual(['BAD_USER_INPUT'])
 })
 
-test('queries and mutations over the socket count against the token\'s rate limit, shared with HTTP', async () => {
+test("queries and mutations over the socket count against the token's rate limit, shared with HTTP", async () => {
   const limited = await startTestServer({ RATE_LIMIT_PER_MINUTE: '3' })
   try {
     const busy = await limited.tokenWith('users:read', 'users:manage')
     const other = await limited.tokenWith('users:read')
     const socket = limited.wsClient(busy)
-    for (let i = 0; i < 2; i++) expect(await overSocket(socket, '{ viewer { tokenId } }')).toEqual({ data: { viewer: { tokenId: expect.any(String) } } })
+    for (let i = 0; i < 2; i++)
+      expect(await overSocket(socket, '{ viewer { tokenId } }')).toEqual({
+        data: { viewer: { tokenId: expect.any(String) } },
+      })
     expect((await limited.gql('{ viewer { tokenId } }', {}, busy)).status).toBe(200)
 
-    const refused = await overSocket(socket, `mutation { createUser(input: { profile: { login: "over@example.com", email: "over@example.com" } }) { user { id } } }`)
+    const refused = await overSocket(
+      socket,
+      `mutation { createUser(input: { profile: { login: "over@example.com", email: "over@example.com" } }) { user { id } } }`,
+    )
     expect(codes(refused)).toEqual(['RATE_LIMITED'])
     expect((await limited.gql('{ viewer { tokenId } }', {}, busy)).status).toBe(429)
 
@@ -77,13 +83,21 @@ test('queries and mutations over the socket count against the token\'s rate limi
   }
 })
 
-test('a revoked token\'s live subscription ends with UNAUTHENTICATED, and its socket runs nothing more', async () => {
+test("a revoked token's live subscription ends with UNAUTHENTICATED, and its socket runs nothing more", async () => {
   const watched = (await createUser(api, { password: 'correct horse battery' })).user
-  const issued = (await api.gql(`mutation { createApiToken(input: { name: "soon revoked", scopes: ["users:read"] }) { token apiToken { id } } }`)).data.createApiToken
+  const issued = (
+    await api.gql(
+      `mutation { createApiToken(input: { name: "soon revoked", scopes: ["users:read"] }) { token apiToken { id } } }`,
+    )
+  ).data.createApiToken
   const socket = api.wsClient(issued.token)
-  const subscription = watch(socket, `subscription($filter: UserStatusChangedFilter) { userStatusChanged(filter: $filter) { status } }`, {
-    filter: { userIds: [watched.id] },
-  })
+  const subscription = watch(
+    socket,
+    `subscription($filter: UserStatusChangedFilter) { userStatusChanged(filter: $filter) { status } }`,
+    {
+      filter: { userIds: [watched.id] },
+    },
+  )
   let suspended = false
   await subscription.untilDelivered(async () => {
     await lifecycle(api, suspended ? 'unsuspendUser' : 'suspendUser', watched.id)
@@ -91,7 +105,9 @@ test('a revoked token\'s live subscription ends with UNAUTHENTICATED, and its so
   })
   const delivered = subscription.results.length
 
-  const revoked = await api.gql(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`, { id: issued.apiToken.id })
+  const revoked = await api.gql(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`, {
+    id: issued.apiToken.id,
+  })
   expect(revoked.data.revokeApiToken.userErrors).toEqual([])
 
   const results = await subscription.ended
@@ -103,24 +119,35 @@ test('a subscription whose token is revoked by another process ends at its next 
   // Without a token cache, "within TOKEN_CACHE_SECONDS" is at once.
   const uncached = await startTestServer({ TOKEN_CACHE_SECONDS: '0' })
   try {
-  const watched = (await createUser(uncached, { password: 'correct horse battery' })).user
-  const issued = (await uncached.gql(`mutation { createApiToken(input: { name: "revoked elsewhere", scopes: ["users:read"] }) { token apiToken { id } } }`)).data.createApiToken
-  const subscription = watch(uncached.wsClient(issued.token), `subscription($filter: UserStatusChangedFilter) { userStatusChanged(filter: $filter) { status } }`, {
-    filter: { userIds: [watched.id] },
-  })
-  let suspended = false
-  const toggle = async () => {
-    await lifecycle(uncached, suspended ? 'unsuspendUser' : 'suspendUser', watched.id)
-    suspended = !suspended
-  }
-  await subscription.untilDelivered(toggle)
-  const delivered = subscription.results.length
+    const watched = (await createUser(uncached, { password: 'correct horse battery' })).user
+    const issued = (
+      await uncached.gql(
+        `mutation { createApiToken(input: { name: "revoked elsewhere", scopes: ["users:read"] }) { token apiToken { id } } }`,
+      )
+    ).data.createApiToken
+    const subscription = watch(
+      uncached.wsClient(issued.token),
+      `subscription($filter: UserStatusChangedFilter) { userStatusChanged(filter: $filter) { status } }`,
+      {
+        filter: { userIds: [watched.id] },
+      },
+    )
+    let suspended = false
+    const toggle = async () => {
+      await lifecycle(uncached, suspended ? 'unsuspendUser' : 'suspendUser', watched.id)
+      suspended = !suspended
+    }
+    await subscription.untilDelivered(toggle)
+    const delivered = subscription.results.length
 
-  // Another process revokes in the shared database: this one is not told, and learns it on its next lookup.
-  await uncached.database.db.prisma.apiToken.update({ where: { id: issued.apiToken.id }, data: { revokedAt: new Date() } })
-  await toggle()
-  const results = await subscription.ended
-  expect(results.slice(delivered).map(codes)).toEqual([['UNAUTHENTICATED']])
+    // Another process revokes in the shared database: this one is not told, and learns it on its next lookup.
+    await uncached.database.db.prisma.apiToken.update({
+      where: { id: issued.apiToken.id },
+      data: { revokedAt: new Date() },
+    })
+    await toggle()
+    const results = await subscription.ended
+    expect(results.slice(delivered).map(codes)).toEqual([['UNAUTHENTICATED']])
   } finally {
     await uncached.close()
   }

@@ -25,12 +25,20 @@ afterEach(async () => {
 
 /** Whether the process went on to serve or exited first, and with which code. */
 const outcome = (service: ServiceProcess) =>
-  Promise.race([service.exited.then((code) => ({ exitCode: code })), service.waitFor(/serving/).then(() => ({ serving: true }))])
+  Promise.race([
+    service.exited.then((code) => ({ exitCode: code })),
+    service.waitFor(/serving/).then(() => ({ serving: true })),
+  ])
 
 const createUser = (url: string, login: string) =>
-  graphql(url, ADMIN, 'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }', {
-    input: { profile: { login, email: login } },
-  })
+  graphql(
+    url,
+    ADMIN,
+    'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }',
+    {
+      input: { profile: { login, email: login } },
+    },
+  )
 
 describeEmbedded('one process per embedded data directory', () => {
   test('a second server on the same data directory refuses at once, naming the first, while the first keeps serving', async () => {
@@ -71,7 +79,8 @@ describeEmbedded('one process per embedded data directory', () => {
   test('after the server is killed (SIGKILL), a new start on the same directory serves the writes it had acknowledged', async () => {
     const killed = track(await startServer(env()))
     const logins = ['kept1@example.com', 'kept2@example.com', 'kept3@example.com']
-    for (const login of logins) expect((await createUser(killed.url, login)).body.data.createUser.userErrors).toEqual([])
+    for (const login of logins)
+      expect((await createUser(killed.url, login)).body.data.createUser.userErrors).toEqual([])
     killed.child.kill('SIGKILL')
     await killed.exited
 

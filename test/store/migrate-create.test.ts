@@ -64,7 +64,9 @@ test(
     expect(sql).toContain('CONSTRAINT "AuditNote_pkey" PRIMARY KEY ("id")')
     // Only the new table: the existing history already covers everything else.
     expect(sql).not.toContain('CREATE TABLE "User"')
-    expect(fs.readFileSync(path.join(migrationsDir, 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"')
+    expect(fs.readFileSync(path.join(migrationsDir, 'migration_lock.toml'), 'utf8')).toContain(
+      'provider = "postgresql"',
+    )
   },
   SLOW,
 )

@@ -12,13 +12,23 @@ async function emptyDatabase(): Promise<{ db: Database; drop(): Promise<void> }>
     const name = uniqueDatabaseName('lg_migrate')
     await adminQuery(`CREATE DATABASE "${name}"`)
     const db = await openDatabase({ kind: 'postgres', url: urlForDatabase(name), poolSize: 2 })
-    return { db, drop: async () => { await db.close(); await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) } }
+    return {
+      db,
+      drop: async () => {
+        await db.close()
+        await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      },
+    }
   }
   const db = await openDatabase({ kind: 'embedded', instance: new PGlite() })
   return { db, drop: () => db.close() }
 }
 
-const migrationNames = () => fs.readdirSync(defaultMigrationsDir()).filter((name) => /^\d+_/.test(name)).sort()
+const migrationNames = () =>
+  fs
+    .readdirSync(defaultMigrationsDir())
+    .filter((name) => /^\d+_/.test(name))
+    .sort()
 
 test('a fresh database applies every migration, and a second run applies nothing', async () => {
   const { db, drop } = await emptyDatabase()
@@ -47,9 +57,13 @@ test('a failing migration rolls back whole and is not recorded', async () => {
   const { db, drop } = await emptyDatabase()
   try {
     await expect(db.migrate(dir)).rejects.toThrow(/99990101000000_broken failed and was rolled back/)
-    const tables = await db.prisma.$queryRawUnsafe<{ count: bigint }[]>(`SELECT count(*) AS count FROM pg_tables WHERE tablename = 'Half'`)
+    const tables = await db.prisma.$queryRawUnsafe<{ count: bigint }[]>(
+      `SELECT count(*) AS count FROM pg_tables WHERE tablename = 'Half'`,
+    )
     expect(Number(tables[0].count)).toBe(0)
-    const recorded = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>('SELECT migration_name FROM "_prisma_migrations"')
+    const recorded = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+      'SELECT migration_name FROM "_prisma_migrations"',
+    )
     expect(recorded.map((row) => row.migration_name)).toEqual(migrationNames())
   } finally {
     await drop()

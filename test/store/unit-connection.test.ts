@@ -8,8 +8,12 @@ beforeAll(async () => {
 afterAll(() => database.drop())
 
 let counter = 0
-const groupRow = () => ({ id: `grp_unit_${Date.now().toString(36)}_${++counter}`, name: `unit ${Date.now()} ${counter}` })
-const insertGroup = 'INSERT INTO "Group" (id, type, name, created, "lastUpdated") VALUES ($1, \'OKTA_GROUP\', $2, $3, $3)'
+const groupRow = () => ({
+  id: `grp_unit_${Date.now().toString(36)}_${++counter}`,
+  name: `unit ${Date.now()} ${counter}`,
+})
+const insertGroup =
+  'INSERT INTO "Group" (id, type, name, created, "lastUpdated") VALUES ($1, \'OKTA_GROUP\', $2, $3, $3)'
 const failure = new Error('the unit of work fails')
 
 test('a Prisma call inside a unit of work sees its uncommitted writes, and a failure rolls both back', async () => {
@@ -69,7 +73,12 @@ test('a createMany too large for one statement (Prisma splits it in a transactio
   // 6,000 rows x 6 columns is more than PostgreSQL's 32,767 parameters per statement.
   const prefix = `grp_bulk_${Date.now().toString(36)}_`
   const rows = Array.from({ length: 6_000 }, (_, index) => ({
-    id: `${prefix}${index}`, type: 'OKTA_GROUP' as const, name: `${prefix}${index}`, description: null, created: new Date(), lastUpdated: new Date(),
+    id: `${prefix}${index}`,
+    type: 'OKTA_GROUP' as const,
+    name: `${prefix}${index}`,
+    description: null,
+    created: new Date(),
+    lastUpdated: new Date(),
   }))
   const failed = database.db.transaction(async () => {
     await database.db.prisma.group.createMany({ data: rows })
@@ -101,6 +110,8 @@ test('timestamps written and read by hand are the instants Prisma writes and rea
 
   const viaPrisma = groupRow()
   await database.db.prisma.group.create({ data: { ...viaPrisma, type: 'OKTA_GROUP', created: instant } })
-  const [row] = await database.db.transaction((sql) => sql.query<{ created: Date }>('SELECT created FROM "Group" WHERE id = $1', [viaPrisma.id]))
+  const [row] = await database.db.transaction((sql) =>
+    sql.query<{ created: Date }>('SELECT created FROM "Group" WHERE id = $1', [viaPrisma.id]),
+  )
   expect(row.created).toEqual(instant)
 })

@@ -50,7 +50,9 @@ export async function startTestServer(
     ...env,
   })
   const logs = options.logLines
-  const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(line) }) : createLogger(config.LOG_LEVEL)
+  const logger = logs
+    ? createLogger('info', { write: (line: string) => void logs.push(line) })
+    : createLogger(config.LOG_LEVEL)
   const server = await startServer(composeApplication(config, database.db, logger))
   const clients: Client[] = []
 
@@ -98,7 +100,12 @@ export async function startTestServer(
 }
 
 /** Collects the next `count` results of a subscription. */
-export function nextResults<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}, count = 1) {
+export function nextResults<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+  count = 1,
+) {
   const results: T[] = []
   let unsubscribe = () => {}
   const done = new Promise<T[]>((resolve, reject) => {

@@ -60,11 +60,18 @@ export async function startServer(env: Record<string, string>): Promise<ServiceP
 }
 
 /** A fresh database for child processes: an embedded data directory, or a PostgreSQL database when DATABASE_URL is set. */
-export async function serviceDatabase(): Promise<{ env: Record<string, string>; dataDir?: string; drop(): Promise<void> }> {
+export async function serviceDatabase(): Promise<{
+  env: Record<string, string>
+  dataDir?: string
+  drop(): Promise<void>
+}> {
   if (usingPostgres) {
     const name = uniqueDatabaseName('lg_process')
     await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${templateLocation()}"`)
-    return { env: { DATABASE_URL: urlForDatabase(name) }, drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) }
+    return {
+      env: { DATABASE_URL: urlForDatabase(name) },
+      drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    }
   }
   return embeddedDataDir()
 }
@@ -72,7 +79,11 @@ export async function serviceDatabase(): Promise<{ env: Record<string, string>; 
 /** A fresh embedded data directory (for tests about DATA_DIR itself, on either backend). */
 export function embeddedDataDir(): { env: Record<string, string>; dataDir: string; drop(): Promise<void> } {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-process-'))
-  return { env: { DATA_DIR: dataDir, DATABASE_URL: '' }, dataDir, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) }
+  return {
+    env: { DATA_DIR: dataDir, DATABASE_URL: '' },
+    dataDir,
+    drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+  }
 }
 
 /** Sends a GraphQL request with a bearer token. */

@@ -7,21 +7,23 @@ import { USER_STATUSES, type UserOperation, type UserStatus } from '../../src/us
  * "-" is INVALID_TRANSITION; "A/P" is ACTIVE with a password, PROVISIONED without.
  */
 export const EXPECTED: Record<UserOperation, string> = {
-  activate:           'A/P          -            -            -            -                -            -            PROVISIONED',
-  reactivate:         '-            PROVISIONED  -            PROVISIONED  -                -            -            -',
-  deactivate:         'DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED -',
-  suspend:            '-            -            SUSPENDED    -            -                -            -            -',
-  unsuspend:          '-            -            -            -            -                -            ACTIVE       -',
-  unlock:             '-            -            ACTIVE       -            -                ACTIVE       -            -',
-  resetPassword:      '-            RECOVERY     RECOVERY     RECOVERY     RECOVERY         RECOVERY     -            -',
-  expirePassword:     '-            -            PASSWORD_EXPIRED -        PASSWORD_EXPIRED -            -            -',
-  updateProfile:      'STAGED       PROVISIONED  ACTIVE       RECOVERY     PASSWORD_EXPIRED LOCKED_OUT   SUSPENDED    -',
-  delete:             'DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DELETED',
-  completeActivation: '-            ACTIVE       -            -            -                -            -            -',
-  completeReset:      '-            -            -            ACTIVE       -                -            -            -',
-  changePassword:     '-            -            ACTIVE       -            ACTIVE           -            -            -',
-  signIn:             '-            -            ACTIVE       -            PASSWORD_EXPIRED -            -            -',
-  lockOut:            '-            -            LOCKED_OUT   -            LOCKED_OUT       -            -            -',
+  activate:
+    'A/P          -            -            -            -                -            -            PROVISIONED',
+  reactivate: '-            PROVISIONED  -            PROVISIONED  -                -            -            -',
+  deactivate: 'DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED -',
+  suspend: '-            -            SUSPENDED    -            -                -            -            -',
+  unsuspend: '-            -            -            -            -                -            ACTIVE       -',
+  unlock: '-            -            ACTIVE       -            -                ACTIVE       -            -',
+  resetPassword: '-            RECOVERY     RECOVERY     RECOVERY     RECOVERY         RECOVERY     -            -',
+  expirePassword: '-            -            PASSWORD_EXPIRED -        PASSWORD_EXPIRED -            -            -',
+  updateProfile: 'STAGED       PROVISIONED  ACTIVE       RECOVERY     PASSWORD_EXPIRED LOCKED_OUT   SUSPENDED    -',
+  delete: 'DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DEPROVISIONED DELETED',
+  completeActivation:
+    '-            ACTIVE       -            -            -                -            -            -',
+  completeReset: '-            -            -            ACTIVE       -                -            -            -',
+  changePassword: '-            -            ACTIVE       -            ACTIVE           -            -            -',
+  signIn: '-            -            ACTIVE       -            PASSWORD_EXPIRED -            -            -',
+  lockOut: '-            -            LOCKED_OUT   -            LOCKED_OUT       -            -            -',
 }
 
 export interface ExpectedCell {
@@ -33,5 +35,8 @@ export interface ExpectedCell {
 
 /** Every cell of the table, row by row. */
 export const EXPECTED_CELLS: ExpectedCell[] = Object.entries(EXPECTED).flatMap(([operation, row]) =>
-  row.trim().split(/\s+/).map((expected, column) => ({ operation: operation as UserOperation, from: USER_STATUSES[column], expected })),
+  row
+    .trim()
+    .split(/\s+/)
+    .map((expected, column) => ({ operation: operation as UserOperation, from: USER_STATUSES[column], expected })),
 )

@@ -46,7 +46,8 @@ export function watch<T = any>(client: Client, query: string, variables: Record<
         if (finished) throw new Error(`the subscription ended before delivering: ${JSON.stringify(results)}`)
         if (attempt === 200) throw new Error('nothing was delivered')
         await act()
-        for (let wait = 0; wait < 4 && results.length === before; wait++) await new Promise((resolve) => setTimeout(resolve, pollMs))
+        for (let wait = 0; wait < 4 && results.length === before; wait++)
+          await new Promise((resolve) => setTimeout(resolve, pollMs))
       }
       return results[before]
     },
@@ -63,9 +64,14 @@ export interface Subscription<T> {
 }
 
 /** Subscribes and keeps every result, so a test can assert on all that arrived, not only the first. */
-export function subscribe<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): Subscription<T> {
+export function subscribe<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Subscription<T> {
   const results: T[] = []
-  let waiters: { matches: (result: T) => boolean; resolve: (result: T) => void; reject: (error: unknown) => void }[] = []
+  let waiters: { matches: (result: T) => boolean; resolve: (result: T) => void; reject: (error: unknown) => void }[] =
+    []
   let failure: { error: unknown } | undefined
   const unsubscribe = client.subscribe<T>(
     { query, variables },
@@ -101,7 +107,11 @@ export function subscribe<T = any>(client: Client, query: string, variables: Rec
  * event the subscription must receive, until a result has arrived. After this, anything the
  * server publishes reaches the subscription's filter, so a filtered-out event is really tested.
  */
-export async function whenLive(subscription: Subscription<unknown>, probe: () => Promise<void>, rounds = 200): Promise<void> {
+export async function whenLive(
+  subscription: Subscription<unknown>,
+  probe: () => Promise<void>,
+  rounds = 200,
+): Promise<void> {
   for (let round = 0; round < rounds && subscription.results.length === 0; round++) await probe()
   if (subscription.results.length === 0) await subscription.until(() => true)
 }

@@ -27,7 +27,13 @@ export async function createUser(
 }
 
 /** Runs one lifecycle mutation that takes `input { id }` and returns its payload. */
-export async function lifecycle(api: TestServer, mutation: string, id: string, extra: Record<string, unknown> = {}, fields = '') {
+export async function lifecycle(
+  api: TestServer,
+  mutation: string,
+  id: string,
+  extra: Record<string, unknown> = {},
+  fields = '',
+) {
   const response = await api.gql(
     `mutation($input: ${mutation[0].toUpperCase()}${mutation.slice(1)}Input!) { ${mutation}(input: $input) {
       user { ${USER_FIELDS} } userErrors { code message field } ${fields} } }`,

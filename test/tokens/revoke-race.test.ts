@@ -26,7 +26,9 @@ test('after revokeApiToken returns, no request with the token succeeds, however 
       // setImmediate between lookups: a cache hit never leaves the microtask queue, and the revoke must get its turn.
       while (revoking) await Promise.all([tokens.authenticate(secret), new Promise(setImmediate)])
     })
-    const revoked = await api.gql(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`, { id: principal.tokenId })
+    const revoked = await api.gql(`mutation($id: ID!) { revokeApiToken(input: { id: $id }) { userErrors { code } } }`, {
+      id: principal.tokenId,
+    })
     expect(revoked.data.revokeApiToken.userErrors).toEqual([])
 
     // The lookups still running now may read the row before or after the commit; none may be trusted.
@@ -35,7 +37,12 @@ test('after revokeApiToken returns, no request with the token succeeds, however 
     await Promise.all(lookups)
     const [lookup, request] = (await Promise.all(during)) as [unknown, { status: number }]
     const afterwards = await api.gql('{ viewer { tokenId } }', {}, secret)
-    expect({ round, lookup, during: request.status, afterwards: afterwards.status }).toEqual({ round, lookup: null, during: 401, afterwards: 401 })
+    expect({ round, lookup, during: request.status, afterwards: afterwards.status }).toEqual({
+      round,
+      lookup: null,
+      during: 401,
+      afterwards: 401,
+    })
   }
 })
 

@@ -7,11 +7,16 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 const CREATE_TOKEN = `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id scopes } userErrors { code field } } }`
-const tokenNames = async () => (await api.gql('{ apiTokens { name } }')).data.apiTokens.map((token: { name: string }) => token.name)
+const tokenNames = async () =>
+  (await api.gql('{ apiTokens { name } }')).data.apiTokens.map((token: { name: string }) => token.name)
 
 test('a token holding only tokens:manage cannot mint a token with more scopes: FORBIDDEN, and none is created', async () => {
   const minter = await api.tokenWith('tokens:manage')
-  const response = await api.gql(CREATE_TOKEN, { input: { name: 'escalated', scopes: ['tokens:manage', 'users:manage', 'users:read'] } }, minter)
+  const response = await api.gql(
+    CREATE_TOKEN,
+    { input: { name: 'escalated', scopes: ['tokens:manage', 'users:manage', 'users:read'] } },
+    minter,
+  )
   expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN'])
   expect(response.errors![0].message).toContain('users:manage, users:read')
   expect(response.data?.createApiToken ?? null).toBeNull()
@@ -20,7 +25,11 @@ test('a token holding only tokens:manage cannot mint a token with more scopes: F
 
 test('a token may grant any subset of the scopes it holds', async () => {
   const minter = await api.tokenWith('tokens:manage', 'users:read', 'events:read')
-  const response = await api.gql(CREATE_TOKEN, { input: { name: 'narrower', scopes: ['users:read', 'events:read'] } }, minter)
+  const response = await api.gql(
+    CREATE_TOKEN,
+    { input: { name: 'narrower', scopes: ['users:read', 'events:read'] } },
+    minter,
+  )
   expect(response.errors).toBeUndefined()
   expect(response.data.createApiToken.userErrors).toEqual([])
   expect([...response.data.createApiToken.apiToken.scopes].sort()).toEqual(['events:read', 'users:read'])

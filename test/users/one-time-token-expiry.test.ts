@@ -31,11 +31,14 @@ describe('with ACTIVATION_TOKEN_TTL_HOURS and RESET_TOKEN_TTL_MINUTES that have 
   })
   afterAll(() => api.close())
 
-  test.each(['activation', 'reset'] as const)('setPassword with an expired %s token is INVALID_TOKEN and the user stays as it was', async (purpose) => {
-    const holder = (await holders(api))[purpose]
-    expect(await setPassword(api, holder.token)).toEqual(EXPIRED)
-    expect((await getUser(api, holder.id)).status).toBe(holder.status)
-  })
+  test.each(['activation', 'reset'] as const)(
+    'setPassword with an expired %s token is INVALID_TOKEN and the user stays as it was',
+    async (purpose) => {
+      const holder = (await holders(api))[purpose]
+      expect(await setPassword(api, holder.token)).toEqual(EXPIRED)
+      expect((await getUser(api, holder.id)).status).toBe(holder.status)
+    },
+  )
 })
 
 describe('each token kind expires by its own setting', () => {
@@ -55,7 +58,10 @@ describe('each token kind expires by its own setting', () => {
     try {
       const { activation, reset } = await holders(api)
       expect(await setPassword(api, reset.token)).toEqual(EXPIRED)
-      expect(await setPassword(api, activation.token)).toEqual({ user: { id: activation.id, status: 'ACTIVE' }, userErrors: [] })
+      expect(await setPassword(api, activation.token)).toEqual({
+        user: { id: activation.id, status: 'ACTIVE' },
+        userErrors: [],
+      })
     } finally {
       await api.close()
     }
@@ -69,12 +75,18 @@ describe('with the default TTLs', () => {
   })
   afterAll(() => api.close())
 
-  test.each(['activation', 'reset'] as const)('setPassword with the %s token once its expiry has passed is INVALID_TOKEN and the user stays as it was', async (purpose) => {
-    const holder = (await holders(api))[purpose]
-    await api.database.db.prisma.oneTimeToken.updateMany({ where: { userId: holder.id }, data: { expiresAt: new Date(Date.now() - 1000) } })
-    expect(await setPassword(api, holder.token)).toEqual(EXPIRED)
-    expect((await getUser(api, holder.id)).status).toBe(holder.status)
-  })
+  test.each(['activation', 'reset'] as const)(
+    'setPassword with the %s token once its expiry has passed is INVALID_TOKEN and the user stays as it was',
+    async (purpose) => {
+      const holder = (await holders(api))[purpose]
+      await api.database.db.prisma.oneTimeToken.updateMany({
+        where: { userId: holder.id },
+        data: { expiresAt: new Date(Date.now() - 1000) },
+      })
+      expect(await setPassword(api, holder.token)).toEqual(EXPIRED)
+      expect((await getUser(api, holder.id)).status).toBe(holder.status)
+    },
+  )
 
   test('activation tokens live ACTIVATION_TOKEN_TTL_HOURS (168 h) and reset tokens RESET_TOKEN_TTL_MINUTES (60 min) from their issue', async () => {
     const { activation, reset } = await holders(api)

@@ -33,12 +33,18 @@ test('a correct password signs in, records lastLogin and a user.session.start ev
 test('reaching the lockout policy with wrong passwords makes the user LOCKED_OUT', async () => {
   const { user } = await createUser(api, { password: PASSWORD })
   for (let attempt = 1; attempt <= 2; attempt++) {
-    expect(await signIn(user.profile.login, 'wrong password')).toMatchObject({ success: false, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
+    expect(await signIn(user.profile.login, 'wrong password')).toMatchObject({
+      success: false,
+      userErrors: [{ code: 'AUTHENTICATION_FAILED' }],
+    })
     expect((await getUser(api, user.id)).status).toBe('ACTIVE')
   }
   await signIn(user.profile.login, 'wrong password')
   expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
-  expect((await eventsFor(api, user.id)).at(-1)).toMatchObject({ type: 'user.account.lock', data: { previousStatus: 'ACTIVE', status: 'LOCKED_OUT' } })
+  expect((await eventsFor(api, user.id)).at(-1)).toMatchObject({
+    type: 'user.account.lock',
+    data: { previousStatus: 'ACTIVE', status: 'LOCKED_OUT' },
+  })
 
   // Locked out, even the right password is refused; an admin unlock restores sign-in.
   expect((await signIn(user.profile.login, PASSWORD)).success).toBe(false)
@@ -85,7 +91,11 @@ test('a successful sign-in resets the failed attempt count', async () => {
 test('signing in with an expired password succeeds but requires a change', async () => {
   const { user } = await createUser(api, { password: PASSWORD })
   await lifecycle(api, 'expirePassword', user.id)
-  expect(await signIn(user.profile.login, PASSWORD)).toMatchObject({ success: true, passwordChangeRequired: true, user: { status: 'PASSWORD_EXPIRED' } })
+  expect(await signIn(user.profile.login, PASSWORD)).toMatchObject({
+    success: true,
+    passwordChangeRequired: true,
+    user: { status: 'PASSWORD_EXPIRED' },
+  })
 })
 
 test('users who cannot sign in are refused without revealing why', async () => {
@@ -93,7 +103,12 @@ test('users who cannot sign in are refused without revealing why', async () => {
   const suspended = (await createUser(api, { password: PASSWORD })).user
   await lifecycle(api, 'suspendUser', suspended.id)
   for (const login of [staged.profile.login, suspended.profile.login, 'nobody@example.com']) {
-    expect(await signIn(login, PASSWORD)).toEqual({ success: false, passwordChangeRequired: false, user: null, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
+    expect(await signIn(login, PASSWORD)).toEqual({
+      success: false,
+      passwordChangeRequired: false,
+      user: null,
+      userErrors: [{ code: 'AUTHENTICATION_FAILED' }],
+    })
   }
   expect((await getUser(api, suspended.id)).status).toBe('SUSPENDED')
 })

@@ -1,4 +1,11 @@
-import { eventTypesFor, isAllowed, transition, USER_STATUSES, USER_TRANSITIONS, type UserStatus } from '../../src/users/status-machine'
+import {
+  eventTypesFor,
+  isAllowed,
+  transition,
+  USER_STATUSES,
+  USER_TRANSITIONS,
+  type UserStatus,
+} from '../../src/users/status-machine'
 import { EXPECTED, EXPECTED_CELLS } from '../support/status-table'
 
 test('the expected table covers every operation and every status', () => {

@@ -24,8 +24,15 @@ interface Subject {
   resetToken?: string
 }
 
-async function mutation(name: string, input: Record<string, unknown>, fields = 'user { id status } userErrors { code }') {
-  const response = await api.gql(`mutation($input: ${name[0].toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { ${fields} } }`, { input })
+async function mutation(
+  name: string,
+  input: Record<string, unknown>,
+  fields = 'user { id status } userErrors { code }',
+) {
+  const response = await api.gql(
+    `mutation($input: ${name[0].toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { ${fields} } }`,
+    { input },
+  )
   if (response.errors) throw new Error(JSON.stringify(response.errors))
   return response.data[name]
 }
@@ -43,7 +50,10 @@ async function step(name: string, id: string, field = '') {
 /** A new user in `status`, reached through the API; STAGED users have a password unless told otherwise. */
 async function userIn(status: UserStatus, options: { password?: boolean } = {}): Promise<Subject> {
   if (status === 'STAGED') {
-    const { user } = await createUser(api, { activate: false, ...(options.password === false ? {} : { password: PASSWORD }) })
+    const { user } = await createUser(api, {
+      activate: false,
+      ...(options.password === false ? {} : { password: PASSWORD }),
+    })
     return { id: user.id, login: user.profile.login }
   }
   if (status === 'PROVISIONED') {
@@ -83,7 +93,9 @@ async function userHoldingActivationToken(status: UserStatus): Promise<Subject> 
 const storedStatus = async (id: string) => (await getUser(api, id))?.status ?? 'DELETED'
 
 /** The admin mutation behind each admin operation, and the one-time token field its payload carries. */
-const ADMIN_OPERATIONS: Partial<Record<UserOperation, { mutation: string; input?: Record<string, unknown>; token?: string }>> = {
+const ADMIN_OPERATIONS: Partial<
+  Record<UserOperation, { mutation: string; input?: Record<string, unknown>; token?: string }>
+> = {
   activate: { mutation: 'activateUser', token: 'activationToken' },
   reactivate: { mutation: 'reactivateUser', token: 'activationToken' },
   deactivate: { mutation: 'deactivateUser' },
@@ -106,93 +118,126 @@ const adminCells = EXPECTED_CELLS.filter((cell) => cell.operation in ADMIN_OPERA
     : [{ ...cell, password: true }],
 )
 
-describe.each(adminCells)('$operation from $from (password: $password) through the API', ({ operation, from, expected, password }) => {
-  const { mutation: name, input = {}, token } = ADMIN_OPERATIONS[operation]!
-  test(expected === '-' ? 'is refused with INVALID_TRANSITION and changes nothing' : `gives ${expected}`, async () => {
-    const subject = await userIn(from, { password })
-    expect(await storedStatus(subject.id)).toBe(from)
-    const fields = `${token ?? ''} ${name === 'deleteUser' ? 'deletedUserId' : ''}`
-    const payload = await lifecycle(api, name, subject.id, input, fields)
-    if (expected === '-') {
-      expect(payload.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_TRANSITION' })])
-      expect(payload.user).toBeNull()
-      expect(await storedStatus(subject.id)).toBe(from)
-      return
-    }
-    expect(payload.userErrors).toEqual([])
-    if (expected === 'DELETED') {
-      expect(payload).toMatchObject({ user: null, deletedUserId: subject.id })
-    } else {
-      expect(payload.user.status).toBe(expected)
-    }
-    expect(await storedStatus(subject.id)).toBe(expected)
-    if (token) expect(payload[token]).toEqual(expected === 'PROVISIONED' || token === 'resetToken' ? expect.any(String) : null)
-  })
-})
+describe.each(adminCells)(
+  '$operation from $from (password: $password) through the API',
+  ({ operation, from, expected, password }) => {
+    const { mutation: name, input = {}, token } = ADMIN_OPERATIONS[operation]!
+    test(
+      expected === '-' ? 'is refused with INVALID_TRANSITION and changes nothing' : `gives ${expected}`,
+      async () => {
+        const subject = await userIn(from, { password })
+        expect(await storedStatus(subject.id)).toBe(from)
+        const fields = `${token ?? ''} ${name === 'deleteUser' ? 'deletedUserId' : ''}`
+        const payload = await lifecycle(api, name, subject.id, input, fields)
+        if (expected === '-') {
+          expect(payload.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_TRANSITION' })])
+          expect(payload.user).toBeNull()
+          expect(await storedStatus(subject.id)).toBe(from)
+          return
+        }
+        expect(payload.userErrors).toEqual([])
+        if (expected === 'DELETED') {
+          expect(payload).toMatchObject({ user: null, deletedUserId: subject.id })
+        } else {
+          expect(payload.user.status).toBe(expected)
+        }
+        expect(await storedStatus(subject.id)).toBe(expected)
+        if (token)
+          expect(payload[token]).toEqual(
+            expected === 'PROVISIONED' || token === 'resetToken' ? expect.any(String) : null,
+          )
+      },
+    )
+  },
+)
 
 const cellsOf = (operation: UserOperation) => EXPECTED_CELLS.filter((cell) => cell.operation === operation)
 
 describe.each(cellsOf('signIn'))('signIn (the right password) from $from through the API', ({ from, expected }) => {
   // A refused sign-in does not say why (AUTHENTICATION_FAILED), whatever the status.
-  test(expected === '-' ? 'is refused with AUTHENTICATION_FAILED and changes nothing' : `succeeds and gives ${expected}`, async () => {
-    const subject = await userIn(from)
-    const result = await authenticate(subject.login, PASSWORD)
-    if (expected === '-') expect(result).toEqual({ success: false, user: null, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
-    else expect(result).toEqual({ success: true, user: { id: subject.id, status: expected }, userErrors: [] })
-    expect(await storedStatus(subject.id)).toBe(expected === '-' ? from : expected)
-  })
+  test(
+    expected === '-' ? 'is refused with AUTHENTICATION_FAILED and changes nothing' : `succeeds and gives ${expected}`,
+    async () => {
+      const subject = await userIn(from)
+      const result = await authenticate(subject.login, PASSWORD)
+      if (expected === '-')
+        expect(result).toEqual({ success: false, user: null, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
+      else expect(result).toEqual({ success: true, user: { id: subject.id, status: expected }, userErrors: [] })
+      expect(await storedStatus(subject.id)).toBe(expected === '-' ? from : expected)
+    },
+  )
 })
 
-describe.each(cellsOf('lockOut'))('a failed sign-in reaching the lockout limit from $from through the API', ({ from, expected }) => {
-  test(expected === '-' ? 'is refused and changes nothing' : `gives ${expected}`, async () => {
-    const subject = await userIn(from)
-    expect(await authenticate(subject.login, 'a wrong password')).toEqual({ success: false, user: null, userErrors: [{ code: 'AUTHENTICATION_FAILED' }] })
-    expect(await storedStatus(subject.id)).toBe(expected === '-' ? from : expected)
-  })
-})
+describe.each(cellsOf('lockOut'))(
+  'a failed sign-in reaching the lockout limit from $from through the API',
+  ({ from, expected }) => {
+    test(expected === '-' ? 'is refused and changes nothing' : `gives ${expected}`, async () => {
+      const subject = await userIn(from)
+      expect(await authenticate(subject.login, 'a wrong password')).toEqual({
+        success: false,
+        user: null,
+        userErrors: [{ code: 'AUTHENTICATION_FAILED' }],
+      })
+      expect(await storedStatus(subject.id)).toBe(expected === '-' ? from : expected)
+    })
+  },
+)
 
-describe.each(cellsOf('changePassword'))('changePassword (the right current password) from $from through the API', ({ from, expected }) => {
-  // PROVISIONED and DEPROVISIONED users have no password to prove: the change fails authentication first.
-  const refusal = from === 'PROVISIONED' || from === 'DEPROVISIONED' ? 'AUTHENTICATION_FAILED' : 'INVALID_TRANSITION'
-  test(expected === '-' ? `is refused with ${refusal} and changes nothing` : `gives ${expected}`, async () => {
-    const subject = await userIn(from)
-    const result = await mutation('changePassword', { login: subject.login, currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
-    if (expected === '-') {
-      expect(result).toEqual({ user: null, userErrors: [{ code: refusal }] })
-      expect(await storedStatus(subject.id)).toBe(from)
-    } else {
-      expect(result).toEqual({ user: { id: subject.id, status: expected }, userErrors: [] })
-      expect(await storedStatus(subject.id)).toBe(expected)
-      expect((await authenticate(subject.login, NEW_PASSWORD)).success).toBe(true)
-    }
-  })
-})
+describe.each(cellsOf('changePassword'))(
+  'changePassword (the right current password) from $from through the API',
+  ({ from, expected }) => {
+    // PROVISIONED and DEPROVISIONED users have no password to prove: the change fails authentication first.
+    const refusal = from === 'PROVISIONED' || from === 'DEPROVISIONED' ? 'AUTHENTICATION_FAILED' : 'INVALID_TRANSITION'
+    test(expected === '-' ? `is refused with ${refusal} and changes nothing` : `gives ${expected}`, async () => {
+      const subject = await userIn(from)
+      const result = await mutation('changePassword', {
+        login: subject.login,
+        currentPassword: PASSWORD,
+        newPassword: NEW_PASSWORD,
+      })
+      if (expected === '-') {
+        expect(result).toEqual({ user: null, userErrors: [{ code: refusal }] })
+        expect(await storedStatus(subject.id)).toBe(from)
+      } else {
+        expect(result).toEqual({ user: { id: subject.id, status: expected }, userErrors: [] })
+        expect(await storedStatus(subject.id)).toBe(expected)
+        expect((await authenticate(subject.login, NEW_PASSWORD)).success).toBe(true)
+      }
+    })
+  },
+)
 
 const holdingActivationToken = cellsOf('completeActivation').filter(({ from }) => from !== 'STAGED')
 
-describe.each(holdingActivationToken)('setPassword with an activation token from $from through the API', ({ from, expected }) => {
-  // Deactivation deletes every one-time token, so a DEPROVISIONED user's old token is unknown.
-  const refusal = from === 'DEPROVISIONED' ? 'INVALID_TOKEN' : 'INVALID_TRANSITION'
-  test(expected === '-' ? `is refused with ${refusal} and changes nothing` : `gives ${expected}`, async () => {
-    const subject = await userHoldingActivationToken(from)
-    expect(await storedStatus(subject.id)).toBe(from)
-    const result = await mutation('setPassword', { token: subject.activationToken, password: NEW_PASSWORD })
-    if (expected === '-') {
-      expect(result).toEqual({ user: null, userErrors: [{ code: refusal }] })
+describe.each(holdingActivationToken)(
+  'setPassword with an activation token from $from through the API',
+  ({ from, expected }) => {
+    // Deactivation deletes every one-time token, so a DEPROVISIONED user's old token is unknown.
+    const refusal = from === 'DEPROVISIONED' ? 'INVALID_TOKEN' : 'INVALID_TRANSITION'
+    test(expected === '-' ? `is refused with ${refusal} and changes nothing` : `gives ${expected}`, async () => {
+      const subject = await userHoldingActivationToken(from)
       expect(await storedStatus(subject.id)).toBe(from)
-    } else {
+      const result = await mutation('setPassword', { token: subject.activationToken, password: NEW_PASSWORD })
+      if (expected === '-') {
+        expect(result).toEqual({ user: null, userErrors: [{ code: refusal }] })
+        expect(await storedStatus(subject.id)).toBe(from)
+      } else {
+        expect(result).toEqual({ user: { id: subject.id, status: expected }, userErrors: [] })
+        expect(await storedStatus(subject.id)).toBe(expected)
+      }
+    })
+  },
+)
+
+describe.each(cellsOf('completeReset').filter(({ from }) => from === 'RECOVERY'))(
+  'setPassword with a reset token from $from through the API',
+  ({ from, expected }) => {
+    // A reset token lives only in RECOVERY: every way out of it (completing, reactivate, deactivate) deletes the token.
+    test(`gives ${expected}`, async () => {
+      const subject = await userIn(from)
+      const result = await mutation('setPassword', { token: subject.resetToken, password: NEW_PASSWORD })
       expect(result).toEqual({ user: { id: subject.id, status: expected }, userErrors: [] })
       expect(await storedStatus(subject.id)).toBe(expected)
-    }
-  })
-})
-
-describe.each(cellsOf('completeReset').filter(({ from }) => from === 'RECOVERY'))('setPassword with a reset token from $from through the API', ({ from, expected }) => {
-  // A reset token lives only in RECOVERY: every way out of it (completing, reactivate, deactivate) deletes the token.
-  test(`gives ${expected}`, async () => {
-    const subject = await userIn(from)
-    const result = await mutation('setPassword', { token: subject.resetToken, password: NEW_PASSWORD })
-    expect(result).toEqual({ user: { id: subject.id, status: expected }, userErrors: [] })
-    expect(await storedStatus(subject.id)).toBe(expected)
-  })
-})
+    })
+  },
+)

@@ -34,7 +34,8 @@ describe('creating users', () => {
     expect(activationToken).toBeNull()
     // Created, activated and given its password in one transaction: one instant for all of them.
     expect(user.created).toEqual(expect.any(String))
-    for (const stamp of [user.activated, user.passwordChanged, user.statusChanged, user.lastUpdated]) expect(stamp).toBe(user.created)
+    for (const stamp of [user.activated, user.passwordChanged, user.statusChanged, user.lastUpdated])
+      expect(stamp).toBe(user.created)
   })
 
   test('creating with activate: false stages the user, with or without a password', async () => {
@@ -70,7 +71,8 @@ describe('activation', () => {
     expect(completed.user).toMatchObject({ status: 'ACTIVE', credentials: { hasPassword: true } })
     // Setting the password is the change to ACTIVE: every stamp it moves is that one instant, after the activation.
     expect(Date.parse(completed.user.statusChanged)).toBeGreaterThan(Date.parse(activated.user.statusChanged))
-    for (const stamp of [completed.user.activated, completed.user.passwordChanged, completed.user.lastUpdated]) expect(stamp).toBe(completed.user.statusChanged)
+    for (const stamp of [completed.user.activated, completed.user.passwordChanged, completed.user.lastUpdated])
+      expect(stamp).toBe(completed.user.statusChanged)
   })
 
   test('activating a staged user that has a password makes it ACTIVE without a token', async () => {
@@ -131,7 +133,14 @@ describe('suspension, unlock and passwords', () => {
   test('a SUSPENDED user allows only unsuspend and deactivate', async () => {
     const { user } = await createUser(api, { password: PASSWORD })
     const suspended = (await lifecycle(api, 'suspendUser', user.id)).user
-    for (const mutation of ['suspendUser', 'unlockUser', 'resetPassword', 'expirePassword', 'activateUser', 'reactivateUser']) {
+    for (const mutation of [
+      'suspendUser',
+      'unlockUser',
+      'resetPassword',
+      'expirePassword',
+      'activateUser',
+      'reactivateUser',
+    ]) {
       const result = await lifecycle(api, mutation, user.id)
       expect(result.userErrors[0]?.code).toBe('INVALID_TRANSITION')
     }
@@ -208,20 +217,36 @@ describe('deactivation and deletion', () => {
     const third = await api.gql(remove, { id: user.id })
     expect(third.data.deleteUser.userErrors).toEqual([{ code: 'NOT_FOUND' }])
     const types = (await eventsFor(api, user.id)).map((event: any) => event.type)
-    expect(types.slice(-3)).toEqual(['user.lifecycle.deactivate', 'user.lifecycle.delete.initiated', 'user.lifecycle.delete.completed'])
+    expect(types.slice(-3)).toEqual([
+      'user.lifecycle.deactivate',
+      'user.lifecycle.delete.initiated',
+      'user.lifecycle.delete.completed',
+    ])
   })
 })
 
 describe('profile updates', () => {
   test('updating changes only the given attributes and records the change', async () => {
-    const { user } = await createUser(api, { profile: { department: 'Sales', custom: { costCenter: 'C1', site: 'Oslo' } } })
+    const { user } = await createUser(api, {
+      profile: { department: 'Sales', custom: { costCenter: 'C1', site: 'Oslo' } },
+    })
     await clockPasses(user.lastUpdated)
     const response = await api.gql(
       `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { profile { firstName lastName department custom } lastUpdated statusChanged } userErrors { code } } }`,
-      { input: { id: user.id, profile: { department: 'Engineering', lastName: null, custom: { site: null, floor: 3 } } } },
+      {
+        input: {
+          id: user.id,
+          profile: { department: 'Engineering', lastName: null, custom: { site: null, floor: 3 } },
+        },
+      },
     )
     const updated = response.data.updateUser.user
-    expect(updated.profile).toEqual({ firstName: 'Ada', lastName: null, department: 'Engineering', custom: { costCenter: 'C1', floor: 3 } })
+    expect(updated.profile).toEqual({
+      firstName: 'Ada',
+      lastName: null,
+      department: 'Engineering',
+      custom: { costCenter: 'C1', floor: 3 },
+    })
     expect(Date.parse(updated.lastUpdated)).toBeGreaterThan(Date.parse(user.lastUpdated))
     expect(updated.statusChanged).toBe(user.statusChanged) // a profile change is not a status change
     const last = (await eventsFor(api, user.id)).at(-1)

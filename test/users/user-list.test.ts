@@ -8,7 +8,16 @@ const PREFIX = `ulist${Date.now().toString(36)}`
 /** The 201 users of the page-size cap test have their own prefix (PREFIX is not a prefix of it). */
 const CAP_PREFIX = `ucap${Date.now().toString(36)}`
 const PASSWORD = 'correct horse battery'
-const ALL_STATUSES = ['STAGED', 'PROVISIONED', 'ACTIVE', 'RECOVERY', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'SUSPENDED', 'DEPROVISIONED']
+const ALL_STATUSES = [
+  'STAGED',
+  'PROVISIONED',
+  'ACTIVE',
+  'RECOVERY',
+  'PASSWORD_EXPIRED',
+  'LOCKED_OUT',
+  'SUSPENDED',
+  'DEPROVISIONED',
+]
 
 type SeedStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED'
 interface Seed {
@@ -21,7 +30,15 @@ interface Seed {
 }
 
 const DEPARTMENTS = ['Engineering', 'Sales', 'Engineering', 'Finance', 'Support']
-const STATUSES: SeedStatus[] = ['ACTIVE', 'PROVISIONED', 'STAGED', 'ACTIVE', 'SUSPENDED', 'PROVISIONED', 'DEPROVISIONED']
+const STATUSES: SeedStatus[] = [
+  'ACTIVE',
+  'PROVISIONED',
+  'STAGED',
+  'ACTIVE',
+  'SUSPENDED',
+  'PROVISIONED',
+  'DEPROVISIONED',
+]
 
 /** 24 ordinary users plus one with distinctive names (for `q`), all in creation order. */
 const seeds: Seed[] = Array.from({ length: 25 }, (_, i) => ({
@@ -115,7 +132,9 @@ describe('paging', () => {
     const capPrefix = CAP_PREFIX
     const logins = Array.from({ length: 201 }, (_, i) => `${capPrefix}.${i}@example.com`)
     for (let i = 0; i < logins.length; i += 20) {
-      await Promise.all(logins.slice(i, i + 20).map((login) => createUser(api, { activate: false, profile: { login } })))
+      await Promise.all(
+        logins.slice(i, i + 20).map((login) => createUser(api, { activate: false, profile: { login } })),
+      )
     }
     const first = await page({ filter: { q: capPrefix }, first: 500 })
     expect(first.edges).toHaveLength(200)
@@ -174,7 +193,9 @@ describe('filters', () => {
   test('filter.status with several statuses returns users in any of them', async () => {
     const expected = seeds.filter((seed) => seed.status === 'STAGED' || seed.status === 'SUSPENDED')
     expect(await listIds({ q: PREFIX, status: ['STAGED', 'SUSPENDED'] })).toEqual(ids(expected))
-    expect(await listIds({ q: PREFIX, status: ['ACTIVE'] })).toEqual(ids(seeds.filter((seed) => seed.status === 'ACTIVE')))
+    expect(await listIds({ q: PREFIX, status: ['ACTIVE'] })).toEqual(
+      ids(seeds.filter((seed) => seed.status === 'ACTIVE')),
+    )
   })
 
   test('search combines a profile attribute and the status with and', async () => {
@@ -184,8 +205,12 @@ describe('filters', () => {
   })
 
   test('search supports co and sw on profile attributes', async () => {
-    expect(await search('profile.department co "ngineer"')).toEqual(ids(seeds.filter((seed) => seed.department === 'Engineering')))
-    expect(await search('profile.department sw "Su"')).toEqual(ids(seeds.filter((seed) => seed.department === 'Support')))
+    expect(await search('profile.department co "ngineer"')).toEqual(
+      ids(seeds.filter((seed) => seed.department === 'Engineering')),
+    )
+    expect(await search('profile.department sw "Su"')).toEqual(
+      ids(seeds.filter((seed) => seed.department === 'Support')),
+    )
     expect(await search('profile.email sw "qv.mailbox"')).toEqual([SPECIAL.id])
   })
 
@@ -194,9 +219,11 @@ describe('filters', () => {
       (seed) => (seed.department === 'Sales' || seed.department === 'Finance') && seed.status !== 'PROVISIONED',
     )
     expect(expected.length).toBeGreaterThan(0)
-    expect(await search('(profile.department eq "Sales" or profile.department eq "Finance") and not (status eq "PROVISIONED")')).toEqual(
-      ids(expected),
-    )
+    expect(
+      await search(
+        '(profile.department eq "Sales" or profile.department eq "Finance") and not (status eq "PROVISIONED")',
+      ),
+    ).toEqual(ids(expected))
   })
 
   test('search matches a custom attribute from profile.custom', async () => {
@@ -209,9 +236,12 @@ describe('filters', () => {
   test('search compares lastUpdated with an ISO-8601 date-time', async () => {
     // Touch a few users after seeding, then ask for what changed after a point in the sequence.
     for (const seed of [seeds[3], seeds[11], seeds[17]]) {
-      const response = await api.gql(`mutation($id: ID!) { updateUser(input: { id: $id, profile: { title: "Touched" } }) { userErrors { code } } }`, {
-        id: seed.id,
-      })
+      const response = await api.gql(
+        `mutation($id: ID!) { updateUser(input: { id: $id, profile: { title: "Touched" } }) { userErrors { code } } }`,
+        {
+          id: seed.id,
+        },
+      )
       expect(response.data.updateUser.userErrors).toEqual([])
     }
     const stored = await Promise.all(seeds.map((seed) => getUser(api, seed.id)))
@@ -250,9 +280,12 @@ describe('deactivated users', () => {
     for (const seed of deprovisioned()) expect(listed).not.toContain(seed.id)
 
     const unfiltered = await api.gql('{ users { totalCount } }')
-    const everyone = await api.gql('query($status: [UserStatus!]) { users(filter: { status: $status }) { totalCount } }', {
-      status: ALL_STATUSES,
-    })
+    const everyone = await api.gql(
+      'query($status: [UserStatus!]) { users(filter: { status: $status }) { totalCount } }',
+      {
+        status: ALL_STATUSES,
+      },
+    )
     const gone = await api.gql('{ users(filter: { status: [DEPROVISIONED] }) { totalCount } }')
     expect(unfiltered.data.users.totalCount).toBe(everyone.data.users.totalCount - gone.data.users.totalCount)
   })
@@ -274,10 +307,19 @@ describe('looking users up', () => {
   test('user(login:), user(id:) and node(id:) return the same user', async () => {
     const seed = seeds[5]
     const byId = (await api.gql(`query($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`, { id: seed.id })).data.user
-    const byLogin = (await api.gql(`query($login: String!) { user(login: $login) { ${USER_FIELDS} } }`, { login: seed.login })).data.user
-    const node = (await api.gql(`query($id: ID!) { node(id: $id) { __typename id ... on User { ${USER_FIELDS} } } }`, { id: seed.id })).data
-      .node
-    expect(byId).toMatchObject({ id: seed.id, status: seed.status, profile: { login: seed.login, department: seed.department } })
+    const byLogin = (
+      await api.gql(`query($login: String!) { user(login: $login) { ${USER_FIELDS} } }`, { login: seed.login })
+    ).data.user
+    const node = (
+      await api.gql(`query($id: ID!) { node(id: $id) { __typename id ... on User { ${USER_FIELDS} } } }`, {
+        id: seed.id,
+      })
+    ).data.node
+    expect(byId).toMatchObject({
+      id: seed.id,
+      status: seed.status,
+      profile: { login: seed.login, department: seed.department },
+    })
     expect(byLogin).toEqual(byId)
     expect(node).toEqual({ __typename: 'User', ...byId })
   })
@@ -291,9 +333,12 @@ describe('looking users up', () => {
 
   test('nodes(ids:) keeps the order given and gives null for an unknown id', async () => {
     const [a, b, c] = [seeds[9], seeds[2], seeds[6]]
-    const response = await api.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { profile { login } } } }`, {
-      ids: [a.id, 'usr_00000000000000000000000000', b.id, 'not-an-id-at-all', c.id],
-    })
+    const response = await api.gql(
+      `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { profile { login } } } }`,
+      {
+        ids: [a.id, 'usr_00000000000000000000000000', b.id, 'not-an-id-at-all', c.id],
+      },
+    )
     expect(response.errors).toBeUndefined()
     expect(response.data.nodes).toEqual([
       { __typename: 'User', id: a.id, profile: { login: a.login } },

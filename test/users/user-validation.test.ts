@@ -36,33 +36,52 @@ async function update(id: string, profile: Record<string, unknown>) {
 }
 
 async function listUsers(search: string | null, extra = '') {
-  return api.gql(`query($search: String) { users(filter: { search: $search ${extra} }) { totalCount edges { node { id } } } }`, { search })
+  return api.gql(
+    `query($search: String) { users(filter: { search: $search ${extra} }) { totalCount edges { node { id } } } }`,
+    { search },
+  )
 }
 
 const validProfile = (login = uniqueLogin('valid')) => ({ login, email: login, firstName: 'Grace', lastName: 'Hopper' })
 
 describe('creating a user with invalid input', () => {
-  const cases: { name: string; profile?: Record<string, unknown>; credentials?: Record<string, unknown>; field: string[] }[] = [
-    { name: 'an email that is not an email address', profile: { email: 'grace.example.com' }, field: ['profile', 'email'] },
+  const cases: {
+    name: string
+    profile?: Record<string, unknown>
+    credentials?: Record<string, unknown>
+    field: string[]
+  }[] = [
+    {
+      name: 'an email that is not an email address',
+      profile: { email: 'grace.example.com' },
+      field: ['profile', 'email'],
+    },
     { name: 'an empty login', profile: { login: '' }, field: ['profile', 'login'] },
     { name: 'a login of only whitespace', profile: { login: ' \t ' }, field: ['profile', 'login'] },
-    { name: 'a login of 101 characters', profile: { login: `${'l'.repeat(89)}@example.com` }, field: ['profile', 'login'] },
+    {
+      name: 'a login of 101 characters',
+      profile: { login: `${'l'.repeat(89)}@example.com` },
+      field: ['profile', 'login'],
+    },
     { name: 'a firstName of 51 characters', profile: { firstName: 'F'.repeat(51) }, field: ['profile', 'firstName'] },
     { name: 'a lastName of 51 characters', profile: { lastName: 'L'.repeat(51) }, field: ['profile', 'lastName'] },
     { name: 'a password of 7 characters', credentials: { password: 'short77' }, field: ['credentials', 'password'] },
   ]
 
-  test.each(cases)('$name is a VALIDATION userError naming $field, and nothing is stored', async ({ profile, credentials, field }) => {
-    const base = validProfile()
-    const before = await userCount()
-    const payload = await createRaw({ profile: { ...base, ...profile }, ...(credentials ? { credentials } : {}) })
-    expect(payload.user).toBeNull()
-    expect(payload.activationToken).toBeNull()
-    expect(payload.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field }])
-    expect(await userCount()).toBe(before)
-    const login = (profile?.login as string | undefined) ?? base.login
-    expect((await api.gql('query($login: String!) { user(login: $login) { id } }', { login })).data.user).toBeNull()
-  })
+  test.each(cases)(
+    '$name is a VALIDATION userError naming $field, and nothing is stored',
+    async ({ profile, credentials, field }) => {
+      const base = validProfile()
+      const before = await userCount()
+      const payload = await createRaw({ profile: { ...base, ...profile }, ...(credentials ? { credentials } : {}) })
+      expect(payload.user).toBeNull()
+      expect(payload.activationToken).toBeNull()
+      expect(payload.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field }])
+      expect(await userCount()).toBe(before)
+      const login = (profile?.login as string | undefined) ?? base.login
+      expect((await api.gql('query($login: String!) { user(login: $login) { id } }', { login })).data.user).toBeNull()
+    },
+  )
 
   test('several invalid attributes are all reported, each with its own field path', async () => {
     const before = await userCount()
@@ -99,7 +118,12 @@ describe('creating a user with invalid input', () => {
     const { user: existing } = await createUser(api, { profile: { department: 'Finance' } })
     const before = await userCount()
     const payload = await createRaw({
-      profile: { login: existing.profile.login, email: 'someone.else@example.com', firstName: 'Someone', department: 'Sales' },
+      profile: {
+        login: existing.profile.login,
+        email: 'someone.else@example.com',
+        firstName: 'Someone',
+        department: 'Sales',
+      },
     })
     expect(payload.user).toBeNull()
     expect(payload.userErrors).toHaveLength(1)
@@ -116,7 +140,9 @@ describe('updating a user with invalid input', () => {
     const eventsBefore = await eventsFor(api, user.id)
     const payload = await update(user.id, { email: 'not-an-address', department: 'Sales' })
     expect(payload.user).toBeNull()
-    expect(payload.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field: ['profile', 'email'] }])
+    expect(payload.userErrors).toEqual([
+      { code: 'VALIDATION', message: expect.any(String), field: ['profile', 'email'] },
+    ])
     expect(await getUser(api, user.id)).toEqual(user)
     expect(await eventsFor(api, user.id)).toEqual(eventsBefore)
   })
@@ -124,14 +150,18 @@ describe('updating a user with invalid input', () => {
   test('a login of only whitespace is a VALIDATION userError on profile.login and leaves the user unchanged', async () => {
     const { user } = await createUser(api)
     const payload = await update(user.id, { login: '   ' })
-    expect(payload.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field: ['profile', 'login'] }])
+    expect(payload.userErrors).toEqual([
+      { code: 'VALIDATION', message: expect.any(String), field: ['profile', 'login'] },
+    ])
     expect(await getUser(api, user.id)).toEqual(user)
   })
 
   test('a firstName of 51 characters is a VALIDATION userError on profile.firstName and leaves the user unchanged', async () => {
     const { user } = await createUser(api)
     const payload = await update(user.id, { firstName: 'F'.repeat(51) })
-    expect(payload.userErrors).toEqual([{ code: 'VALIDATION', message: expect.any(String), field: ['profile', 'firstName'] }])
+    expect(payload.userErrors).toEqual([
+      { code: 'VALIDATION', message: expect.any(String), field: ['profile', 'firstName'] },
+    ])
     expect(await getUser(api, user.id)).toEqual(user)
   })
 
@@ -189,12 +219,15 @@ describe('invalid list filters', () => {
 
   // api.md: "a SCIM `search` at most 1,000".
   test('a search of 1,000 characters is parsed; 1,001 is refused with BAD_USER_INPUT on ["filter","search"]', async () => {
-    const search = (filter: string) => api.gql('query($s: String) { users(filter: { search: $s }) { totalCount } }', { s: filter })
+    const search = (filter: string) =>
+      api.gql('query($s: String) { users(filter: { search: $s }) { totalCount } }', { s: filter })
     const clause = 'profile.login eq "x"'
     const longest = await search(clause + ' '.repeat(1000 - clause.length))
     expect(longest.errors).toBeUndefined()
     const over = await search(clause + ' '.repeat(1001 - clause.length))
-    expect(over.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['filter', 'search'] }])
+    expect(over.errors?.map((error) => error.extensions)).toEqual([
+      { code: 'BAD_USER_INPUT', field: ['filter', 'search'] },
+    ])
   })
 
   // api.md: "a filter `q` at most 255 characters".
@@ -234,7 +267,10 @@ test('login and email cannot be cleared by an update, and the user is unchanged'
       `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } userErrors { code field } } }`,
       { input: { id: user.id, profile } },
     )
-    expect(response.data.updateUser.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['profile', Object.keys(profile)[0]] })
+    expect(response.data.updateUser.userErrors[0]).toMatchObject({
+      code: 'VALIDATION',
+      field: ['profile', Object.keys(profile)[0]],
+    })
   }
   expect(await getUser(api, user.id)).toEqual(user)
 })

@@ -96,7 +96,9 @@ function authorizationOf(headers: HeaderMap): string | undefined {
 function authorizationFromText(text: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(text || '{}')
-    return parsed && typeof parsed === 'object' ? authorizationOf(normalizeHeaders(parsed as Record<string, unknown>)) : undefined
+    return parsed && typeof parsed === 'object'
+      ? authorizationOf(normalizeHeaders(parsed as Record<string, unknown>))
+      : undefined
   } catch {
     const m = /"authorization"\s*:\s*"((?:[^"\\]|\\.)*)"/i.exec(text)
     if (!m) return undefined
@@ -108,21 +110,35 @@ function authorizationFromText(text: string): string | undefined {
   }
 }
 
-const isPlaceholder = (authorization: string | undefined) => !!authorization && authorization.includes(TOKEN_PLACEHOLDER)
+const isPlaceholder = (authorization: string | undefined) =>
+  !!authorization && authorization.includes(TOKEN_PLACEHOLDER)
 
 // A Promise, not a bare value: GraphiQL's introspection insists on one.
 const needsToken = async (): Promise<ExecutionResult> => ({
-  errors: [{ message: 'No API token yet: replace <paste your API token> in the Headers editor with your token, e.g. {"Authorization": "Bearer abc123"}.' }],
+  errors: [
+    {
+      message:
+        'No API token yet: replace <paste your API token> in the Headers editor with your token, e.g. {"Authorization": "Bearer abc123"}.',
+    },
+  ],
 })
 
 // ---- HTTP: queries, mutations, introspection ----------------------------------------
 
 async function postJson(params: FetcherParams, headers: HeaderMap): Promise<unknown> {
-  const h = new Headers({ 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json;q=0.9' })
+  const h = new Headers({
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json, application/json;q=0.9',
+  })
   for (const [name, value] of Object.entries(headers)) h.set(name, value)
   let res: Response
   try {
-    res = await fetch(HTTP_URL, { method: 'POST', headers: h, body: JSON.stringify(params), credentials: 'same-origin' })
+    res = await fetch(HTTP_URL, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify(params),
+      credentials: 'same-origin',
+    })
   } catch (err) {
     return { errors: [{ message: `Could not reach ${HTTP_URL}: ${err instanceof Error ? err.message : String(err)}` }] }
   }
@@ -171,31 +187,44 @@ function wsClientFor(authorization: string | undefined): Client {
 function describeWsError(e: unknown): Error {
   if (e instanceof Error) return e
   if (isCloseEvent(e)) {
-    const hint = e.code === 4401 || e.code === 4403 ? ' - check the Authorization header (sent as connectionParams.authorization)' : ''
+    const hint =
+      e.code === 4401 || e.code === 4403
+        ? ' - check the Authorization header (sent as connectionParams.authorization)'
+        : ''
     return new Error(`WebSocket closed: ${`${e.code} ${e.reason || ''}`.trim()}${hint}`)
   }
-  if (typeof Event !== 'undefined' && e instanceof Event) return new Error(`WebSocket error: could not connect to ${WS_URL}`)
+  if (typeof Event !== 'undefined' && e instanceof Event)
+    return new Error(`WebSocket error: could not connect to ${WS_URL}`)
   return new Error(String(e))
 }
 
 type Sink = { next?: (value: ExecutionResult) => void; error?: (error: unknown) => void; complete?: () => void }
 
 function subscribeOverWs(params: FetcherParams, authorization: string | undefined): Observable<ExecutionResult> {
-  const payload = { query: params.query, operationName: params.operationName ?? undefined, variables: params.variables ?? undefined }
+  const payload = {
+    query: params.query,
+    operationName: params.operationName ?? undefined,
+    variables: params.variables ?? undefined,
+  }
   return {
     subscribe(
       nextOrSink?: Sink | ((value: ExecutionResult) => void) | null,
       error?: ((error: unknown) => void) | null,
       complete?: (() => void) | null,
     ): Unsubscribable {
-      const sink: Sink = typeof nextOrSink === 'function' ? { next: nextOrSink, error: error ?? undefined, complete: complete ?? undefined } : (nextOrSink ?? {})
+      const sink: Sink =
+        typeof nextOrSink === 'function'
+          ? { next: nextOrSink, error: error ?? undefined, complete: complete ?? undefined }
+          : (nextOrSink ?? {})
       const dispose = wsClientFor(authorization).subscribe<ExecutionResult['data']>(payload, {
         next: (value) => sink.next?.(value as ExecutionResult),
         // Show every failure like a GraphQL response (GraphiQL would print an Error's stack):
         // GraphQL errors for the operation (validation, FORBIDDEN, ...) arrive as an array;
         // a refused or lost connection as a CloseEvent/Event.
         error: (err) => {
-          sink.next?.({ errors: Array.isArray(err) ? err : [{ message: describeWsError(err).message }] } as ExecutionResult)
+          sink.next?.({
+            errors: Array.isArray(err) ? err : [{ message: describeWsError(err).message }],
+          } as ExecutionResult)
           sink.complete?.()
         },
         complete: () => sink.complete?.(),
@@ -222,7 +251,10 @@ function operationKind(params: FetcherParams, documentAST?: DocumentNode): strin
   return getOperationAST(doc, params.operationName ?? undefined)?.operation
 }
 
-function graphqlFetch(params: FetcherParams, opts?: FetcherOpts): Promise<ExecutionResult> | Observable<ExecutionResult> {
+function graphqlFetch(
+  params: FetcherParams,
+  opts?: FetcherOpts,
+): Promise<ExecutionResult> | Observable<ExecutionResult> {
   const headers = normalizeHeaders(opts?.headers)
   const authorization = authorizationOf(headers)
   if (params.operationName === 'IntrospectionQuery') introspectedWith = authorization
@@ -233,7 +265,8 @@ function graphqlFetch(params: FetcherParams, opts?: FetcherOpts): Promise<Execut
 
 // @graphiql/toolkit types results with graphql-ws's ExecutionResult (GraphQLError
 // instances); over the wire they are plain formatted errors, which GraphiQL handles.
-const makeFetcher = (): Fetcher => ((params: FetcherParams, opts?: FetcherOpts) => graphqlFetch(params, opts)) as unknown as Fetcher
+const makeFetcher = (): Fetcher =>
+  ((params: FetcherParams, opts?: FetcherOpts) => graphqlFetch(params, opts)) as unknown as Fetcher
 
 function App() {
   // A new fetcher identity makes GraphiQL introspect again (with the current headers).
@@ -246,7 +279,8 @@ function App() {
     window.clearTimeout(timer.current)
     timer.current = window.setTimeout(() => {
       const authorization = authorizationFromText(text)
-      if (introspectedWith !== null && authorization !== introspectedWith && !isPlaceholder(authorization)) setSchemaGeneration((n) => n + 1)
+      if (introspectedWith !== null && authorization !== introspectedWith && !isPlaceholder(authorization))
+        setSchemaGeneration((n) => n + 1)
     }, 600)
   }, [])
   return (
