@@ -2,13 +2,10 @@ import type { EventType } from '../events/event-catalogue'
 import type { Actor } from '../events/event-log'
 import type { Group } from '../generated/prisma/client'
 import type { UnitOfWork } from '../store/transaction'
+import { membershipRows, type MembershipRow } from './membership-rows'
 
-export interface MembershipChange {
-  groupId: string
-  userId: string
-  /** The rule that added (or, for a removal, had added) the membership. */
-  ruleId: string | null
-}
+/** A membership added or removed; ruleId is the rule that added (or, for a removal, had added) it. */
+export type MembershipChange = MembershipRow
 
 /**
  * Writes membership additions and removals set-based (a few statements however many rows),
@@ -26,22 +23,8 @@ export async function writeMemberships(
   const { added, removed } = changes
   if (added.length === 0 && removed.length === 0) return
   const now = new Date()
-  if (added.length) {
-    await unit.sql.query(
-      `INSERT INTO "GroupMembership" ("groupId", "userId", "ruleId", created)
-       SELECT added.*, $4::timestamp(3) FROM unnest($1::text[], $2::text[], $3::text[]) AS added
-       ON CONFLICT DO NOTHING`,
-      [
-        added.map((change) => change.groupId),
-        added.map((change) => change.userId),
-        added.map((change) => change.ruleId),
-        now,
-      ],
-    )
-  }
-  for (const [groupId, userIds] of byGroup(removed)) {
-    await tx.groupMembership.deleteMany({ where: { groupId, userId: { in: userIds } } })
-  }
+  await membershipRows.insert(unit.sql, added, now)
+  await membershipRows.delete(unit.sql, removed)
   const groupIds = [...new Set([...added, ...removed].map((change) => change.groupId))]
   unit.membershipChanged(groupIds, now)
 
@@ -73,12 +56,6 @@ export async function writeMemberships(
     })
   added.forEach(record('group.user_membership.add'))
   removed.forEach(record('group.user_membership.remove'))
-}
-
-function byGroup(changes: MembershipChange[]): Map<string, string[]> {
-  const map = new Map<string, string[]>()
-  for (const change of changes) map.set(change.groupId, [...(map.get(change.groupId) ?? []), change.userId])
-  return map
 }
 
 /** Direct membership changes are allowed only on OKTA_GROUP groups (APP_GROUP: imports; BUILT_IN: the system). */

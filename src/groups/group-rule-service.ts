@@ -6,6 +6,7 @@ import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { writeMemberships } from './group-membership'
+import { membershipRows } from './membership-rows'
 import { ruleTarget } from './rule-engine'
 import { parseRuleExpression, RuleSyntaxError } from './rule-expression'
 
@@ -95,7 +96,7 @@ export class GroupRuleService {
       const rule = await this.load(unit, id)
       const added = await unit.tx.groupMembership.findMany({ where: { ruleId: id } })
       if (removeUsers) await writeMemberships(unit, { added: [], removed: added }, actor)
-      else await unit.tx.groupMembership.updateMany({ where: { ruleId: id }, data: { ruleId: null } })
+      else await membershipRows.releaseRule(unit.sql, id)
       await unit.tx.groupRule.delete({ where: { id } })
       unit.record({
         type: 'group.user_membership.rule.delete',

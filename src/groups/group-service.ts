@@ -6,6 +6,7 @@ import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { userRows } from '../users/user-rows'
 import { membershipIsManagedHere, writeMemberships } from './group-membership'
+import { membershipRows } from './membership-rows'
 import { parseRuleExpression } from './rule-expression'
 
 const nameTaken = (name?: string) =>
@@ -106,7 +107,7 @@ export class GroupService {
       const existing = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
       if (existing?.ruleId) {
         // An admin adding a rule-managed member makes the membership direct (it outlives the rule).
-        await unit.tx.groupMembership.update({ where: { groupId_userId: { groupId, userId } }, data: { ruleId: null } })
+        await membershipRows.setRule(unit.sql, [{ groupId, userId, ruleId: null }])
       } else if (!existing) {
         await writeMemberships(unit, { added: [{ groupId, userId, ruleId: null }], removed: [] }, actor)
         unit.fact({ kind: 'membershipsChanged', userIds: [userId], actor })

@@ -2,6 +2,7 @@ import type { Actor } from '../events/event-log'
 import type { GroupRule } from '../generated/prisma/client'
 import type { UnitOfWork } from '../store/transaction'
 import { writeMemberships, type MembershipChange } from './group-membership'
+import { membershipRows } from './membership-rows'
 import { evaluateRule, parseRuleExpression, ruleProfile, type ParsedRule } from './rule-expression'
 
 // Rules may depend on each other through isMemberOfGroup; a few passes reach the fixed point.
@@ -94,11 +95,6 @@ export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor:
     for (const [groupId, ruleId] of before) if (!groups.has(groupId)) removed.push({ groupId, userId, ruleId })
   }
   await writeMemberships(unit, { added, removed }, actor)
-  for (const change of reassigned) {
-    await tx.groupMembership.update({
-      where: { groupId_userId: { groupId: change.groupId, userId: change.userId } },
-      data: { ruleId: change.ruleId },
-    })
-  }
+  await membershipRows.setRule(unit.sql, reassigned)
   return [...new Set([...added, ...removed].map((change) => change.userId))]
 }
