@@ -1,6 +1,6 @@
 import { CloseCode } from 'graphql-ws'
 import { nextResults, startTestServer, type TestServer } from '../support/harness'
-import { subscribe, whenLive } from '../support/subscriptions'
+import { watch } from '../support/subscriptions'
 import { createUser, lifecycle } from '../support/users'
 
 let api: TestServer
@@ -33,8 +33,8 @@ const changesOf = (results: any[], userId: string) => results.map(change).filter
 test('a subscriber sees a user go PROVISIONED -> ACTIVE when the password is set, with the stored event', async () => {
   const { user, activationToken } = await createUser(api)
   const probe = await suspendingProbe()
-  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id, probe.id] } })
-  await whenLive(watcher, probe.run)
+  const watcher = watch(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id, probe.id] } })
+  await watcher.untilDelivered(probe.run)
   await api.gql(`mutation($input: SetPasswordInput!) { setPassword(input: $input) { user { id } } }`, {
     input: { token: activationToken, password: PASSWORD },
   })
@@ -59,12 +59,12 @@ test('filters apply server-side: other users and other statuses are not delivere
   const watched = (await createUser(api, { password: PASSWORD })).user
   const other = (await createUser(api, { password: PASSWORD })).user
   const probe = (await createUser(api, { password: PASSWORD })).user
-  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, {
+  const watcher = watch(api.wsClient(), SUBSCRIPTION, {
     filter: { userIds: [watched.id, probe.id], statuses: ['DEPROVISIONED'] },
   })
   // The probe goes to DEPROVISIONED (delivered) and back through PROVISIONED (filtered out) until the subscription is live.
   let probeDeactivated = false
-  await whenLive(watcher, async () => {
+  await watcher.untilDelivered(async () => {
     if (probeDeactivated) await lifecycle(api, 'activateUser', probe.id)
     await lifecycle(api, 'deactivateUser', probe.id)
     probeDeactivated = true
@@ -88,8 +88,8 @@ test('filters apply server-side: other users and other statuses are not delivere
 test('a failed transition publishes nothing', async () => {
   const { user } = await createUser(api)
   const probe = await suspendingProbe()
-  const watcher = subscribe(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id, probe.id] } })
-  await whenLive(watcher, probe.run)
+  const watcher = watch(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [user.id, probe.id] } })
+  await watcher.untilDelivered(probe.run)
   expect((await lifecycle(api, 'suspendUser', user.id)).userErrors[0].code).toBe('INVALID_TRANSITION')
   await lifecycle(api, 'deactivateUser', user.id)
   await watcher.until((result) => change(result).user.id === user.id)
