@@ -5,6 +5,7 @@ import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
+import { appRows } from './app-rows'
 import { userRows } from '../users/user-rows'
 import {
   allFeatures,
@@ -38,6 +39,9 @@ export function featuresOf(app: App): Result<Feature[]> {
 }
 
 /** Applications, their provisioning connection and features, and app assignments (direct and by group). */
+const notActive = (status: string) =>
+  domainError('INVALID_TRANSITION', `Cannot assign to an app whose status is ${status}.`, ['appId'])
+
 export class AppService {
   constructor(
     private readonly store: Store,
@@ -159,6 +163,9 @@ export class AppService {
             'userId',
           ]),
         )
+      // Re-read under a share lock, after the user's: a deactivation that committed meanwhile refuses the grant.
+      const status = await appRows.statusForShare(unit.sql, appId)
+      if (status !== 'ACTIVE') unit.abort(notActive(status ?? 'deleted'))
       const created = await unit.tx.appDirectAssignment.createMany({ data: [{ appId, userId }], skipDuplicates: true })
       if (created.count === 0)
         unit.abort(domainError('CONFLICT', `The user is already assigned to ${app.label}.`, ['userId']))
@@ -258,8 +265,7 @@ export class AppService {
 
   private async requireActive(unit: UnitOfWork, id: string): Promise<App> {
     const app = await this.load(unit, id)
-    if (app.status !== 'ACTIVE')
-      unit.abort(domainError('INVALID_TRANSITION', `Cannot assign to an app whose status is ${app.status}.`, ['appId']))
+    if (app.status !== 'ACTIVE') unit.abort(notActive(app.status))
     return app
   }
 

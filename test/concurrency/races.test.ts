@@ -200,3 +200,21 @@ test('one group assigned to one app twice at once: one assignment, the other req
     expect(groups.data.app.groups.totalCount).toBe(1)
   }
 })
+
+test('an app deactivated while a user is assigned to it: either the assignment came first and holds a live app user, or it is refused', async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const [app, user] = [await createApp(api), await activeUser()]
+    const [assigned, deactivated] = await Promise.all([
+      mutate('assignUserToApp', 'AppUserInput', { appId: app.id, userId: user.id }, 'appUser { id status }'),
+      mutate('deactivateApp', 'AppIdInput', { id: app.id }, 'app { status }'),
+    ])
+    expect(deactivated.userErrors).toEqual([])
+    if (assigned.userErrors.length) {
+      expect(codes(assigned)).toEqual(['INVALID_TRANSITION'])
+      expect(await appUser(api, app.id, user.id)).toBeNull()
+    } else {
+      // Assignments made before the deactivation stay as they are (domain.md 1.6).
+      expect(await appUser(api, app.id, user.id)).toMatchObject({ status: 'ACTIVE', scope: 'USER' })
+    }
+  }
+})
