@@ -4,6 +4,7 @@ import type { Actor, EventTarget } from '../events/event-log'
 import { newId } from '../store/ids'
 import type { UnitOfWork } from '../store/transaction'
 import { onGrant, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
+import { appUserRows } from './app-user-rows'
 import { provisioningPolicy } from './features'
 import { grantRows } from './grant-rows'
 
@@ -35,18 +36,12 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   const byUsers = 'userIds' in scope
   const ids = byUsers ? scope.userIds : scope.appIds
   if (ids.length === 0) return { granted: [], revoked: [] }
-  // Two statements every lifecycle change runs, hand-written (see users/user-rows.ts).
-  const by = byUsers ? '"userId"' : '"appId"'
+  // Two statements every lifecycle change runs, hand-written (grant-rows.ts, app-user-rows.ts).
   const known = byUsers ? scope.users : undefined
   const grants =
     known === 'deactivated' ? [] : await grantRows.live(unit.sql, byUsers ? { userIds: ids } : { appIds: ids })
   const existing =
-    known === 'new'
-      ? []
-      : await unit.sql.query<AppUser>(
-          `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${by} = ANY($1::text[])`,
-          [ids],
-        )
+    known === 'new' ? [] : await appUserRows.onActiveApps(unit.sql, byUsers ? { userIds: ids } : { appIds: ids })
 
   const wanted = new Map(grants.map((grant) => [key(grant.appId, grant.userId), grant]))
   const current = new Map(existing.map((row) => [key(row.appId, row.userId), row]))

@@ -3,6 +3,7 @@ import type { GroupRule } from '../generated/prisma/client'
 import type { UnitOfWork } from '../store/transaction'
 import { writeMemberships, type MembershipChange } from './group-membership'
 import { membershipRows } from './membership-rows'
+import { ruleRows } from './rule-rows'
 import { evaluateRule, parseRuleExpression, ruleProfile, type ParsedRule } from './rule-expression'
 
 // Rules may depend on each other through isMemberOfGroup; a few passes reach the fixed point.
@@ -34,7 +35,7 @@ interface ActiveRule {
 export async function applyGroupRules(unit: UnitOfWork, scope: RuleScope, actor: Actor): Promise<string[]> {
   const { tx } = unit
   // Every new user and profile change asks this: hand-written (see user-rows.ts).
-  const activeRules = await unit.sql.query<GroupRule>(`SELECT * FROM "GroupRule" WHERE status = 'ACTIVE' ORDER BY id`)
+  const activeRules = await ruleRows.active(unit.sql)
   const rules: ActiveRule[] = activeRules.map((rule) => ({
     rule,
     parsed: parseRuleExpression(rule.expression),
