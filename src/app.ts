@@ -10,23 +10,11 @@ import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
+import type { Services } from './services'
 import type { Store } from './store/transaction'
 import { TokenService } from './tokens/token-service'
 import { UserQueries } from './users/user-queries'
 import { UserService } from './users/user-service'
-
-/** The application's use cases and queries, wired once per process. */
-export interface Services {
-  users: UserService
-  groups: GroupService
-  groupRules: GroupRuleService
-  apps: AppService
-  appQueries: AppQueries
-  groupQueries: GroupQueries
-  userQueries: UserQueries
-  events: EventQueries
-  tokens: TokenService
-}
 
 /**
  * The composition root: one process's database, topics and services, wired once. The HTTP server

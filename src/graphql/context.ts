@@ -3,7 +3,7 @@ import type { Actor } from '../events/event-log'
 import type { PubSub } from '../events/topics'
 import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
-import type { Services } from '../app'
+import type { Services } from '../services'
 import type { Loaders } from './loaders'
 
 /** Everything a resolver may use; built per HTTP request or WebSocket operation. */

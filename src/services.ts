@@ -1,0 +1,22 @@
+import type { AppQueries } from './apps/app-queries'
+import type { AppService } from './apps/app-service'
+import type { EventQueries } from './events/event-queries'
+import type { GroupQueries } from './groups/group-queries'
+import type { GroupRuleService } from './groups/group-rule-service'
+import type { GroupService } from './groups/group-service'
+import type { TokenService } from './tokens/token-service'
+import type { UserQueries } from './users/user-queries'
+import type { UserService } from './users/user-service'
+
+/** The application's use cases and queries, wired once per process by the composition root (src/app.ts). */
+export interface Services {
+  users: UserService
+  groups: GroupService
+  groupRules: GroupRuleService
+  apps: AppService
+  appQueries: AppQueries
+  groupQueries: GroupQueries
+  userQueries: UserQueries
+  events: EventQueries
+  tokens: TokenService
+}
