@@ -1,0 +1,143 @@
+import { z } from 'zod'
+
+/** One app's provisioning connection, as the SCIM client needs it. */
+export interface ScimConnection {
+  baseUrl: string
+  token: string
+  /** Okta's client gives up after 60 s (domain.md 6.4); ours does the same unless the connection says otherwise. */
+  timeoutMs?: number
+}
+
+export const DEFAULT_SCIM_TIMEOUT_MS = 60_000
+
+/** What the attempt log records of one request: never the token, never the base URL (it may carry credentials). */
+export interface ScimRequestLog {
+  method: string
+  path: string
+  status?: number
+  durationMs: number
+}
+
+export interface ScimSuccess<T> {
+  ok: true
+  status: number
+  body: T
+  request: ScimRequestLog
+}
+
+/**
+ * A downstream failure, never thrown. `protocol` is a 2xx answer we cannot use (a create without an `id`):
+ * the peer answered, so retrying will not help.
+ */
+export interface ScimFailure {
+  ok: false
+  kind: 'network' | 'timeout' | 'http' | 'protocol'
+  status?: number
+  /** The raw `Retry-After` header (seconds or an HTTP-date): the retry policy interprets it. */
+  retryAfter?: string
+  scimType?: string
+  detail?: string
+  request: ScimRequestLog
+}
+
+export type ScimResult<T> = ScimSuccess<T> | ScimFailure
+
+export interface ScimResponse {
+  status: number
+  body: unknown
+  request: ScimRequestLog
+}
+
+const SCIM_MEDIA_TYPE = 'application/scim+json'
+const MAX_DETAIL_LENGTH = 500
+
+// RFC 7644 3.12 sends `status` as a string; Okta's samples send a number. Only the fields we use are read.
+const scimError = z.object({
+  status: z.union([z.string(), z.number()]).optional(),
+  scimType: z.string().optional(),
+  detail: z.string().optional(),
+})
+
+/** Keeps a downstream's text out of our logs if it echoes the token back, and bounds its length. */
+function redact(text: string, token: string): string {
+  const clean = token ? text.split(token).join('[redacted]') : text
+  return clean.length > MAX_DETAIL_LENGTH ? `${clean.slice(0, MAX_DETAIL_LENGTH)}…` : clean
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+function httpFailure(response: ScimResponse, retryAfter: string | null, token: string): ScimFailure {
+  const error = scimError.safeParse(response.body)
+  const fields = error.success ? error.data : {}
+  const detail =
+    fields.detail ?? (typeof response.body === 'string' && response.body.trim() ? response.body.trim() : undefined)
+  return {
+    ok: false,
+    kind: 'http',
+    status: response.status,
+    ...(retryAfter !== null && { retryAfter }),
+    ...(fields.scimType && { scimType: fields.scimType }),
+    detail: redact(detail ?? `HTTP ${response.status}`, token),
+    request: response.request,
+  }
+}
+
+/**
+ * Network failures are described by their code only: undici's messages can quote the URL. Errors are read
+ * by shape, not `instanceof`: fetch's errors come from Node's own realm, which a test VM does not share.
+ */
+function transportFailure(error: unknown, request: ScimRequestLog): ScimFailure {
+  const { name, cause } = (error ?? {}) as { name?: unknown; cause?: { code?: unknown } }
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return { ok: false, kind: 'timeout', detail: 'no answer within the timeout', request }
+  }
+  const code = typeof cause?.code === 'string' ? cause.code : undefined
+  return { ok: false, kind: 'network', detail: code ? `connection failed (${code})` : 'connection failed', request }
+}
+
+/**
+ * Sends one SCIM request and classifies the outcome. `path` is relative to the connection's base URL and is
+ * recorded as is, so callers put nothing secret in it. Non-2xx answers become `http` failures with the
+ * SCIM error body parsed; a 2xx comes back for the operation to interpret.
+ */
+export async function sendScim(
+  connection: ScimConnection,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ScimResult<ScimResponse>> {
+  const started = performance.now()
+  const log = (status?: number): ScimRequestLog => ({
+    method,
+    path,
+    ...(status !== undefined && { status }),
+    durationMs: Math.round(performance.now() - started),
+  })
+  try {
+    const signal = AbortSignal.timeout(connection.timeoutMs ?? DEFAULT_SCIM_TIMEOUT_MS)
+    const response = await fetch(`${connection.baseUrl.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: {
+        accept: `${SCIM_MEDIA_TYPE}, application/json`,
+        authorization: `Bearer ${connection.token}`,
+        ...(body !== undefined && { 'content-type': SCIM_MEDIA_TYPE }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+      signal,
+    })
+    // The same signal bounds reading the body: a peer that stalls mid-answer times out too.
+    const text = await response.text()
+    const result: ScimResponse = { status: response.status, body: parseBody(text), request: log(response.status) }
+    if (response.ok) return { ok: true, status: response.status, body: result, request: result.request }
+    return httpFailure(result, response.headers.get('retry-after'), connection.token)
+  } catch (error) {
+    return transportFailure(error, log())
+  }
+}
