@@ -50,6 +50,12 @@ export const EventTypes = {
   'application.user_membership.remove': 'A user lost their last grant of an app: the app user is revoked.',
   'system.api_token.create': 'An API token was minted (data.scopes).',
   'system.api_token.revoke': 'An API token was revoked; it stops working at once.',
+  'application.integration.authentication_failure':
+    'A SCIM request was refused with 401 or 403: the connection token needs attention (data.httpStatus).',
+  'application.integration.rate_limit_exceeded':
+    "A downstream answered 429: the app's provisioning queue pauses until Retry-After (data.httpStatus).",
+  'application.integration.general_failure':
+    'A SCIM request failed for good: another 4xx, or 5xx and network errors past the attempt limit (data.httpStatus).',
 } as const
 
 export type EventType = keyof typeof EventTypes

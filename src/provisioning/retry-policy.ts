@@ -1,3 +1,4 @@
+import type { EventType } from '../events/event-catalogue'
 /**
  * The retry policy: what one SCIM attempt's outcome means for its job. Pure (no I/O): the clock and the
  * random source are passed in. api.md "Provisioning operations" is the contract; where domain.md 6.2/6.4
@@ -28,11 +29,8 @@ export const OUTCOMES = [
 
 export type Outcome = (typeof OUTCOMES)[number]
 
-/** The failure events of api.md; they join the event catalogue when the worker records them. */
-export type FailureEvent =
-  | 'application.integration.authentication_failure'
-  | 'application.integration.rate_limit_exceeded'
-  | 'application.integration.general_failure'
+/** The failure events of api.md, from the event catalogue. */
+export type FailureEvent = Extract<EventType, `application.integration.${string}`>
 
 /**
  * How each outcome is handled:
