@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ProvisioningJob" ADD COLUMN     "leaseExpiresAt" TIMESTAMP(3),
+ADD COLUMN     "leasedBy" TEXT;

@@ -1,0 +1,93 @@
+import type { ProvisioningJob } from '../generated/prisma/client'
+import type { Sql } from '../store/unit-connection'
+
+/**
+ * Claiming and settling provisioning jobs, hand-written: `FOR UPDATE SKIP LOCKED` and the
+ * per-app-user order cannot be said through Prisma.
+ *
+ * Time is always the caller's `now`, never the database's now(): the outbox writes `runAfter`
+ * with the application's clock, so due-ness is compared on that same clock, and a test can move
+ * time past a lease without sleeping. Processes sharing one queue must keep their clocks in step
+ * (NTP) well within a lease.
+ *
+ * A job is unfinished while QUEUED or RUNNING. A RUNNING job is leased to the worker in
+ * `leasedBy` until `leaseExpiresAt`; after that another worker may take it over, and only then
+ * does the first lose it (a late but unchallenged worker may still settle or extend it, which
+ * saves running it again). Settling a job (complete, reschedule, fail) acts only while the
+ * caller still holds it: a worker whose lease was taken over must not overwrite the new
+ * holder's work.
+ */
+
+export interface ClaimOptions {
+  workerId: string
+  limit: number
+  leaseSeconds: number
+  now: Date
+}
+
+const UNFINISHED = `('QUEUED', 'RUNNING')`
+
+export const jobRows = {
+  /**
+   * Leases up to `limit` due jobs to the worker and marks them RUNNING, in one statement. Only
+   * the oldest unfinished job of an app user is claimable, so a job never overtakes the one it
+   * follows (ids grow in commit order per app user: the outbox writes a job while holding its
+   * app user's row). The lease conditions sit on the locked row itself so that PostgreSQL
+   * re-checks them against a version another claimer committed meanwhile.
+   */
+  async claim(sql: Sql, { workerId, limit, leaseSeconds, now }: ClaimOptions): Promise<ProvisioningJob[]> {
+    return sql.query<ProvisioningJob>(
+      `WITH claimable AS (
+         SELECT j.id FROM "ProvisioningJob" j
+         WHERE j.state IN ${UNFINISHED} AND j."runAfter" <= $1
+           AND (j."leasedBy" IS NULL OR j."leaseExpiresAt" <= $1)
+           AND NOT EXISTS (
+             SELECT 1 FROM "ProvisioningJob" earlier
+             WHERE earlier."appUserId" = j."appUserId" AND earlier.id < j.id AND earlier.state IN ${UNFINISHED})
+         ORDER BY j."runAfter", j.id
+         LIMIT $2
+         FOR UPDATE OF j SKIP LOCKED)
+       UPDATE "ProvisioningJob" j
+       SET state = 'RUNNING', "leasedBy" = $3, "leaseExpiresAt" = $1::timestamp + make_interval(secs => $4)
+       FROM claimable WHERE j.id = claimable.id
+       RETURNING j.*`,
+      [now, limit, workerId, leaseSeconds],
+    )
+  },
+
+  /** Extends the leases the worker still holds; returns the ids it extended (a missing id was lost). */
+  async heartbeat(sql: Sql, jobIds: bigint[], workerId: string, leaseSeconds: number, now: Date): Promise<bigint[]> {
+    const rows = await sql.query<{ id: bigint }>(
+      `UPDATE "ProvisioningJob" SET "leaseExpiresAt" = $3::timestamp + make_interval(secs => $4)
+       WHERE id = ANY($1::bigint[]) AND "leasedBy" = $2 AND state = 'RUNNING'
+       RETURNING id`,
+      [jobIds.map(String), workerId, now, leaseSeconds],
+    )
+    return rows.map((row) => row.id)
+  },
+
+  /** Marks a held job SUCCEEDED; false when the worker no longer holds it. */
+  async complete(sql: Sql, jobId: bigint, workerId: string): Promise<boolean> {
+    return settle(sql, jobId, workerId, `state = 'SUCCEEDED'`)
+  },
+
+  /** Puts a held job back in the queue until `runAfter`, counting the attempt; false when the worker no longer holds it. */
+  async reschedule(sql: Sql, jobId: bigint, workerId: string, runAfter: Date): Promise<boolean> {
+    return settle(sql, jobId, workerId, `state = 'QUEUED', attempts = attempts + 1, "runAfter" = $3`, [runAfter])
+  },
+
+  /** Marks a held job FAILED (it will not be retried); false when the worker no longer holds it. */
+  async fail(sql: Sql, jobId: bigint, workerId: string): Promise<boolean> {
+    return settle(sql, jobId, workerId, `state = 'FAILED'`)
+  },
+}
+
+/** Settles a job the worker still holds; `set` may use $3 onwards for `params`. */
+async function settle(sql: Sql, jobId: bigint, workerId: string, set: string, params: unknown[] = []) {
+  const rows = await sql.query(
+    `UPDATE "ProvisioningJob" SET ${set}, "leasedBy" = NULL, "leaseExpiresAt" = NULL
+     WHERE id = $1 AND "leasedBy" = $2 AND state = 'RUNNING' RETURNING id`,
+    [String(jobId), workerId, ...params],
+  )
+  return rows.length === 1
+}
