@@ -66,38 +66,45 @@ function rowsByColumn<T extends Record<string, unknown>>(
   })
 }
 
+/** Pages of the rows on the other side of GroupMembership: a user's groups, or a group's members. */
+function acrossMemberships<T extends { id: string }>(
+  prisma: Prisma,
+  side: { parent: 'userId' | 'groupId'; other: 'groupId' | 'userId'; table: 'Group' | 'User'; cursorTag: string },
+) {
+  const { parent, other, table, cursorTag } = side
+  return pagedRelationLoader<T>({
+    cursorTag,
+    keyOf: (row) => row.id,
+    count: (parentIds) => countBy(prisma, 'GroupMembership', parent, parentIds),
+    fetch: (parentIds, keyset, limit) =>
+      windowed(
+        prisma,
+        Sql.sql`SELECT o.*, m.${Sql.raw(`"${parent}"`)} AS "parentId", o.id AS "pageKey"
+          FROM "GroupMembership" m JOIN ${Sql.raw(`"${table}"`)} o ON o.id = m.${Sql.raw(`"${other}"`)}
+          WHERE m.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${keysetClause('o.id', keyset)}`,
+        keyset,
+        limit,
+      ),
+  })
+}
+
 export function createLoaders(prisma: Prisma) {
   return {
     userById: byId<UserRow>((ids) => prisma.user.findMany({ where: { id: { in: ids } } })),
     groupById: byId<Group>((ids) => prisma.group.findMany({ where: { id: { in: ids } } })),
     appById: byId<App>((ids) => prisma.app.findMany({ where: { id: { in: ids } } })),
 
-    groupsOfUser: pagedRelationLoader<Group>({
+    groupsOfUser: acrossMemberships<Group>(prisma, {
+      parent: 'userId',
+      other: 'groupId',
+      table: 'Group',
       cursorTag: 'group',
-      keyOf: (group) => group.id,
-      count: (userIds) => countBy(prisma, 'GroupMembership', 'userId', userIds),
-      fetch: (userIds, keyset, limit) =>
-        windowed(
-          prisma,
-          Sql.sql`SELECT g.*, m."userId" AS "parentId", g.id AS "pageKey" FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
-          WHERE m."userId" IN (${Sql.join(userIds)}) ${keysetClause('g.id', keyset)}`,
-          keyset,
-          limit,
-        ),
     }),
-
-    membersOfGroup: pagedRelationLoader<UserRow>({
+    membersOfGroup: acrossMemberships<UserRow>(prisma, {
+      parent: 'groupId',
+      other: 'userId',
+      table: 'User',
       cursorTag: 'user',
-      keyOf: (user) => user.id,
-      count: (groupIds) => countBy(prisma, 'GroupMembership', 'groupId', groupIds),
-      fetch: (groupIds, keyset, limit) =>
-        windowed(
-          prisma,
-          Sql.sql`SELECT u.*, m."groupId" AS "parentId", u.id AS "pageKey" FROM "GroupMembership" m JOIN "User" u ON u.id = m."userId"
-          WHERE m."groupId" IN (${Sql.join(groupIds)}) ${keysetClause('u.id', keyset)}`,
-          keyset,
-          limit,
-        ),
     }),
 
     appUsersOfUser: rowsByColumn<AppUser>(prisma, {
