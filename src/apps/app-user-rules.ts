@@ -6,7 +6,7 @@ import type { ProvisioningPolicy } from './features'
  */
 export type AppUserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'INACTIVE' | 'DEPROVISIONED'
 export type SyncState = 'DISABLED' | 'OUT_OF_SYNC' | 'SYNCING' | 'SYNCHRONIZED' | 'ERROR'
-export type JobType = 'CREATE' | 'UPDATE' | 'DEACTIVATE' | 'REACTIVATE'
+export type JobType = 'CREATE' | 'UPDATE' | 'DEACTIVATE' | 'REACTIVATE' | 'PASSWORD'
 
 export interface AppUserChange {
   status: AppUserStatus
@@ -38,4 +38,49 @@ export function onProfileChange(
 ): AppUserChange | null {
   if (!policy.pushesProfile || current.status === 'DEPROVISIONED' || !current.externalId) return null
   return { status: current.status, syncState: 'OUT_OF_SYNC', job: 'UPDATE' }
+}
+
+/**
+ * An administrator retries provisioning (retryProvisioning): the work the app user's state still
+ * needs is queued again. Null when there is nothing to send downstream.
+ */
+export function onRetry(
+  policy: ProvisioningPolicy,
+  current: { status: AppUserStatus; externalId: string | null },
+): AppUserChange | null {
+  if (!policy.pushes) return null
+  if (current.status === 'DEPROVISIONED') {
+    return policy.deactivates && current.externalId
+      ? { status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' }
+      : null
+  }
+  // Never provisioned (a failed create, or assigned before provisioning was enabled): create or link.
+  if (!current.externalId) return { status: 'STAGED', syncState: 'OUT_OF_SYNC', job: 'CREATE' }
+  if (current.status === 'STAGED') return { status: 'STAGED', syncState: 'OUT_OF_SYNC', job: 'REACTIVATE' }
+  return { status: current.status, syncState: 'OUT_OF_SYNC', job: 'UPDATE' }
+}
+
+/** An administrator dismisses a provisioning error: it is cleared without retrying, the status kept. */
+export function onDismiss(current: { status: AppUserStatus; syncState: SyncState }): AppUserChange | null {
+  if (current.syncState !== 'ERROR') return null
+  return { status: current.status, syncState: 'OUT_OF_SYNC', job: null }
+}
+
+/**
+ * A job succeeded downstream. A create or reactivation makes a STAGED app user PROVISIONED; an
+ * app user that lost the app while the job ran stays DEPROVISIONED, and the account just made or
+ * re-enabled is deactivated again when the app deactivates.
+ */
+export function onJobSucceeded(
+  policy: ProvisioningPolicy,
+  job: JobType,
+  current: { status: AppUserStatus },
+): AppUserChange {
+  const enables = job === 'CREATE' || job === 'REACTIVATE'
+  if (enables && current.status === 'DEPROVISIONED')
+    return policy.deactivates
+      ? { status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' }
+      : { status: 'DEPROVISIONED', syncState: 'SYNCHRONIZED', job: null }
+  const status = enables && current.status === 'STAGED' ? 'PROVISIONED' : current.status
+  return { status, syncState: 'SYNCHRONIZED', job: null }
 }

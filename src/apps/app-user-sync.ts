@@ -1,6 +1,7 @@
 import { Prisma as PrismaSql } from '../generated/prisma/client'
 import type { App, AppUser } from '../generated/prisma/client'
 import type { Actor, EventTarget } from '../events/event-log'
+import { outbox } from '../provisioning/outbox'
 import { newId } from '../store/ids'
 import type { UnitOfWork } from '../store/transaction'
 import { onGrant, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
@@ -120,19 +121,11 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   }
   const revokedIds = changes.filter((entry) => entry.kind === 'revoke').map((entry) => entry.row.id)
   // A job not yet started for an app user who lost the app must not run (a create would resurrect it).
-  if (revokedIds.length)
-    await tx.provisioningJob.deleteMany({ where: { appUserId: { in: revokedIds }, state: 'QUEUED' } })
+  await outbox.cancelQueued(unit.sql, revokedIds)
   const jobs = changes
     .filter((entry) => entry.change.job)
-    .map(({ row, change }) => ({
-      appUserId: row.id,
-      appId: row.appId,
-      userId: row.userId,
-      type: change.job!,
-      created: now,
-      runAfter: now,
-    }))
-  if (jobs.length) await tx.provisioningJob.createMany({ data: jobs })
+    .map(({ row, change }) => ({ appUserId: row.id, appId: row.appId, userId: row.userId, type: change.job! }))
+  await outbox.queue(unit.sql, jobs, now)
 
   await recordMembershipEvents(unit, changes, apps, actor)
   const after = (entry: (typeof changes)[number]) => ({
@@ -199,14 +192,9 @@ export async function queueProfilePush(unit: UnitOfWork, userId: string): Promis
     where: { id: { in: pushes.map((row) => row.id) } },
     data: { syncState: 'OUT_OF_SYNC', lastUpdated: now },
   })
-  await unit.tx.provisioningJob.createMany({
-    data: pushes.map((row) => ({
-      appUserId: row.id,
-      appId: row.appId,
-      userId,
-      type: 'UPDATE' as const,
-      created: now,
-      runAfter: now,
-    })),
-  })
+  await outbox.queue(
+    unit.sql,
+    pushes.map((row) => ({ appUserId: row.id, appId: row.appId, userId, type: 'UPDATE' as const })),
+    now,
+  )
 }

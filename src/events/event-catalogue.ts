@@ -50,6 +50,16 @@ export const EventTypes = {
   'application.user_membership.remove': 'A user lost their last grant of an app: the app user is revoked.',
   'system.api_token.create': 'An API token was minted (data.scopes).',
   'system.api_token.revoke': 'An API token was revoked; it stops working at once.',
+  'application.provision.user.push':
+    'An account was created (data.operation CREATE) or an existing one linked (LINK) downstream: the app user is PROVISIONED with its externalId.',
+  'application.provision.user.push_profile': "The user's profile was pushed to the downstream account (PUT).",
+  'application.provision.user.deactivate': 'The downstream account was deactivated (active=false; never deleted).',
+  'application.provision.user.reactivate': 'The same downstream account was re-enabled (active=true).',
+  'application.provision.user.push_password': "The user's password was pushed to the downstream account.",
+  'application.provision.user.retry': "An administrator re-queued an app user's provisioning work.",
+  'application.provision.user.dismiss': "An administrator dismissed an app user's provisioning error without retrying.",
+  'application.provision.pause': "An administrator paused the app's provisioning: queued work waits.",
+  'application.provision.resume': "The app's provisioning was resumed: queued work runs again.",
   'application.integration.authentication_failure':
     'A SCIM request was refused with 401 or 403: the connection token needs attention (data.httpStatus).',
   'application.integration.rate_limit_exceeded':

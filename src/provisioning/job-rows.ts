@@ -23,6 +23,13 @@ export interface ClaimOptions {
   limit: number
   leaseSeconds: number
   now: Date
+  /**
+   * How many more requests each app may have in flight in this worker; an app missing here may
+   * take `perApp`. An app with no room is not even scanned, so a saturated (slow) app never fills
+   * a claim that other apps' jobs could use.
+   */
+  roomPerApp?: ReadonlyMap<string, number>
+  perApp?: number
 }
 
 const UNFINISHED = `('QUEUED', 'RUNNING')`
@@ -32,26 +39,41 @@ export const jobRows = {
    * Leases up to `limit` due jobs to the worker and marks them RUNNING, in one statement. Only
    * the oldest unfinished job of an app user is claimable, so a job never overtakes the one it
    * follows (ids grow in commit order per app user: the outbox writes a job while holding its
-   * app user's row). The lease conditions sit on the locked row itself so that PostgreSQL
-   * re-checks them against a version another claimer committed meanwhile.
+   * app user's row). Apps paused by an administrator or held by a 429 are skipped, and at most
+   * the app's room is taken from each app. The lease conditions sit on the locked row itself so
+   * that PostgreSQL re-checks them against a version another claimer committed meanwhile.
    */
-  async claim(sql: Sql, { workerId, limit, leaseSeconds, now }: ClaimOptions): Promise<ProvisioningJob[]> {
+  async claim(sql: Sql, options: ClaimOptions): Promise<ProvisioningJob[]> {
+    const { workerId, limit, leaseSeconds, now, roomPerApp = new Map(), perApp = limit } = options
+    const full = [...roomPerApp].filter(([, room]) => room <= 0).map(([appId]) => appId)
+    const room = [...roomPerApp].filter(([, free]) => free > 0)
     return sql.query<ProvisioningJob>(
-      `WITH claimable AS (
-         SELECT j.id FROM "ProvisioningJob" j
+      `WITH candidates AS (
+         SELECT j.id, j."appId", j."runAfter" FROM "ProvisioningJob" j
          WHERE j.state IN ${UNFINISHED} AND j."runAfter" <= $1
            AND (j."leasedBy" IS NULL OR j."leaseExpiresAt" <= $1)
+           AND NOT (j."appId" = ANY($5::text[]))
            AND NOT EXISTS (
              SELECT 1 FROM "ProvisioningJob" earlier
              WHERE earlier."appUserId" = j."appUserId" AND earlier.id < j.id AND earlier.state IN ${UNFINISHED})
+           AND NOT EXISTS (
+             SELECT 1 FROM "App" a
+             WHERE a.id = j."appId" AND (a."provisioningPaused" OR a."provisioningRateLimitedUntil" > $1))
          ORDER BY j."runAfter", j.id
-         LIMIT $2
-         FOR UPDATE OF j SKIP LOCKED)
+         LIMIT $2 * 4
+         FOR UPDATE OF j SKIP LOCKED),
+       ranked AS (
+         SELECT c.id, c."runAfter", row_number() OVER (PARTITION BY c."appId" ORDER BY c."runAfter", c.id) AS place,
+                COALESCE(r.room, $8) AS room
+           FROM candidates c
+           LEFT JOIN unnest($6::text[], $7::int[]) AS r("appId", room) ON r."appId" = c."appId"),
+       chosen AS (
+         SELECT id FROM ranked WHERE place <= room ORDER BY "runAfter", id LIMIT $2)
        UPDATE "ProvisioningJob" j
        SET state = 'RUNNING', "leasedBy" = $3, "leaseExpiresAt" = $1::timestamp + make_interval(secs => $4)
-       FROM claimable WHERE j.id = claimable.id
+       FROM chosen WHERE j.id = chosen.id
        RETURNING j.*`,
-      [now, limit, workerId, leaseSeconds],
+      [now, limit, workerId, leaseSeconds, full, room.map(([appId]) => appId), room.map(([, free]) => free), perApp],
     )
   },
 

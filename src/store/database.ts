@@ -22,6 +22,12 @@ export interface Database {
   readonly transaction: RunInTransaction
   migrate(migrationsDir?: string): Promise<MigrationReport>
   ping(): Promise<void>
+  /**
+   * Calls `onNotify` whenever a transaction that ran `NOTIFY channel` commits, in this process or
+   * (on PostgreSQL) any other. Notifications are hints: a listener that was reconnecting may have
+   * missed some, so it is also called once after every reconnect. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>
   /** Connections of the pool (the embedded database has exactly one). */
   poolStats(): { total: number; idle: number; waiting: number }
   close(): Promise<void>
@@ -89,6 +95,7 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
       }
     },
     ping: async () => void (await prisma.$queryRaw`SELECT 1`),
+    listen: (channel, onNotify) => listenOnPostgres(url, channel, onNotify),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect()
@@ -135,11 +142,41 @@ async function openEmbedded(
       return applyMigrations(connection, { migrationsDir, advisoryLock: false })
     },
     ping: async () => void (await instance.query('SELECT 1')),
+    listen: (channel, onNotify) => instance.listen(channel, onNotify),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     async close() {
       await prisma.$disconnect()
       if (!instance.closed) await instance.close()
       await unlock()
     },
+  }
+}
+
+const RECONNECT_DELAY_MS = 1_000
+
+/** LISTEN needs a connection of its own (a pooled one goes back to the pool); it is re-opened when lost. */
+async function listenOnPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined
+  let stopped = false
+  let retry: NodeJS.Timeout | undefined
+  const reconnect = () => {
+    if (!stopped) retry = setTimeout(() => void connect().then(onNotify, reconnect), RECONNECT_DELAY_MS)
+  }
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url })
+    next.on('notification', () => onNotify())
+    next.on('error', () => {
+      void next.end().catch(() => {})
+      reconnect()
+    })
+    await next.connect()
+    await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`)
+    client = next
+  }
+  await connect()
+  return async () => {
+    stopped = true
+    clearTimeout(retry)
+    await client?.end().catch(() => {})
   }
 }
