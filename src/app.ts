@@ -9,6 +9,7 @@ import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
+import { ProvisioningWorker, type WorkerDependencies, type WorkerSettings } from './provisioning/worker'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import type { Services } from './services'
 import type { Store } from './store/transaction'
@@ -27,6 +28,8 @@ export interface Application {
   readonly db: Database
   readonly pubSub: PubSub
   readonly services: Services
+  /** What units of work run on (the services' and the provisioning worker's). */
+  readonly store: Store
   /** Closes the database (servers and workers built on it stop first). */
   close(): Promise<void>
 }
@@ -48,7 +51,39 @@ export function composeApplication(config: Config, db: Database, logger: Logger)
     events: new EventQueries(db.prisma),
     tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
-  return { config, logger, db, pubSub, services, close: () => db.close() }
+  return { config, logger, db, pubSub, services, store, close: () => db.close() }
+}
+
+/**
+ * The provisioning worker of this process, per PROVISIONING_* settings, or null when
+ * PROVISIONING_CONCURRENCY is 0. Not started: the caller starts and stops it.
+ */
+export function createProvisioningWorker(
+  application: Application,
+  overrides: Partial<WorkerSettings> & Pick<WorkerDependencies, 'now' | 'random'> = {},
+): ProvisioningWorker | null {
+  const { config, db, logger, pubSub } = application
+  const { now, random, ...settings } = overrides
+  const resolved: WorkerSettings = {
+    concurrency: config.PROVISIONING_CONCURRENCY,
+    perApp: config.PROVISIONING_CONCURRENCY_PER_APP,
+    leaseSeconds: config.PROVISIONING_LEASE_SECONDS,
+    maxAttempts: config.PROVISIONING_MAX_ATTEMPTS,
+    timeoutMs: config.PROVISIONING_TIMEOUT_SECONDS * 1000,
+    pollMs: config.PROVISIONING_POLL_MS,
+    ...settings,
+  }
+  if (resolved.concurrency === 0) return null
+  return new ProvisioningWorker({
+    db,
+    store: application.store,
+    publish: (events) => publishCommitted(pubSub, events),
+    openSecret: (sealed) => sealed,
+    logger,
+    settings: resolved,
+    now,
+    random,
+  })
 }
 
 /** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR), migrates it and wires the services. */

@@ -41,6 +41,12 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0', ''])
     .default('true')
     .transform((value) => value === '' || value === 'true' || value === '1'),
+  PROVISIONING_CONCURRENCY: positiveInt(8),
+  PROVISIONING_CONCURRENCY_PER_APP: z.coerce.number().int().min(1).default(4),
+  PROVISIONING_LEASE_SECONDS: z.coerce.number().int().min(1).default(30),
+  PROVISIONING_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  PROVISIONING_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  PROVISIONING_POLL_MS: z.coerce.number().int().min(10).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { parseArgs } from 'node:util'
-import { openApplication } from './app'
+import { createProvisioningWorker, openApplication } from './app'
+import type { ProvisioningWorker } from './provisioning/worker'
 import { loadConfig, type Config } from './config'
 import { SYSTEM_ACTOR } from './events/event-log'
 import { startServer } from './server/app'
@@ -10,6 +11,7 @@ import { openDatabase } from './store/database'
 import { SCOPES } from './tokens/scopes'
 
 const USAGE = `usage: lifecycle-gateway [start]
+       lifecycle-gateway worker
        lifecycle-gateway migrate
        lifecycle-gateway token create --scopes users:read,users:manage [--name NAME]
        lifecycle-gateway token revoke <token-id>
@@ -24,6 +26,8 @@ async function start(config: Config) {
     },
   })
   const server = await startServer(application)
+  const worker = createProvisioningWorker(application)
+  await worker?.start()
   const bootstrap = await application.services.tokens.bootstrap(config.BOOTSTRAP_ADMIN_TOKEN, SYSTEM_ACTOR)
   let stopping = false
   const stop = async (signal: string) => {
@@ -33,6 +37,7 @@ async function start(config: Config) {
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing in-flight requests')
     const steps = [
       { name: 'HTTP and WebSocket drain', run: () => server.close() },
+      ...workerStop(worker, signalled, config),
       { name: 'database close', run: () => application.close() },
     ]
     const succeeded = await runShutdown(steps, config.SHUTDOWN_TIMEOUT_MS, logger)
@@ -43,6 +48,7 @@ async function start(config: Config) {
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
   const where = config.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${config.DATA_DIR}`
+  if (!worker) console.log('Provisioning worker off in this process (PROVISIONING_CONCURRENCY=0)')
   console.log(`Lifecycle Gateway serving ${server.url} (${where})`)
   if (server.metricsUrl) console.log(`Metrics: ${server.metricsUrl}`)
   console.log(`GraphiQL: open ${server.url} in a browser (or ${server.url.replace(/graphql$/, 'graphiql/')})`)
@@ -53,6 +59,48 @@ async function start(config: Config) {
         : 'Bootstrap admin token: the value of BOOTSTRAP_ADMIN_TOKEN',
     )
   }
+}
+
+/**
+ * Stopping a worker: in-flight requests get half the shutdown timeout to finish, the rest is
+ * released to other workers, leaving time to close the database.
+ */
+function workerStop(worker: ProvisioningWorker | null, signalled: number, config: Config) {
+  if (!worker) return []
+  const deadline = new Date(signalled + config.SHUTDOWN_TIMEOUT_MS / 2)
+  return [{ name: 'provisioning worker stop', run: () => worker.stop(deadline) }]
+}
+
+/** `npm run worker`: the provisioning worker alone, on the same composition root (no HTTP). */
+async function worker(config: Config) {
+  const logger = createLogger(config.LOG_LEVEL)
+  if (config.PROVISIONING_CONCURRENCY === 0)
+    throw new Error('PROVISIONING_CONCURRENCY is 0: the worker has nothing to do')
+  const application = await openApplication(config, logger, {
+    onLockLost: (error) => {
+      logger.fatal({ err: error }, 'another process took over the data directory: stopping at once')
+      process.exit(1)
+    },
+  })
+  const provisioning = createProvisioningWorker(application)!
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    const signalled = Date.now()
+    logger.info({ signal }, 'provisioning worker stopping')
+    const steps = [
+      ...workerStop(provisioning, signalled, config),
+      { name: 'database close', run: () => application.close() },
+    ]
+    const succeeded = await runShutdown(steps, config.SHUTDOWN_TIMEOUT_MS, logger)
+    process.exit(succeeded ? 0 : 1)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  await provisioning.start()
+  const where = config.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${config.DATA_DIR}`
+  console.log(`Lifecycle Gateway provisioning worker ${provisioning.id} running (${where})`)
 }
 
 async function token(config: Config, args: string[]) {
@@ -91,6 +139,7 @@ async function main(argv: string[]) {
   const config = loadConfig()
   const [command = 'start', ...rest] = argv
   if (command === 'start') return start(config)
+  if (command === 'worker') return worker(config)
   if (command === 'migrate') {
     const db = await openDatabase(
       config.DATABASE_URL

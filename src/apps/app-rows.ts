@@ -11,4 +11,18 @@ export const appRows = {
     const [row] = await sql.query<{ status: string }>(`SELECT status FROM "App" WHERE id = $1 FOR SHARE`, [id])
     return row?.status
   },
+
+  /**
+   * A downstream 429 holds the app's whole provisioning queue until `until` (a later hold wins).
+   * Written under the users' locks (step 4 after step 2 of store/locks.ts).
+   */
+  async holdProvisioningUntil(sql: Sql, holds: { appId: string; until: Date }[]): Promise<void> {
+    if (holds.length === 0) return
+    await sql.query(
+      `UPDATE "App" a SET "provisioningRateLimitedUntil" = GREATEST(COALESCE(a."provisioningRateLimitedUntil", h.until), h.until)
+       FROM (SELECT "appId", max(until) AS until FROM unnest($1::text[], $2::timestamp[]) AS x("appId", until) GROUP BY "appId") h
+       WHERE a.id = h."appId"`,
+      [holds.map((hold) => hold.appId), holds.map((hold) => hold.until.toISOString())],
+    )
+  },
 }

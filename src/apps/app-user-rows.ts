@@ -1,6 +1,19 @@
 import type { AppUser } from '../generated/prisma/client'
 import type { Sql } from '../store/unit-connection'
 
+/** What provisioning settles on one app user. */
+export interface ProvisioningWrite {
+  id: string
+  status: string
+  syncState: string
+  /** Set once, when a create or link succeeds; an app user's externalId never changes afterwards. */
+  externalId: string | null
+  /** The error to show, null to clear it, undefined to keep it. */
+  provisioningError: unknown
+  /** When the downstream last matched our profile; undefined keeps it. */
+  lastSync?: Date
+}
+
 /** Hand-written statements on the AppUser table (the ORM writes the rest in app-user-sync.ts). */
 export const appUserRows = {
   /** The app users of these users or apps on ACTIVE apps: what a sync reconciles (INACTIVE apps are left as they are). */
@@ -9,6 +22,50 @@ export const appUserRows = {
     return sql.query<AppUser>(
       `SELECT au.* FROM "AppUser" au JOIN "App" p ON p.id = au."appId" AND p.status = 'ACTIVE' WHERE au.${column} = ANY($1::text[])`,
       [ids],
+    )
+  },
+
+  /** The app users with these ids, as they are now (the caller holds their users' locks). */
+  async byIds(sql: Sql, ids: string[]): Promise<AppUser[]> {
+    return sql.query<AppUser>(`SELECT * FROM "AppUser" WHERE id = ANY($1::text[])`, [ids])
+  },
+
+  /** Writes what provisioning settled, in one statement; statusChanged moves only with the status. */
+  async applyProvisioning(sql: Sql, writes: ProvisioningWrite[], now: Date): Promise<void> {
+    if (writes.length === 0) return
+    await sql.query(
+      `UPDATE "AppUser" au SET
+         status = w.status::"AppUserStatus",
+         "syncState" = w."syncState"::"AppUserSyncState",
+         "externalId" = COALESCE(au."externalId", w."externalId"),
+         "provisioningError" = CASE WHEN w."keepError" THEN au."provisioningError" ELSE w.error END,
+         "lastSync" = COALESCE(w."lastSync", au."lastSync"),
+         "statusChanged" = CASE WHEN au.status::text = w.status THEN au."statusChanged" ELSE $1 END,
+         "lastUpdated" = $1
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::boolean[], $8::timestamp[])
+         AS w(id, status, "syncState", "externalId", error, "keepError", "lastSync")
+       WHERE au.id = w.id`,
+      [
+        now,
+        writes.map((write) => write.id),
+        writes.map((write) => write.status),
+        writes.map((write) => write.syncState),
+        writes.map((write) => write.externalId),
+        writes.map((write) => (write.provisioningError == null ? null : JSON.stringify(write.provisioningError))),
+        writes.map((write) => write.provisioningError === undefined),
+        writes.map((write) => write.lastSync?.toISOString() ?? null),
+      ],
+    )
+  },
+
+  /** Marks app users SYNCING while their job runs (a failed or held one keeps its state). */
+  async markSyncing(sql: Sql, ids: string[], now: Date): Promise<AppUser[]> {
+    return sql.query<AppUser>(
+      `UPDATE "AppUser" au SET "syncState" = 'SYNCING', "lastUpdated" = $2
+       FROM (SELECT id, "syncState" AS before FROM "AppUser" WHERE id = ANY($1::text[]) FOR NO KEY UPDATE) prior
+       WHERE au.id = prior.id AND prior.before = 'OUT_OF_SYNC'
+       RETURNING au.*`,
+      [ids, now],
     )
   },
 }

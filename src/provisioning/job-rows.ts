@@ -90,26 +90,54 @@ export const jobRows = {
 
   /** Marks a held job SUCCEEDED; false when the worker no longer holds it. */
   async complete(sql: Sql, jobId: bigint, workerId: string): Promise<boolean> {
-    return settle(sql, jobId, workerId, `state = 'SUCCEEDED'`)
+    return (await jobRows.settleMany(sql, workerId, [{ id: jobId, state: 'SUCCEEDED' }])).length === 1
   },
 
   /** Puts a held job back in the queue until `runAfter`, counting the attempt; false when the worker no longer holds it. */
   async reschedule(sql: Sql, jobId: bigint, workerId: string, runAfter: Date): Promise<boolean> {
-    return settle(sql, jobId, workerId, `state = 'QUEUED', attempts = attempts + 1, "runAfter" = $3`, [runAfter])
+    return (await jobRows.settleMany(sql, workerId, [{ id: jobId, state: 'QUEUED', runAfter }])).length === 1
   },
 
   /** Marks a held job FAILED (it will not be retried); false when the worker no longer holds it. */
   async fail(sql: Sql, jobId: bigint, workerId: string): Promise<boolean> {
-    return settle(sql, jobId, workerId, `state = 'FAILED'`)
+    return (await jobRows.settleMany(sql, workerId, [{ id: jobId, state: 'FAILED' }])).length === 1
+  },
+
+  /** Hands held jobs back to the queue without counting an attempt (a worker shutting down). */
+  async release(sql: Sql, jobIds: bigint[], workerId: string): Promise<void> {
+    await sql.query(
+      `UPDATE "ProvisioningJob" SET state = 'QUEUED', "leasedBy" = NULL, "leaseExpiresAt" = NULL
+       WHERE id = ANY($1::bigint[]) AND "leasedBy" = $2 AND state = 'RUNNING'`,
+      [jobIds.map(String), workerId],
+    )
+  },
+
+  /**
+   * Settles the jobs the worker still holds, in one statement, and returns the ids it settled (a
+   * missing id was taken over after its lease). A job back in the queue counts the attempt; a
+   * finished one drops its secret, which is kept only until it is sent.
+   */
+  async settleMany(sql: Sql, workerId: string, settlements: Settlement[]): Promise<bigint[]> {
+    if (settlements.length === 0) return []
+    const rows = await sql.query<{ id: bigint }>(
+      `UPDATE "ProvisioningJob" j
+       SET state = s.state::"ProvisioningJobState",
+           attempts = j.attempts + CASE WHEN s.state = 'QUEUED' THEN 1 ELSE 0 END,
+           "runAfter" = COALESCE(s."runAfter", j."runAfter"),
+           secret = CASE WHEN s.state = 'QUEUED' THEN j.secret END,
+           "leasedBy" = NULL, "leaseExpiresAt" = NULL
+       FROM unnest($2::bigint[], $3::text[], $4::timestamp[]) AS s(id, state, "runAfter")
+       WHERE j.id = s.id AND j."leasedBy" = $1 AND j.state = 'RUNNING'
+       RETURNING j.id`,
+      [
+        workerId,
+        settlements.map((settlement) => String(settlement.id)),
+        settlements.map((settlement) => settlement.state),
+        settlements.map((settlement) => (settlement.state === 'QUEUED' ? settlement.runAfter.toISOString() : null)),
+      ],
+    )
+    return rows.map((row) => row.id)
   },
 }
 
-/** Settles a job the worker still holds; `set` may use $3 onwards for `params`. */
-async function settle(sql: Sql, jobId: bigint, workerId: string, set: string, params: unknown[] = []) {
-  const rows = await sql.query(
-    `UPDATE "ProvisioningJob" SET ${set}, "leasedBy" = NULL, "leaseExpiresAt" = NULL
-     WHERE id = $1 AND "leasedBy" = $2 AND state = 'RUNNING' RETURNING id`,
-    [String(jobId), workerId, ...params],
-  )
-  return rows.length === 1
-}
+export type Settlement = { id: bigint; state: 'SUCCEEDED' | 'FAILED' } | { id: bigint; state: 'QUEUED'; runAfter: Date }

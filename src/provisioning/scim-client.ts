@@ -71,12 +71,21 @@ export class ScimClient {
 
   /** PATCH `active` (never DELETE): Okta's deactivate and reactivate; 200 with the user or 204 both succeed. */
   async setActive(id: string, active: boolean): Promise<ScimResult<undefined>> {
+    return this.patch(id, { active })
+  }
+
+  private async patch(id: string, value: Record<string, unknown>): Promise<ScimResult<undefined>> {
     const result = await sendScim(this.connection, 'PATCH', usersPath(id), {
       schemas: [PATCH_OP_SCHEMA],
-      Operations: [{ op: 'replace', value: { active } }],
+      Operations: [{ op: 'replace', value }],
     })
     if (!result.ok) return result
     return { ok: true, status: result.status, body: undefined, request: result.request }
+  }
+
+  /** PATCH `password` (write-only in SCIM): Okta's password sync. */
+  async setPassword(id: string, password: string): Promise<ScimResult<undefined>> {
+    return this.patch(id, { password })
   }
 
   /** One page of GET /Users (startIndex is 1-based), for imports and previews. */

@@ -1,9 +1,10 @@
 import 'reflect-metadata'
 import { createClient, type Client } from 'graphql-ws'
 import WebSocket from 'ws'
-import { composeApplication } from '../../src/app'
+import { composeApplication, createProvisioningWorker } from '../../src/app'
 import { loadConfig, type Config } from '../../src/config'
 import { SYSTEM_ACTOR } from '../../src/events/event-log'
+import type { ProvisioningWorker } from '../../src/provisioning/worker'
 import { startServer, type RunningServer } from '../../src/server/app'
 import { createLogger } from '../../src/logger'
 import { SCOPES } from '../../src/tokens/scopes'
@@ -19,6 +20,8 @@ export interface GraphQLResponse<T = any> {
 export interface TestServer {
   server: RunningServer
   database: TestDatabase
+  /** The provisioning worker, when the server was started with one. */
+  worker: ProvisioningWorker | null
   /** Every SQL statement sent since start (only with `recordSql`). */
   sql: string[]
   url: string
@@ -36,7 +39,12 @@ export interface TestServer {
 /** Starts the real server (HTTP + WebSocket) on a fresh database and a free port. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { recordSql?: boolean; logLines?: string[] } = {},
+  options: {
+    recordSql?: boolean
+    logLines?: string[]
+    /** Runs a provisioning worker in the server's process, with these settings over the config's. */
+    provisioning?: Parameters<typeof createProvisioningWorker>[1]
+  } = {},
 ): Promise<TestServer> {
   const sql: string[] = []
   const database = await freshDatabase(options.recordSql ? { onQuery: (statement) => void sql.push(statement) } : {})
@@ -53,7 +61,10 @@ export async function startTestServer(
   const logger = logs
     ? createLogger('info', { write: (line: string) => void logs.push(line) })
     : createLogger(config.LOG_LEVEL)
-  const server = await startServer(composeApplication(config, database.db, logger))
+  const application = composeApplication(config, database.db, logger)
+  const server = await startServer(application)
+  const worker = options.provisioning ? createProvisioningWorker(application, options.provisioning) : null
+  await worker?.start()
   const clients: Client[] = []
 
   const tokenWith = async (...scopes: string[]) => {
@@ -66,6 +77,7 @@ export async function startTestServer(
   return {
     server,
     database,
+    worker,
     sql,
     url: server.url,
     adminToken,
@@ -93,6 +105,7 @@ export async function startTestServer(
     },
     async close() {
       await Promise.all(clients.map((client) => client.dispose()))
+      await worker?.stop(new Date(Date.now() + 5_000))
       await server.close()
       await database.drop()
     },

@@ -1,0 +1,103 @@
+import { startTestServer, type TestServer } from '../support/harness'
+import { startScimServer, type ScimServer } from '../support/scim-server'
+import { activeUser, appUserWhen, assign, provisionedApp, unassign } from '../support/provisioning'
+
+// The provisioning engine end to end: assignments through the API, a worker in the server's process,
+// a real SCIM 2.0 server (scimmy) downstream.
+
+let api: TestServer
+let scim: ScimServer
+
+beforeAll(async () => {
+  api = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0 } })
+  scim = await startScimServer()
+})
+afterAll(async () => {
+  await api.close()
+  await scim.close()
+})
+
+const downstreamUser = (userName: string) =>
+  scim.users().find((user) => user.userName.toLowerCase() === userName.toLowerCase())
+
+test('an assignment is created downstream and the app user becomes PROVISIONED with the downstream id', async () => {
+  const app = await provisionedApp(api, scim)
+  const user = await activeUser(api, { firstName: 'Grace', lastName: 'Hopper', department: 'Navy' })
+  const staged = await assign(api, app.id, user.id)
+  expect(staged.status).toBe('STAGED')
+
+  const provisioned = await appUserWhen(api, app.id, user.id, (row) => row.status === 'PROVISIONED')
+  const account = downstreamUser(user.profile.login)!
+  expect(provisioned).toMatchObject({ syncState: 'SYNCHRONIZED', externalId: account.id, provisioningError: null })
+  expect(account).toMatchObject({
+    userName: user.profile.login,
+    externalId: user.id,
+    active: true,
+    name: { givenName: 'Grace', familyName: 'Hopper' },
+  })
+})
+
+test('an account that already exists downstream (another case) is linked, not duplicated', async () => {
+  const app = await provisionedApp(api, scim)
+  const user = await activeUser(api)
+  const existing = await fetch(`${scim.baseUrl}/Users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${scim.token}`, 'content-type': 'application/scim+json' },
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: user.profile.login.toUpperCase(),
+      active: false,
+    }),
+  }).then((response) => response.json())
+  await assign(api, app.id, user.id)
+  const linked = await appUserWhen(api, app.id, user.id, (row) => row.status === 'PROVISIONED')
+  expect(linked.externalId).toBe(existing.id)
+  expect(
+    scim.users().filter((account) => account.userName.toLowerCase() === user.profile.login.toLowerCase()),
+  ).toHaveLength(1)
+  expect(downstreamUser(user.profile.login)!.active).toBe(true)
+})
+
+test('with create disabled nothing is created or linked: ERROR "user not found downstream"', async () => {
+  const app = await provisionedApp(api, scim, { create: false, profile: true, deactivate: true })
+  const user = await activeUser(api)
+  const before = scim.requestCount()
+  await assign(api, app.id, user.id)
+  const failed = await appUserWhen(api, app.id, user.id, (row) => row.syncState === 'ERROR')
+  expect(failed).toMatchObject({ status: 'STAGED', externalId: null })
+  expect(failed.provisioningError.summary).toBe('user not found downstream')
+  expect(downstreamUser(user.profile.login)).toBeUndefined()
+  expect(scim.requestCount()).toBe(before)
+})
+
+test('unassigning deactivates the same downstream account (PATCH active=false, never DELETE); reassigning re-enables it', async () => {
+  const app = await provisionedApp(api, scim)
+  const user = await activeUser(api)
+  await assign(api, app.id, user.id)
+  const provisioned = await appUserWhen(api, app.id, user.id, (row) => row.status === 'PROVISIONED')
+
+  await unassign(api, app.id, user.id)
+  await appUserWhen(api, app.id, user.id, (row) => row.status === 'DEPROVISIONED' && row.syncState === 'SYNCHRONIZED')
+  expect(downstreamUser(user.profile.login)).toMatchObject({ id: provisioned.externalId, active: false })
+  expect(scim.requestCount('DELETE')).toBe(0)
+
+  await assign(api, app.id, user.id)
+  const again = await appUserWhen(api, app.id, user.id, (row) => row.status === 'PROVISIONED')
+  expect(again.externalId).toBe(provisioned.externalId)
+  expect(downstreamUser(user.profile.login)).toMatchObject({ id: provisioned.externalId, active: true })
+})
+
+test('a profile change is pushed with PUT when update.profile is enabled', async () => {
+  const app = await provisionedApp(api, scim)
+  const user = await activeUser(api)
+  await assign(api, app.id, user.id)
+  await appUserWhen(api, app.id, user.id, (row) => row.status === 'PROVISIONED')
+  const response = await api.gql(
+    `mutation($input: UpdateUserInput!) { updateUser(input: $input) { userErrors { code } } }`,
+    { input: { id: user.id, profile: { title: 'Rear Admiral' } } },
+  )
+  expect(response.data.updateUser.userErrors).toEqual([])
+  await appUserWhen(api, app.id, user.id, () => downstreamUser(user.profile.login)?.title === 'Rear Admiral')
+  const synced = await appUserWhen(api, app.id, user.id, (row) => row.syncState === 'SYNCHRONIZED')
+  expect(synced.lastSync).not.toBeNull()
+})
