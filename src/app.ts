@@ -9,6 +9,7 @@ import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
+import { createMetrics, type Metrics } from './server/observability'
 import { ProvisioningWorker, type WorkerDependencies, type WorkerSettings } from './provisioning/worker'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import type { Services } from './services'
@@ -28,6 +29,8 @@ export interface Application {
   readonly db: Database
   readonly pubSub: PubSub
   readonly services: Services
+  /** This process's Prometheus metrics (served by the HTTP server, fed by the worker too). */
+  readonly metrics: Metrics
   /** What units of work run on (the services' and the provisioning worker's). */
   readonly store: Store
   /** Closes the database (servers and workers built on it stop first). */
@@ -51,7 +54,7 @@ export function composeApplication(config: Config, db: Database, logger: Logger)
     events: new EventQueries(db.prisma),
     tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
-  return { config, logger, db, pubSub, services, store, close: () => db.close() }
+  return { config, logger, db, pubSub, services, store, metrics: createMetrics(db), close: () => db.close() }
 }
 
 /**
@@ -79,6 +82,7 @@ export function createProvisioningWorker(
     store: application.store,
     publish: (events) => publishCommitted(pubSub, events),
     openSecret: (sealed) => sealed,
+    onAttempt: (appId, attempt) => application.metrics.provisioning.attempt(appId, attempt),
     logger,
     settings: resolved,
     now,

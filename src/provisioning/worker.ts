@@ -9,7 +9,7 @@ import type { Database } from '../store/database'
 import type { Store } from '../store/transaction'
 import { userRows } from '../users/user-rows'
 import { jobRows } from './job-rows'
-import { runJob, type JobOutcome } from './job-runner'
+import { runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
 import { PROVISIONING_CHANNEL } from './outbox'
 import { ScimClient } from './scim-client'
@@ -38,6 +38,8 @@ export interface WorkerDependencies {
   publish: (events: StoredEvent[]) => void
   /** Opens a sealed secret (the connection token, a PASSWORD job's password). */
   openSecret: (sealed: string) => string
+  /** Called with every request a job sent (metrics). */
+  onAttempt?: (appId: string, attempt: AttemptRecord) => void
   /** Called with app users the worker marked SYNCING (a change that records no event). */
   onSyncing?: (appUsers: AppUser[]) => void
   logger: Logger
@@ -172,6 +174,7 @@ export class ProvisioningWorker {
     for (const job of jobs) {
       const context = byId.get(job.appUserId)
       const done = this.run(job, context).then((outcome) => {
+        for (const attempt of outcome.attempts) this.deps.onAttempt?.(job.appId, attempt)
         this.running.delete(job.id)
         this.unsettled.set(job.id, { job, outcome, tries: 0 })
         void this.flush()

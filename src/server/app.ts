@@ -21,7 +21,7 @@ import { compiledGateway } from './compiled-execution'
 import { drainHttpServer } from './drain'
 import { drainBudgetMs } from './shutdown'
 import { errorBody, formatError } from './errors'
-import { createMetrics, observabilityPlugin } from './observability'
+import { observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
@@ -47,7 +47,7 @@ type AuthenticatedRequest = Request & { principal?: Principal | null; requestId?
 
 /** Starts the HTTP + WebSocket server on a composed application (src/app.ts). */
 export async function startServer(application: Application): Promise<RunningServer> {
-  const { config, db, logger, pubSub, services } = application
+  const { config, db, logger, pubSub, services, metrics } = application
   const schema = await createSchema(pubSub)
   const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
   // One guard for every transport: authentication per operation, rate limit, error masking.
@@ -68,7 +68,6 @@ export async function startServer(application: Application): Promise<RunningServ
     requestId,
   })
 
-  const metrics = createMetrics(db)
   const app = express()
   app.disable('x-powered-by')
   const httpServer = http.createServer(app)

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Context } from '../graphql/context'
 import type { Database } from '../store/database'
 import type { Logger } from '../logger'
+import { provisioningMetrics } from '../provisioning/provisioning-metrics'
 
 /** The service's Prometheus metrics, one registry per server. */
 export function createMetrics(db: Database) {
@@ -45,19 +46,8 @@ export function createMetrics(db: Database) {
       this.set({ state: 'waiting' }, pool.waiting)
     },
   })
-  new Gauge({
-    name: 'lifecycle_provisioning_jobs',
-    help: 'Provisioning jobs by state.',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      const counts = await db.prisma.provisioningJob.groupBy({ by: ['state'], _count: { _all: true } })
-      for (const state of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']) {
-        this.set({ state: state.toLowerCase() }, counts.find((row) => row.state === state)?._count._all ?? 0)
-      }
-    },
-  })
-  return { registry, requests, duration, errors, subscriptions }
+  const provisioning = provisioningMetrics(registry, db)
+  return { registry, requests, duration, errors, subscriptions, provisioning }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
