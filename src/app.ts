@@ -9,6 +9,8 @@ import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
+import { sealStoredTokens } from './provisioning/seal-stored-tokens'
+import { ephemeralBox, loadSecretBox, type SecretBox } from './provisioning/secrets'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import type { Services } from './services'
 import type { Store } from './store/transaction'
@@ -27,12 +29,19 @@ export interface Application {
   readonly db: Database
   readonly pubSub: PubSub
   readonly services: Services
+  /** Seals and opens the secrets we store (connection tokens, passwords awaiting a push). */
+  readonly secrets: SecretBox
   /** Closes the database (servers and workers built on it stop first). */
   close(): Promise<void>
 }
 
-/** Wires the services on an open database. */
-export function composeApplication(config: Config, db: Database, logger: Logger): Application {
+/** Wires the services on an open database; tests and benches may leave secrets to a key of this process only. */
+export function composeApplication(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  secrets: SecretBox = ephemeralBox(),
+): Application {
   const pubSub = createTopics()
   // Units of work run on the database and follow their facts through the one cascade module.
   const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts }
@@ -41,22 +50,26 @@ export function composeApplication(config: Config, db: Database, logger: Logger)
     users: new UserService({ store, config, publish }),
     groups: new GroupService(store, publish),
     groupRules: new GroupRuleService(store, publish),
-    apps: new AppService(store, publish),
+    apps: new AppService(store, publish, secrets),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
     tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
-  return { config, logger, db, pubSub, services, close: () => db.close() }
+  return { config, logger, db, pubSub, services, secrets, close: () => db.close() }
 }
 
-/** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR), migrates it and wires the services. */
+/**
+ * Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR), migrates it,
+ * seals the connection tokens still stored in clear and wires the services.
+ */
 export async function openApplication(
   config: Config,
   logger: Logger,
   options: DatabaseOptions = {},
 ): Promise<Application> {
+  const secrets = loadSecretBox(config, logger)
   const db = await openDatabase(
     config.DATABASE_URL
       ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
@@ -65,9 +78,11 @@ export async function openApplication(
   )
   try {
     await db.migrate()
+    const sealed = await sealStoredTokens(db.transaction, secrets)
+    if (sealed > 0) logger.info({ sealed }, 'sealed provisioning connection tokens stored in clear')
   } catch (error) {
     await db.close()
     throw error
   }
-  return composeApplication(config, db, logger)
+  return composeApplication(config, db, logger, secrets)
 }

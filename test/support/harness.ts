@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config'
 import { SYSTEM_ACTOR } from '../../src/events/event-log'
 import { startServer, type RunningServer } from '../../src/server/app'
 import { createLogger } from '../../src/logger'
+import type { SecretBox } from '../../src/provisioning/secrets'
 import { SCOPES } from '../../src/tokens/scopes'
 import { freshDatabase, type TestDatabase } from './backend'
 
@@ -36,7 +37,7 @@ export interface TestServer {
 /** Starts the real server (HTTP + WebSocket) on a fresh database and a free port. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { recordSql?: boolean; logLines?: string[] } = {},
+  options: { recordSql?: boolean; logLines?: string[]; secrets?: SecretBox } = {},
 ): Promise<TestServer> {
   const sql: string[] = []
   const database = await freshDatabase(options.recordSql ? { onQuery: (statement) => void sql.push(statement) } : {})
@@ -53,7 +54,7 @@ export async function startTestServer(
   const logger = logs
     ? createLogger('info', { write: (line: string) => void logs.push(line) })
     : createLogger(config.LOG_LEVEL)
-  const server = await startServer(composeApplication(config, database.db, logger))
+  const server = await startServer(composeApplication(config, database.db, logger, options.secrets))
   const clients: Client[] = []
 
   const tokenWith = async (...scopes: string[]) => {
