@@ -11,6 +11,8 @@ import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
 import { createMetrics, type Metrics } from './server/observability'
 import { ProvisioningWorker, type WorkerDependencies, type WorkerSettings } from './provisioning/worker'
+import { sealStoredTokens } from './provisioning/seal-stored-tokens'
+import { ephemeralBox, loadSecretBox, type SecretBox } from './provisioning/secrets'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import type { Services } from './services'
 import type { Store } from './store/transaction'
@@ -33,12 +35,19 @@ export interface Application {
   readonly metrics: Metrics
   /** What units of work run on (the services' and the provisioning worker's). */
   readonly store: Store
+  /** Seals and opens the secrets we store (connection tokens, passwords awaiting a push). */
+  readonly secrets: SecretBox
   /** Closes the database (servers and workers built on it stop first). */
   close(): Promise<void>
 }
 
-/** Wires the services on an open database. */
-export function composeApplication(config: Config, db: Database, logger: Logger): Application {
+/** Wires the services on an open database; tests and benches may leave secrets to a key of this process only. */
+export function composeApplication(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  secrets: SecretBox = ephemeralBox(),
+): Application {
   const pubSub = createTopics()
   // Units of work run on the database and follow their facts through the one cascade module.
   const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts }
@@ -47,14 +56,14 @@ export function composeApplication(config: Config, db: Database, logger: Logger)
     users: new UserService({ store, config, publish }),
     groups: new GroupService(store, publish),
     groupRules: new GroupRuleService(store, publish),
-    apps: new AppService(store, publish),
+    apps: new AppService(store, publish, secrets),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
     events: new EventQueries(db.prisma),
     tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
-  return { config, logger, db, pubSub, services, store, metrics: createMetrics(db), close: () => db.close() }
+  return { config, logger, db, pubSub, services, store, secrets, metrics: createMetrics(db), close: () => db.close() }
 }
 
 /**
@@ -81,7 +90,7 @@ export function createProvisioningWorker(
     db,
     store: application.store,
     publish: (events) => publishCommitted(pubSub, events),
-    openSecret: (sealed) => sealed,
+    secrets: application.secrets,
     onAttempt: (appId, attempt) => application.metrics.provisioning.attempt(appId, attempt),
     logger,
     settings: resolved,
@@ -90,12 +99,16 @@ export function createProvisioningWorker(
   })
 }
 
-/** Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR), migrates it and wires the services. */
+/**
+ * Opens the configured database (PostgreSQL from DATABASE_URL, else embedded under DATA_DIR), migrates it,
+ * seals the connection tokens still stored in clear and wires the services.
+ */
 export async function openApplication(
   config: Config,
   logger: Logger,
   options: DatabaseOptions = {},
 ): Promise<Application> {
+  const secrets = loadSecretBox(config, logger)
   const db = await openDatabase(
     config.DATABASE_URL
       ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
@@ -104,9 +117,11 @@ export async function openApplication(
   )
   try {
     await db.migrate()
+    const sealed = await sealStoredTokens(db.transaction, secrets)
+    if (sealed > 0) logger.info({ sealed }, 'sealed provisioning connection tokens stored in clear')
   } catch (error) {
     await db.close()
     throw error
   }
-  return composeApplication(config, db, logger)
+  return composeApplication(config, db, logger, secrets)
 }

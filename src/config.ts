@@ -3,6 +3,22 @@ import { z } from 'zod'
 const positiveInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback)
 const optionalText = z.string().trim().min(1).optional().catch(undefined)
 
+const HEX_KEY = /^[0-9a-f]{64}$/i
+const BASE64_KEY = /^[A-Za-z0-9+/_-]{43}=?$/
+
+/** 32 bytes, as 64 hex characters or base64 (standard or URL-safe); anything else is refused rather than stretched. */
+const secretKey = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, context) => {
+    if (!value) return undefined
+    if (HEX_KEY.test(value)) return Buffer.from(value, 'hex')
+    if (BASE64_KEY.test(value)) return Buffer.from(value, 'base64')
+    context.addIssue({ code: 'custom', message: 'must be 32 bytes given as base64 or as 64 hex characters' })
+    return z.NEVER
+  })
+
 /** Every environment variable the service reads, with its default. The README's table mirrors this. */
 const schema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -14,6 +30,7 @@ const schema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().default('./data'),
+  SECRET_KEY: secretKey,
   DATABASE_POOL_SIZE: positiveInt(10),
   BOOTSTRAP_ADMIN_TOKEN: optionalText,
   CORS_ORIGINS: z

@@ -25,4 +25,23 @@ export const appRows = {
       [holds.map((hold) => hold.appId), holds.map((hold) => hold.until.toISOString())],
     )
   },
+
+  /** Connection tokens not starting with `prefix` (stored before sealing), locked until commit. */
+  async tokensWithout(sql: Sql, prefix: string): Promise<{ id: string; token: string }[]> {
+    return sql.query(
+      `SELECT id, "provisioningToken" AS token FROM "App"
+        WHERE "provisioningToken" IS NOT NULL AND NOT starts_with("provisioningToken", $1)
+        ORDER BY id FOR UPDATE`,
+      [prefix],
+    )
+  },
+
+  /** Replaces the connection tokens of many apps in one statement. */
+  async replaceTokens(sql: Sql, rows: { id: string; token: string }[]): Promise<void> {
+    await sql.query(
+      `UPDATE "App" SET "provisioningToken" = given.token
+         FROM unnest($1::text[], $2::text[]) AS given(id, token) WHERE "App".id = given.id`,
+      [rows.map((row) => row.id), rows.map((row) => row.token)],
+    )
+  },
 }

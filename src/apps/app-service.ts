@@ -5,6 +5,7 @@ import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
+import type { SecretBox } from '../provisioning/secrets'
 import { appRows } from './app-rows'
 import { userRows } from '../users/user-rows'
 import {
@@ -32,6 +33,13 @@ const provisioningNotEnabled = (app: App) =>
     `Provisioning is not enabled for the app instance ${app.label} (enable its provisioning connection first).`,
   )
 
+// The user's own password would wait for its push in clear: refused rather than stored so.
+const oktaSeedNeedsKey = domainError(
+  'FEATURE_NOT_SUPPORTED',
+  'The OKTA password seed needs SECRET_KEY: without it the passwords to push would be stored in clear.',
+  ['capabilities', 'update', 'password', 'seed'],
+)
+
 /** Features of an app (no I/O: from the row at hand); PROVISIONING_NOT_ENABLED while its connection is not enabled. */
 export function featuresOf(app: App): Result<Feature[]> {
   if (app.provisioningStatus !== 'ENABLED') return { ok: false, errors: [provisioningNotEnabled(app)] }
@@ -46,6 +54,7 @@ export class AppService {
   constructor(
     private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
+    private readonly secrets: SecretBox,
   ) {}
 
   create(input: { name: string; label: string; signOnMode: string }, actor: Actor) {
@@ -116,7 +125,7 @@ export class AppService {
         data: {
           provisioningBaseUrl: baseUrl,
           provisioningAuthScheme: input.authScheme ?? current.provisioningAuthScheme ?? 'TOKEN',
-          ...(input.token != null ? { provisioningToken: input.token } : {}),
+          ...(input.token != null ? { provisioningToken: this.secrets.seal(input.token) } : {}),
           provisioningStatus: status,
           lastUpdated: new Date(),
         },
@@ -143,6 +152,8 @@ export class AppService {
       if (app.provisioningStatus !== 'ENABLED') unit.abort(provisioningNotEnabled(app))
       const updated = updateFeature(app.features as StoredFeatures, name, change)
       if (!updated.ok) return unit.abort(updated.error)
+      if (change.capabilities?.update?.password?.seed === 'OKTA' && !this.secrets.configured)
+        unit.abort(oktaSeedNeedsKey)
       await unit.tx.app.update({
         where: { id: appId },
         data: { features: updated.features as PrismaTypes.InputJsonValue, lastUpdated: new Date() },

@@ -12,7 +12,9 @@ import { jobRows } from './job-rows'
 import { runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
 import { PROVISIONING_CHANNEL } from './outbox'
+import { scimConnectionOf } from './connection'
 import { ScimClient } from './scim-client'
+import type { SecretBox } from './secrets'
 
 /**
  * The provisioning worker: claims due jobs, runs them against each app's SCIM downstream and
@@ -36,8 +38,8 @@ export interface WorkerDependencies {
   db: Pick<Database, 'transaction' | 'listen' | 'prisma'>
   store: Store
   publish: (events: StoredEvent[]) => void
-  /** Opens a sealed secret (the connection token, a PASSWORD job's password). */
-  openSecret: (sealed: string) => string
+  /** Opens the sealed secrets: the connection token, a PASSWORD job's password. */
+  secrets: Pick<SecretBox, 'open'>
   /** Called with every request a job sent (metrics). */
   onAttempt?: (appId: string, attempt: AttemptRecord) => void
   /** Called with app users the worker marked SYNCING (a change that records no event). */
@@ -200,14 +202,12 @@ export class ProvisioningWorker {
       },
     })
     if (app.provisioningStatus !== 'ENABLED') return unavailable('provisioning is not enabled for the app')
-    if (!app.provisioningBaseUrl) return unavailable('the provisioning connection has no base URL')
-    let token: string
+    let client: ScimClient
     try {
-      token = app.provisioningToken ? this.deps.openSecret(app.provisioningToken) : ''
-    } catch {
-      return unavailable('the connection token cannot be opened with this SECRET_KEY')
+      client = new ScimClient(scimConnectionOf(app, this.deps.secrets, this.deps.settings.timeoutMs))
+    } catch (error) {
+      return unavailable((error as Error).message)
     }
-    const client = new ScimClient({ baseUrl: app.provisioningBaseUrl, token, timeoutMs: this.deps.settings.timeoutMs })
     const capabilities = featureOf((app.features ?? {}) as StoredFeatures, 'USER_PROVISIONING')
       .capabilities as UserProvisioningCapabilities
     try {
@@ -215,7 +215,7 @@ export class ProvisioningWorker {
         {
           type: job.type,
           attempts: job.attempts,
-          password: job.secret ? this.deps.openSecret(job.secret) : null,
+          password: job.secret ? this.deps.secrets.open(job.secret) : null,
           appUser: context,
           user,
           app,

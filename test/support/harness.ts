@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR } from '../../src/events/event-log'
 import type { ProvisioningWorker } from '../../src/provisioning/worker'
 import { startServer, type RunningServer } from '../../src/server/app'
 import { createLogger } from '../../src/logger'
+import type { SecretBox } from '../../src/provisioning/secrets'
 import { SCOPES } from '../../src/tokens/scopes'
 import { freshDatabase, type TestDatabase } from './backend'
 
@@ -42,6 +43,7 @@ export async function startTestServer(
   options: {
     recordSql?: boolean
     logLines?: string[]
+    secrets?: SecretBox
     /** Runs a provisioning worker in the server's process, with these settings over the config's. */
     provisioning?: Parameters<typeof createProvisioningWorker>[1]
   } = {},
@@ -61,7 +63,7 @@ export async function startTestServer(
   const logger = logs
     ? createLogger('info', { write: (line: string) => void logs.push(line) })
     : createLogger(config.LOG_LEVEL)
-  const application = composeApplication(config, database.db, logger)
+  const application = composeApplication(config, database.db, logger, options.secrets)
   const server = await startServer(application)
   const worker = options.provisioning ? createProvisioningWorker(application, options.provisioning) : null
   await worker?.start()
