@@ -9,6 +9,7 @@ import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
 import type { Logger } from './logger'
+import { ProvisioningService } from './provisioning/provisioning-service'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import type { Services } from './services'
 import type { Store } from './store/transaction'
@@ -42,6 +43,7 @@ export function composeApplication(config: Config, db: Database, logger: Logger)
     groups: new GroupService(store, publish),
     groupRules: new GroupRuleService(store, publish),
     apps: new AppService(store, publish),
+    provisioning: new ProvisioningService(store, publish),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
