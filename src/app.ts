@@ -4,7 +4,7 @@ import { followFacts } from './cascades/follow'
 import type { Config } from './config'
 import type { StoredEvent } from './events/event-log'
 import { EventQueries } from './events/event-queries'
-import { createTopics, publishCommitted, type PubSub } from './events/topics'
+import { createTopics, publishAppUserChange, publishCommitted, type PubSub } from './events/topics'
 import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './server/observability'
 import { ProvisioningWorker, type WorkerDependencies, type WorkerSettings } from './provisioning/worker'
 import { sealStoredTokens } from './provisioning/seal-stored-tokens'
 import { ephemeralBox, loadSecretBox, type SecretBox } from './provisioning/secrets'
+import { ProvisioningService } from './provisioning/provisioning-service'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
 import type { Services } from './services'
 import type { Store } from './store/transaction'
@@ -57,6 +58,7 @@ export function composeApplication(
     groups: new GroupService(store, publish),
     groupRules: new GroupRuleService(store, publish),
     apps: new AppService(store, publish, secrets),
+    provisioning: new ProvisioningService(store, publish),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
     userQueries: new UserQueries(db.prisma),
@@ -91,6 +93,19 @@ export function createProvisioningWorker(
     store: application.store,
     publish: (events) => publishCommitted(pubSub, events),
     secrets: application.secrets,
+    // markSyncing moves only OUT_OF_SYNC app users, so that is where each one came from.
+    onSyncing: (appUsers) =>
+      appUsers.forEach((row) =>
+        publishAppUserChange(pubSub, {
+          appUserId: row.id,
+          appId: row.appId,
+          userId: row.userId,
+          previousStatus: row.status,
+          status: row.status,
+          previousSyncState: 'OUT_OF_SYNC',
+          syncState: 'SYNCING',
+        }),
+      ),
     onAttempt: (appId, attempt) => application.metrics.provisioning.attempt(appId, attempt),
     logger,
     settings: resolved,

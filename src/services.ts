@@ -4,6 +4,7 @@ import type { EventQueries } from './events/event-queries'
 import type { GroupQueries } from './groups/group-queries'
 import type { GroupRuleService } from './groups/group-rule-service'
 import type { GroupService } from './groups/group-service'
+import type { ProvisioningService } from './provisioning/provisioning-service'
 import type { TokenService } from './tokens/token-service'
 import type { UserQueries } from './users/user-queries'
 import type { UserService } from './users/user-service'
@@ -14,6 +15,7 @@ export interface Services {
   groups: GroupService
   groupRules: GroupRuleService
   apps: AppService
+  provisioning: ProvisioningService
   appQueries: AppQueries
   groupQueries: GroupQueries
   userQueries: UserQueries

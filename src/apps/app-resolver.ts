@@ -125,6 +125,12 @@ export class AppResolver {
       baseUrl: app.provisioningBaseUrl,
       authScheme: app.provisioningAuthScheme,
       hasToken: Boolean(app.provisioningToken),
+      paused: app.provisioningPaused,
+      // A hold that has passed no longer holds anything, though the worker has not cleared it yet.
+      rateLimitedUntil:
+        app.provisioningRateLimitedUntil && app.provisioningRateLimitedUntil > new Date()
+          ? app.provisioningRateLimitedUntil
+          : null,
     }
   }
 

@@ -1,3 +1,4 @@
+import type { App } from '../generated/prisma/client'
 import type { Sql } from '../store/unit-connection'
 
 /** Statements on the App table that the ORM cannot express. */
@@ -43,5 +44,19 @@ export const appRows = {
          FROM unnest($1::text[], $2::text[]) AS given(id, token) WHERE "App".id = given.id`,
       [rows.map((row) => row.id), rows.map((row) => row.token)],
     )
+  },
+
+  /**
+   * Compare-and-set of the manual provisioning pause: writes only when it changes, so of two
+   * concurrent pauses one wins and the other finds the app already paused. Null when nothing
+   * changed (already so, or no such app).
+   */
+  async setProvisioningPaused(sql: Sql, id: string, paused: boolean, now: Date): Promise<App | null> {
+    const [row] = await sql.query<App>(
+      `UPDATE "App" SET "provisioningPaused" = $2, "lastUpdated" = $3
+        WHERE id = $1 AND "provisioningPaused" <> $2 RETURNING *`,
+      [id, paused, now],
+    )
+    return row ?? null
   },
 }

@@ -143,6 +143,13 @@ export class AppProvisioning {
   @Field(() => String, { nullable: true }) baseUrl: string | null
   @Field(() => AuthSchemeEnum, { nullable: true }) authScheme: string | null
   @Field(() => Boolean, { description: 'Whether a token is stored (it is never returned).' }) hasToken: boolean
+  @Field(() => Boolean, { description: 'Paused by an administrator (pauseProvisioning): queued work waits.' })
+  paused: boolean
+  @Field(() => DateTime, {
+    nullable: true,
+    description: 'Until when a downstream 429 holds the queue (Retry-After); null when it does not.',
+  })
+  rateLimitedUntil: Date | null
 }
 
 /** An application; resolvers receive the stored row. */

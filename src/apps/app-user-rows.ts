@@ -1,11 +1,19 @@
 import type { AppUser } from '../generated/prisma/client'
 import type { Sql } from '../store/unit-connection'
+import type { AppUserStatus, SyncState } from './app-user-rules'
+
+/** A decided change of one app user's status and syncState (provisioning operations). */
+export interface AppUserWrite {
+  id: string
+  status: AppUserStatus
+  syncState: SyncState
+}
 
 /** What provisioning settles on one app user. */
 export interface ProvisioningWrite {
   id: string
-  status: string
-  syncState: string
+  status: AppUserStatus
+  syncState: SyncState
   /** Set once, when a create or link succeeds; an app user's externalId never changes afterwards. */
   externalId: string | null
   /** The error to show, null to clear it, undefined to keep it. */
@@ -66,6 +74,45 @@ export const appUserRows = {
        WHERE au.id = prior.id AND prior.before = 'OUT_OF_SYNC'
        RETURNING au.*`,
       [ids, now],
+    )
+  },
+  /** Locks the app user of (app, user) for the rest of the transaction and reads it; undefined when there is none. */
+  async lockOne(sql: Sql, appId: string, userId: string): Promise<AppUser | undefined> {
+    const [row] = await sql.query<AppUser>(
+      `SELECT * FROM "AppUser" WHERE "appId" = $1 AND "userId" = $2 FOR NO KEY UPDATE`,
+      [appId, userId],
+    )
+    return row
+  },
+
+  /** Locks (ascending id) and reads the app users of an app in one syncState. */
+  async lockInSyncState(sql: Sql, appId: string, syncState: SyncState): Promise<AppUser[]> {
+    return sql.query<AppUser>(
+      `SELECT * FROM "AppUser" WHERE "appId" = $1 AND "syncState" = $2::"AppUserSyncState" ORDER BY id FOR NO KEY UPDATE`,
+      [appId, syncState],
+    )
+  },
+
+  /**
+   * Writes each app user's status and syncState and clears its provisioning error, in one
+   * statement; statusChanged moves only where the status did. Returns the rows as written.
+   */
+  async writeClearingError(sql: Sql, writes: AppUserWrite[], now: Date): Promise<AppUser[]> {
+    if (writes.length === 0) return []
+    return sql.query<AppUser>(
+      `UPDATE "AppUser" au
+          SET status = w.status::"AppUserStatus", "syncState" = w."syncState"::"AppUserSyncState",
+              "provisioningError" = NULL, "lastUpdated" = $4,
+              "statusChanged" = CASE WHEN au.status = w.status::"AppUserStatus" THEN au."statusChanged" ELSE $4 END
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS w(id, status, "syncState")
+        WHERE au.id = w.id
+       RETURNING au.*`,
+      [
+        writes.map((write) => write.id),
+        writes.map((write) => write.status),
+        writes.map((write) => write.syncState),
+        now,
+      ],
     )
   },
 }

@@ -127,7 +127,7 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
     .map(({ row, change }) => ({ appUserId: row.id, appId: row.appId, userId: row.userId, type: change.job! }))
   await outbox.queue(unit.sql, jobs, now)
 
-  await recordMembershipEvents(unit, changes, apps, actor)
+  await recordMembershipEvents(unit, changes, new Set(created.map((row) => row.id)), apps, actor)
   const after = (entry: (typeof changes)[number]) => ({
     ...entry.row,
     status: entry.change.status,
@@ -143,6 +143,7 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
 async function recordMembershipEvents(
   unit: UnitOfWork,
   changes: { row: AppUser; change: AppUserChange; kind: 'grant' | 'revoke' }[],
+  createdIds: ReadonlySet<string>,
   apps: Map<string, App>,
   actor: Actor,
 ) {
@@ -156,6 +157,8 @@ async function recordMembershipEvents(
   )
   for (const { row, change, kind } of changes) {
     const app = apps.get(row.appId)!
+    // A row created here has no previous state (its status is already the new one).
+    const previous = createdIds.has(row.id) ? null : row
     const targets: EventTarget[] = [
       { id: row.userId, type: 'User', displayName: logins.get(row.userId) ?? null },
       { id: row.appId, type: 'AppInstance', displayName: app.label },
@@ -168,7 +171,10 @@ async function recordMembershipEvents(
       data: {
         appUserId: row.id,
         appId: row.appId,
+        userId: row.userId,
+        previousStatus: previous?.status ?? null,
         status: change.status,
+        previousSyncState: previous?.syncState ?? null,
         syncState: change.syncState,
         scope: row.scope,
         job: change.job,

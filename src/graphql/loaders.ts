@@ -5,6 +5,7 @@ import {
   type AppGroupAssignment,
   type AppUser,
   type Group,
+  type ProvisioningAttempt,
   type User as UserRow,
 } from '../generated/prisma/client'
 import { grantRows, type Grant } from '../apps/grant-rows'
@@ -41,28 +42,48 @@ function windowed<T>(prisma: Prisma, select: Sql.Sql, keyset: ChildKeyset, limit
   )
 }
 
-/** The cursor bounds of a page on the child key column. */
-const keysetClause = (column: string, { after, before }: ChildKeyset) =>
-  Sql.sql`${after ? Sql.sql`AND ${Sql.raw(column)} > ${after}` : Sql.empty} ${before ? Sql.sql`AND ${Sql.raw(column)} < ${before}` : Sql.empty}`
+/** The cursor bounds of a page on the child key column (cursors are text: `keyType` casts them to the column's type). */
+const keysetClause = (column: string, { after, before }: ChildKeyset, keyType = 'text') => {
+  const bound = (operator: string, cursor: string | undefined) =>
+    cursor ? Sql.sql`AND ${Sql.raw(column)} ${Sql.raw(operator)} ${cursor}::${Sql.raw(keyType)}` : Sql.empty
+  return Sql.sql`${bound('>', after)} ${bound('<', before)}`
+}
 
-/** Pages of one table's rows by a parent column, keyed (and ordered) by another column. */
+/** A newest-first list read as an ascending one: its pages forward are pages backward of the ascending order. */
+const mirrored = ({ after, before, backward }: ChildKeyset): ChildKeyset => ({
+  after: before,
+  before: after,
+  backward: !backward,
+})
+
+/** Pages of one table's rows by a parent column, keyed (and ordered, ascending unless `newestFirst`) by another column. */
 function rowsByColumn<T extends Record<string, unknown>>(
   prisma: Prisma,
-  relation: { table: string; parent: string; key: keyof T & string; cursorTag: string },
+  relation: {
+    table: string
+    parent: string
+    key: keyof T & string
+    cursorTag: string
+    keyType?: 'text' | 'bigint'
+    newestFirst?: boolean
+  },
 ) {
-  const { table, parent, key, cursorTag } = relation
+  const { table, parent, key, cursorTag, keyType, newestFirst } = relation
   return pagedRelationLoader<T>({
     cursorTag,
+    ...(keyType === 'bigint' ? { isKey: (cursorKey: string) => /^\d{1,18}$/.test(cursorKey) } : {}),
     keyOf: (row) => String(row[key]),
     count: (parentIds) => countBy(prisma, table, parent, parentIds),
-    fetch: (parentIds, keyset, limit) =>
-      windowed(
+    fetch: (parentIds, requested, limit) => {
+      const keyset = newestFirst ? mirrored(requested) : requested
+      return windowed(
         prisma,
         Sql.sql`SELECT t.*, t.${Sql.raw(`"${parent}"`)} AS "parentId", t.${Sql.raw(`"${key}"`)} AS "pageKey" FROM ${Sql.raw(`"${table}"`)} t
-          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${keysetClause(`t."${key}"`, keyset)}`,
+          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${keysetClause(`t."${key}"`, keyset, keyType)}`,
         keyset,
         limit,
-      ),
+      )
+    },
   })
 }
 
@@ -93,6 +114,7 @@ export function createLoaders(prisma: Prisma) {
     userById: byId<UserRow>((ids) => prisma.user.findMany({ where: { id: { in: ids } } })),
     groupById: byId<Group>((ids) => prisma.group.findMany({ where: { id: { in: ids } } })),
     appById: byId<App>((ids) => prisma.app.findMany({ where: { id: { in: ids } } })),
+    appUserById: byId<AppUser>((ids) => prisma.appUser.findMany({ where: { id: { in: ids } } })),
 
     groupsOfUser: acrossMemberships<Group>(prisma, {
       parent: 'userId',
@@ -118,6 +140,15 @@ export function createLoaders(prisma: Prisma) {
       parent: 'appId',
       key: 'id',
       cursorTag: 'appUser',
+    }),
+    /** The HTTP requests sent for an app user, newest first. */
+    attemptsOfAppUser: rowsByColumn<ProvisioningAttempt>(prisma, {
+      table: 'ProvisioningAttempt',
+      parent: 'appUserId',
+      key: 'id',
+      cursorTag: 'attempt',
+      keyType: 'bigint',
+      newestFirst: true,
     }),
     groupAssignmentsOfApp: rowsByColumn<AppGroupAssignment>(prisma, {
       table: 'AppGroupAssignment',
@@ -146,4 +177,12 @@ export function createLoaders(prisma: Prisma) {
       return keys.map((key) => byPair.get(key) ?? [])
     }),
   }
+}
+
+/**
+ * A subscription's context lives as long as the subscription, and so would its loaders' caches:
+ * each delivered event gets fresh loaders, so "as it is now" is read now, not at the first event.
+ */
+export function renewLoaders(context: { loaders: Loaders; db: { prisma: Prisma } }): void {
+  context.loaders = createLoaders(context.db.prisma)
 }

@@ -28,6 +28,8 @@ export interface PagedRelation<T> {
   /** The ordering key of a child, used as its cursor. */
   keyOf(child: T): string
   cursorTag: string
+  /** Whether a decoded cursor key can be a key of this list (a forged one is refused, not sent to the database). */
+  isKey?(key: string): boolean
 }
 
 interface PageKey {
@@ -64,7 +66,10 @@ export function pagedRelationLoader<T>(relation: PagedRelation<T>) {
       for (const group of shapes.values()) {
         let request
         try {
-          request = pageRequest(group[0].args, (cursor) => decodeCursor(relation.cursorTag, cursor))
+          request = pageRequest(group[0].args, (cursor) => {
+            const key = decodeCursor(relation.cursorTag, cursor)
+            return key !== undefined && (relation.isKey?.(key) ?? true) ? key : undefined
+          })
         } catch (error) {
           if (!(error instanceof PageArgumentError)) throw error
           for (const key of group) pages.set(key, error)

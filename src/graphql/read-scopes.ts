@@ -35,6 +35,8 @@ export const READ_SCOPES: Readonly<Record<string, Scope>> = {
   AppUser: 'apps:read',
   AppProvisioning: 'apps:read',
   ProvisioningError: 'apps:read',
+  ProvisioningAttempt: 'apps:read',
+  AppUserStatusChange: 'apps:read',
   AssignmentGrant: 'apps:read',
   AppFeature: 'apps:read',
   AppFeatureCapabilities: 'apps:read',

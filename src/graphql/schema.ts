@@ -5,6 +5,8 @@ import { AppResolver, AppUserResolver, GroupAppsResolver, UserAppUsersResolver }
 import { EventResolver } from '../events/event-resolver'
 import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/group-resolver'
 import type { PubSub } from '../events/topics'
+import { AppUserSubscriptionResolver } from '../provisioning/app-user-subscriptions'
+import { AppUserAttemptsResolver, ProvisioningResolver } from '../provisioning/provisioning-resolver'
 import { TokenResolver } from '../tokens/token-resolver'
 import { UserResolver } from '../users/user-resolver'
 import { UserSubscriptionResolver } from '../users/user-subscriptions'
@@ -30,6 +32,9 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
       AppUserResolver,
       UserAppUsersResolver,
       GroupAppsResolver,
+      ProvisioningResolver,
+      AppUserAttemptsResolver,
+      AppUserSubscriptionResolver,
     ],
     authChecker,
     pubSub,

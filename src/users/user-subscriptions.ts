@@ -14,6 +14,7 @@ import {
 import { LifecycleEvent } from '../events/event-types'
 import type { UserStatusChange } from '../events/topics'
 import type { Context } from '../graphql/context'
+import { renewLoaders } from '../graphql/loaders'
 import type { UserStatus } from './status-machine'
 import { User, UserStatusEnum } from './user-types'
 
@@ -51,7 +52,9 @@ export class UserSubscriptionResolver {
   userStatusChanged(
     @Root() change: UserStatusChange,
     @Arg('filter', () => UserStatusChangedFilter, { nullable: true }) _filter: UserStatusChangedFilter | null,
+    @Ctx() context: Context,
   ): UserStatusChange {
+    renewLoaders(context)
     return change
   }
 

@@ -93,6 +93,14 @@ test('groups with their members take the same number of statements for 1 or 13 g
   expect(large.count).toBe(small.count)
 })
 
+test('app users with their provisioning attempts take the same number of statements for 1 or 12 apps', async () => {
+  const { large } = await expectConstantStatements(
+    `query($first: Int) { apps(first: $first) { edges { node { users(first: 5) { edges { node { id
+      attempts(first: 3) { totalCount edges { node { id outcome } } } } } } } } } }`,
+  )
+  expect(large.apps.edges.flatMap((edge: any) => edge.node.users.edges).length).toBeGreaterThanOrEqual(APPS)
+})
+
 // One test per by-id loader and per list that reaches it: a loader that loads row by row
 // (DataLoader without batching) adds a statement per distinct id, 1 on the small page, 12 on the large.
 describe('by-id loaders batch across a list', () => {

@@ -1,6 +1,16 @@
 import { startTestServer, type TestServer } from '../support/harness'
 import { startScimServer, type ScimServer } from '../support/scim-server'
-import { activeUser, appUserWhen, assign, provisionedApp, unassign } from '../support/provisioning'
+import {
+  activeUser,
+  appUser,
+  appUserWhen,
+  assign,
+  pause,
+  provisionedApp,
+  resume,
+  unassign,
+} from '../support/provisioning'
+import { watch } from '../support/subscriptions'
 
 // The provisioning engine end to end: assignments through the API, a worker in the server's process,
 // a real SCIM 2.0 server (scimmy) downstream.
@@ -100,4 +110,58 @@ test('a profile change is pushed with PUT when update.profile is enabled', async
   await appUserWhen(api, app.id, user.id, () => downstreamUser(user.profile.login)?.title === 'Rear Admiral')
   const synced = await appUserWhen(api, app.id, user.id, (row) => row.syncState === 'SYNCHRONIZED')
   expect(synced.lastSync).not.toBeNull()
+})
+
+test('a paused app sends nothing until resumed; a queued create followed by an unassign is never sent', async () => {
+  const app = await provisionedApp(api, scim)
+  await pause(api, app.id)
+  const kept = await activeUser(api)
+  const dropped = await activeUser(api)
+  await assign(api, app.id, kept.id)
+  await assign(api, app.id, dropped.id)
+  await unassign(api, app.id, dropped.id)
+  const before = scim.requestCount()
+  // A worker poll or two passes while paused: nothing may reach the downstream.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  expect(scim.requestCount()).toBe(before)
+  expect((await appUser(api, app.id, kept.id)).status).toBe('STAGED')
+
+  await resume(api, app.id)
+  await appUserWhen(api, app.id, kept.id, (row) => row.status === 'PROVISIONED')
+  expect(downstreamUser(dropped.profile.login)).toBeUndefined()
+  expect(await appUser(api, app.id, dropped.id)).toMatchObject({ status: 'DEPROVISIONED', externalId: null })
+})
+
+test('appUserStatusChanged streams STAGED -> PROVISIONED through SYNCING, after commit', async () => {
+  const app = await provisionedApp(api, scim)
+  const user = await activeUser(api)
+  const watched = watch(
+    api.wsClient(),
+    `subscription($filter: AppUserStatusChangedFilter) { appUserStatusChanged(filter: $filter) {
+      previousStatus status previousSyncState syncState appUser { externalId } event { type data } } }`,
+    { filter: { appIds: [app.id] } },
+  )
+  const other = await activeUser(api)
+  await watched.untilDelivered(() => assign(api, app.id, other.id).catch(() => undefined))
+  await assign(api, app.id, user.id)
+  const pushed = await watched.until(
+    (result) =>
+      result.data.appUserStatusChanged.event?.type === 'application.provision.user.push' &&
+      result.data.appUserStatusChanged.appUser.externalId === downstreamUser(user.profile.login)?.id,
+  )
+  expect(pushed.data.appUserStatusChanged).toMatchObject({
+    previousStatus: 'STAGED',
+    status: 'PROVISIONED',
+    previousSyncState: 'SYNCING',
+    syncState: 'SYNCHRONIZED',
+  })
+  expect(pushed.data.appUserStatusChanged.event.data).toMatchObject({ operation: 'CREATE', httpStatus: 201 })
+  expect(
+    watched.results.some(
+      (result) =>
+        result.data.appUserStatusChanged.syncState === 'SYNCING' &&
+        result.data.appUserStatusChanged.status === 'STAGED',
+    ),
+  ).toBe(true)
+  watched.unsubscribe()
 })

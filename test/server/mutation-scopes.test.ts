@@ -47,6 +47,11 @@ const MUTATION_SCOPES: Record<string, Scope> = {
   unassignUserFromApp: 'apps:manage',
   assignGroupToApp: 'apps:manage',
   unassignGroupFromApp: 'apps:manage',
+  retryProvisioning: 'apps:manage',
+  retryAppProvisioning: 'apps:manage',
+  dismissProvisioningError: 'apps:manage',
+  pauseProvisioning: 'apps:manage',
+  resumeProvisioning: 'apps:manage',
   createApiToken: 'tokens:manage',
   revokeApiToken: 'tokens:manage',
 }

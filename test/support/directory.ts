@@ -155,3 +155,18 @@ export async function markProvisioned(api: TestServer, appUserId: string, extern
     data: { status: 'PROVISIONED', syncState: 'SYNCHRONIZED', externalId },
   })
 }
+
+/** Stands in for a provisioning failure (the worker's job): the app user's work failed, it is in syncState ERROR. */
+export async function markProvisioningError(api: TestServer, appUserId: string, summary = 'downstream refused') {
+  await api.database.db.prisma.provisioningJob.updateMany({
+    where: { appUserId, state: 'QUEUED' },
+    data: { state: 'FAILED' },
+  })
+  await api.database.db.prisma.appUser.update({
+    where: { id: appUserId },
+    data: {
+      syncState: 'ERROR',
+      provisioningError: { summary, causes: [summary], occurredAt: new Date().toISOString(), attempts: 10 },
+    },
+  })
+}

@@ -124,3 +124,19 @@ export async function appUserWhen(
   }
   throw new Error(`app user never reached the expected state; last seen: ${JSON.stringify(last)}`)
 }
+
+export async function pause(api: TestServer, appId: string) {
+  await ok(
+    api,
+    `mutation($input: PauseProvisioningInput!) { pauseProvisioning(input: $input) { app { id } ${ERRORS} } }`,
+    { appId },
+  )
+}
+
+export async function resume(api: TestServer, appId: string) {
+  await ok(
+    api,
+    `mutation($input: ResumeProvisioningInput!) { resumeProvisioning(input: $input) { app { id } ${ERRORS} } }`,
+    { appId },
+  )
+}
