@@ -110,3 +110,20 @@ test('a WebSocket with an unknown token is refused at connection', async () => {
   const watcher = nextResults(api.wsClient('not-a-token'), SUBSCRIPTION)
   await expect(watcher.done).rejects.toMatchObject({ code: CloseCode.Forbidden })
 })
+
+test('each delivered change reads the user as it is at that change, not as the first change found it', async () => {
+  const probe = await suspendingProbe()
+  const watcher = watch(api.wsClient(), SUBSCRIPTION, { filter: { userIds: [probe.id] } })
+  await watcher.untilDelivered(probe.run)
+  const before = watcher.results.length
+  await lifecycle(api, 'suspendUser', probe.id)
+  await watcher.until((result) => watcher.results.indexOf(result) >= before && change(result).status === 'SUSPENDED')
+  await lifecycle(api, 'unsuspendUser', probe.id)
+  const back = await watcher.until(
+    (result) => watcher.results.indexOf(result) > before && change(result).status === 'ACTIVE',
+  )
+  watcher.unsubscribe()
+  expect(change(back).user.status).toBe('ACTIVE')
+  const suspended = watcher.results.slice(before).find((result) => change(result).status === 'SUSPENDED')
+  expect(change(suspended).user.status).toBe('SUSPENDED')
+})
