@@ -1,5 +1,8 @@
-import type { TestServer } from './harness'
+import type { TestServer as FullTestServer } from './harness'
 import { createUser } from './users'
+
+/** What the helpers need of a server: a GraphQL call with an admin token (in-process or a child process). */
+export type TestServer = Pick<FullTestServer, 'gql'>
 
 /** Provisioning scenarios through the public API: an app pointed at a SCIM downstream, assignments, app users. */
 
@@ -139,4 +142,18 @@ export async function resume(api: TestServer, appId: string) {
     `mutation($input: ResumeProvisioningInput!) { resumeProvisioning(input: $input) { app { id } ${ERRORS} } }`,
     { appId },
   )
+}
+
+/** A server in a child process as the helpers see it: GraphQL with its admin token. */
+export function remote(url: string, token: string): TestServer {
+  return {
+    async gql(query, variables) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      })
+      return { status: response.status, headers: response.headers, ...((await response.json()) as object) }
+    },
+  }
 }

@@ -8,7 +8,7 @@ let counter = 0
 export const uniqueLogin = (prefix = 'user') => `${prefix}.${Date.now().toString(36)}.${++counter}@example.com`
 
 export async function createUser(
-  api: TestServer,
+  api: Pick<TestServer, 'gql'>,
   options: { activate?: boolean; password?: string; profile?: Record<string, unknown> } = {},
 ) {
   const login = (options.profile?.login as string) ?? uniqueLogin()
