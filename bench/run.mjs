@@ -6,8 +6,10 @@ const SCENARIOS = {
   read: './read.mjs',
   write: './write.mjs',
   crash: './crash.mjs',
+  provision: './provision.mjs',
+  'provision-slow': './provision.mjs',
 }
-const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write']
+const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision']
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
 const names = requested.length ? requested : DEFAULT
