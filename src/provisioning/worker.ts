@@ -53,15 +53,27 @@ export interface WorkerDependencies {
 type ClaimedJob = Awaited<ReturnType<typeof jobRows.claim>>[number]
 /** What a job is run with: its app user, with the user and the app. */
 type JobContext = Prisma.AppUserGetPayload<{ include: { user: true; app: true } }>
+type ReadyJob = { job: ClaimedJob; context: JobContext | undefined }
 
 /** A failed settlement is retried this many times before its jobs are left to expire and run again. */
 const SETTLE_TRIES = 3
 const SETTLE_RETRY_MS = 1_000
+/** Finished jobs wait this long for others, so that one transaction settles several. */
+const SETTLE_LINGER_MS = 5
+
+/**
+ * Each process keeps up to `concurrency` claimed jobs ready beside the ones running (and `perApp`
+ * per app), so a freed slot starts the next job at once and one claim serves many jobs. Ready jobs
+ * are leased like running ones: they are heartbeaten, and released on shutdown.
+ */
+const READY_FACTOR = 2
 
 export class ProvisioningWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly now: () => Date
   private readonly random: () => number
+  /** Claimed jobs waiting for a slot, oldest first. */
+  private ready: ReadyJob[] = []
   /** Jobs whose requests are in flight, by job id. */
   private readonly running = new Map<bigint, { appId: string; done: Promise<void> }>()
   /** Jobs done downstream, waiting to be settled. */
@@ -69,6 +81,7 @@ export class ProvisioningWorker {
   private claiming: Promise<void> | null = null
   private claimAgain = false
   private settling: Promise<void> | null = null
+  private linger: NodeJS.Timeout | undefined
   private stopped = false
   private timers: NodeJS.Timeout[] = []
   private unlisten: () => Promise<void> = async () => {}
@@ -89,7 +102,7 @@ export class ProvisioningWorker {
     this.wake()
   }
 
-  /** Looks for work now (after a commit that queued some, or when a slot frees up). */
+  /** Looks for work now (after a commit that queued some, or when the ready jobs run low). */
   wake(): void {
     if (this.stopped) return
     if (this.claiming) {
@@ -123,46 +136,53 @@ export class ProvisioningWorker {
       new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, left)))),
     ])
     clearTimeout(timeout)
+    clearTimeout(this.linger)
     await this.settling
     await this.flush()
-    const unfinished = [...this.running.keys(), ...this.unsettled.keys()]
+    const unfinished = [...this.ready.map(({ job }) => job.id), ...this.running.keys(), ...this.unsettled.keys()]
+    this.ready = []
     if (unfinished.length) {
       await this.deps.db.transaction((sql) => jobRows.release(sql, unfinished, this.id))
       this.deps.logger.warn({ jobs: unfinished.length }, 'provisioning: released unfinished jobs to other workers')
     }
   }
 
-  /** Jobs this worker holds right now (running or waiting to be settled). */
+  /** Jobs this worker holds right now (ready, running or waiting to be settled). */
   get held(): number {
-    return this.running.size + this.unsettled.size
+    return this.ready.length + this.running.size + this.unsettled.size
   }
 
   private async fill(): Promise<void> {
-    const { settings } = this.deps
+    const { concurrency, perApp, leaseSeconds } = this.deps.settings
     while (!this.stopped) {
-      const free = settings.concurrency - this.running.size
-      if (free <= 0) return
-      const inFlight = new Map<string, number>()
-      for (const { appId } of this.running.values()) inFlight.set(appId, (inFlight.get(appId) ?? 0) + 1)
-      const roomPerApp = new Map([...inFlight].map(([appId, count]) => [appId, settings.perApp - count]))
+      const wanted = READY_FACTOR * concurrency - this.running.size - this.ready.length
+      if (this.ready.length >= concurrency || wanted <= 0) return
+      const held = new Map<string, number>()
+      const count = (appId: string) => held.set(appId, (held.get(appId) ?? 0) + 1)
+      for (const { appId } of this.running.values()) count(appId)
+      for (const { job } of this.ready) count(job.appId)
+      const roomPerApp = new Map([...held].map(([appId, jobs]) => [appId, READY_FACTOR * perApp - jobs]))
       const jobs = await this.deps.db.transaction((sql) =>
         jobRows.claim(sql, {
           workerId: this.id,
-          limit: free,
-          leaseSeconds: settings.leaseSeconds,
+          limit: wanted,
+          leaseSeconds,
           now: this.now(),
           roomPerApp,
-          perApp: settings.perApp,
+          perApp: READY_FACTOR * perApp,
         }),
       )
       if (jobs.length === 0) return
-      await this.launch(jobs)
-      if (jobs.length < free) return
+      // Read `ready` after the await: dispatch may have replaced it meanwhile.
+      const prepared = await this.prepare(jobs)
+      this.ready.push(...prepared)
+      this.dispatch()
+      if (jobs.length < wanted) return
     }
   }
 
-  /** Reads what the jobs need, marks their app users SYNCING and starts their requests. */
-  private async launch(jobs: ClaimedJob[]): Promise<void> {
+  /** Reads what the jobs need and marks their app users SYNCING. */
+  private async prepare(jobs: ClaimedJob[]): Promise<ReadyJob[]> {
     const appUsers = await this.deps.db.prisma.appUser.findMany({
       where: { id: { in: jobs.map((job) => job.appUserId) } },
       include: { user: true, app: true },
@@ -173,16 +193,50 @@ export class ProvisioningWorker {
       return appUserRows.markSyncing(sql, [...byId.keys()], this.now())
     })
     if (syncing.length) this.deps.onSyncing?.(syncing)
-    for (const job of jobs) {
-      const context = byId.get(job.appUserId)
-      const done = this.run(job, context).then((outcome) => {
-        for (const attempt of outcome.attempts) this.deps.onAttempt?.(job.appId, attempt)
-        this.running.delete(job.id)
-        this.unsettled.set(job.id, { job, outcome, tries: 0 })
+    return jobs.map((job) => ({ job, context: byId.get(job.appUserId) }))
+  }
+
+  /** Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit. */
+  private dispatch(): void {
+    const { concurrency, perApp } = this.deps.settings
+    const inFlight = new Map<string, number>()
+    for (const { appId } of this.running.values()) inFlight.set(appId, (inFlight.get(appId) ?? 0) + 1)
+    const waiting: ReadyJob[] = []
+    for (const next of this.ready) {
+      const appId = next.job.appId
+      if (this.stopped || this.running.size >= concurrency || (inFlight.get(appId) ?? 0) >= perApp) {
+        waiting.push(next)
+        continue
+      }
+      inFlight.set(appId, (inFlight.get(appId) ?? 0) + 1)
+      this.launch(next)
+    }
+    this.ready = waiting
+    if (this.ready.length < concurrency) this.wake()
+  }
+
+  private launch({ job, context }: ReadyJob): void {
+    const done = this.run(job, context).then((outcome) => {
+      for (const attempt of outcome.attempts) this.deps.onAttempt?.(job.appId, attempt)
+      this.running.delete(job.id)
+      this.unsettled.set(job.id, { job, outcome, tries: 0 })
+      this.scheduleFlush()
+      this.dispatch()
+    })
+    this.running.set(job.id, { appId: job.appId, done })
+  }
+
+  /** Settles at once when a slot's worth of jobs finished, else after a short linger. */
+  private scheduleFlush(): void {
+    if (this.unsettled.size >= this.deps.settings.concurrency) {
+      clearTimeout(this.linger)
+      this.linger = undefined
+      void this.flush()
+    } else {
+      this.linger ??= setTimeout(() => {
+        this.linger = undefined
         void this.flush()
-        this.wake()
-      })
-      this.running.set(job.id, { appId: job.appId, done })
+      }, SETTLE_LINGER_MS)
     }
   }
 
@@ -255,13 +309,13 @@ export class ProvisioningWorker {
       )
       .finally(() => {
         this.settling = null
-        if (this.unsettled.size && !this.stopped) void this.flush()
+        if (this.unsettled.size && !this.stopped) this.scheduleFlush()
       })
     return this.settling
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.running.keys(), ...this.unsettled.keys()]
+    const ids = [...this.ready.map(({ job }) => job.id), ...this.running.keys(), ...this.unsettled.keys()]
     if (ids.length === 0 || this.stopped) return
     try {
       const kept = new Set(

@@ -165,3 +165,19 @@ test('appUserStatusChanged streams STAGED -> PROVISIONED through SYNCING, after 
   ).toBe(true)
   watched.unsubscribe()
 })
+
+test('a burst of assignments is provisioned without waiting for any lease to expire', async () => {
+  // A lease far longer than this test's patience: a job the worker claimed and then lost track of
+  // would only run again after it, and the wait below would give up.
+  const patient = await startTestServer({}, { provisioning: { pollMs: 50, leaseSeconds: 600, concurrency: 3 } })
+  try {
+    const app = await provisionedApp(patient, scim)
+    const users = await Promise.all(Array.from({ length: 30 }, () => activeUser(patient)))
+    await Promise.all(users.map((user) => assign(patient, app.id, user.id)))
+    for (const user of users) {
+      await appUserWhen(patient, app.id, user.id, (row) => row.status === 'PROVISIONED', undefined, 15_000)
+    }
+  } finally {
+    await patient.close()
+  }
+})
