@@ -166,14 +166,28 @@ test('appUserStatusChanged streams STAGED -> PROVISIONED through SYNCING, after 
   watched.unsubscribe()
 })
 
-test('a burst of assignments is provisioned without waiting for any lease to expire', async () => {
+test('a burst of assignments (one group assigned) is provisioned without waiting for any lease to expire', async () => {
   // A lease far longer than this test's patience: a job the worker claimed and then lost track of
   // would only run again after it, and the wait below would give up.
-  const patient = await startTestServer({}, { provisioning: { pollMs: 50, leaseSeconds: 600, concurrency: 3 } })
+  const patient = await startTestServer({}, { provisioning: { pollMs: 50, leaseSeconds: 600 } })
   try {
     const app = await provisionedApp(patient, scim)
-    const users = await Promise.all(Array.from({ length: 30 }, () => activeUser(patient)))
-    await Promise.all(users.map((user) => assign(patient, app.id, user.id)))
+    const users = await Promise.all(Array.from({ length: 80 }, () => activeUser(patient)))
+    const group = await patient.gql(`mutation { createGroup(input: { name: "burst" }) { group { id } } }`)
+    const groupId = group.data.createGroup.group.id
+    for (const user of users) {
+      await patient.gql(
+        `mutation($input: GroupMemberInput!) { addGroupMember(input: $input) { userErrors { code } } }`,
+        {
+          input: { groupId, userId: user.id },
+        },
+      )
+    }
+    const assigned = await patient.gql(
+      `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`,
+      { input: { appId: app.id, groupId } },
+    )
+    expect(assigned.data.assignGroupToApp.userErrors).toEqual([])
     for (const user of users) {
       await appUserWhen(patient, app.id, user.id, (row) => row.status === 'PROVISIONED', undefined, 15_000)
     }
