@@ -1,6 +1,6 @@
 import { AppQueries } from './apps/app-queries'
 import { AppService } from './apps/app-service'
-import { followFacts } from './cascades/follow'
+import { followFactsWith } from './cascades/follow'
 import type { Config } from './config'
 import type { StoredEvent } from './events/event-log'
 import { EventQueries } from './events/event-queries'
@@ -51,7 +51,7 @@ export function composeApplication(
 ): Application {
   const pubSub = createTopics()
   // Units of work run on the database and follow their facts through the one cascade module.
-  const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts }
+  const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts: followFactsWith({ secrets }) }
   const publish = (events: StoredEvent[]) => publishCommitted(pubSub, events)
   const services: Services = {
     users: new UserService({ store, config, publish }),

@@ -41,6 +41,20 @@ export function onProfileChange(
 }
 
 /**
+ * The user's password was set or changed: apps that push Okta password changes get a PASSWORD job
+ * for an account that is linked, or about to be (its create is still queued or running, and the
+ * PASSWORD job runs after it). A pending create does not change the app user's syncState.
+ */
+export function onPasswordChange(
+  policy: ProvisioningPolicy,
+  current: { status: AppUserStatus; syncState: SyncState; externalId: string | null; createPending: boolean },
+): AppUserChange | null {
+  if (!policy.pushesPasswordChanges || current.status === 'DEPROVISIONED') return null
+  if (current.externalId) return { status: current.status, syncState: 'OUT_OF_SYNC', job: 'PASSWORD' }
+  return current.createPending ? { status: current.status, syncState: current.syncState, job: 'PASSWORD' } : null
+}
+
+/**
  * An administrator retries provisioning (retryProvisioning): the work the app user's state still
  * needs is queued again. Null when there is nothing to send downstream.
  */

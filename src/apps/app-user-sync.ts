@@ -4,7 +4,7 @@ import type { Actor, EventTarget } from '../events/event-log'
 import { outbox } from '../provisioning/outbox'
 import { newId } from '../store/ids'
 import type { UnitOfWork } from '../store/transaction'
-import { onGrant, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
+import { onGrant, onPasswordChange, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
 import { appUserRows } from './app-user-rows'
 import { provisioningPolicy } from './features'
 import { grantRows } from './grant-rows'
@@ -201,6 +201,47 @@ export async function queueProfilePush(unit: UnitOfWork, userId: string): Promis
   await outbox.queue(
     unit.sql,
     pushes.map((row) => ({ appUserId: row.id, appId: row.appId, userId, type: 'UPDATE' as const })),
+    now,
+  )
+}
+
+/**
+ * A user's password was set or changed: app users on apps that push Okta password changes get a
+ * PASSWORD job carrying `sealed()`, the password sealed for the worker (called only when a job is
+ * queued). The clear password never reaches a row.
+ */
+export async function queuePasswordPush(unit: UnitOfWork, userId: string, sealed: () => string): Promise<void> {
+  const appUsers = await unit.tx.appUser.findMany({
+    where: { userId, status: { not: 'DEPROVISIONED' }, app: { status: 'ACTIVE', provisioningStatus: 'ENABLED' } },
+    include: {
+      app: true,
+      provisioningJobs: { where: { type: 'CREATE', state: { in: ['QUEUED', 'RUNNING'] } }, select: { id: true } },
+    },
+  })
+  const pushes = appUsers.flatMap((row) => {
+    const policy = provisioningPolicy(row.app as App & { provisioningStatus: 'ENABLED' | 'DISABLED' })
+    const change = onPasswordChange(policy, { ...row, createPending: row.provisioningJobs.length > 0 })
+    return change ? [{ row, change }] : []
+  })
+  if (pushes.length === 0) return
+  const now = new Date()
+  const outOfSync = pushes
+    .filter(({ row, change }) => change.syncState === 'OUT_OF_SYNC' && row.syncState !== 'OUT_OF_SYNC')
+    .map(({ row }) => row.id)
+  if (outOfSync.length)
+    await unit.tx.appUser.updateMany({
+      where: { id: { in: outOfSync } },
+      data: { syncState: 'OUT_OF_SYNC', lastUpdated: now },
+    })
+  await outbox.queue(
+    unit.sql,
+    pushes.map(({ row }) => ({
+      appUserId: row.id,
+      appId: row.appId,
+      userId,
+      type: 'PASSWORD' as const,
+      secret: sealed(),
+    })),
     now,
   )
 }

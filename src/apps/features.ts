@@ -204,6 +204,12 @@ export function provisioningPolicy(app: { provisioningStatus: Enablement; featur
     pushes: on,
     deactivates: on && capabilities.update.lifecycleDeactivate.status === 'ENABLED',
     pushesProfile: on && capabilities.update.profile.status === 'ENABLED',
+    /** Sync Password with the Okta password, pushed again on each change (domain.md 4.2). */
+    pushesPasswordChanges:
+      on &&
+      capabilities.update.password.status === 'ENABLED' &&
+      capabilities.update.password.seed === 'OKTA' &&
+      capabilities.update.password.change === 'CHANGE',
   }
 }
 

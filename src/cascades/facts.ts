@@ -11,6 +11,11 @@ export type Fact =
   | { kind: 'userCreated'; user: User; actor: Actor }
   | { kind: 'statusChanged'; user: User; from: UserStatus; to: UserStatus; actor: Actor }
   | { kind: 'profileChanged'; user: User; actor: Actor }
+  /**
+   * The user's password was set or changed. The clear password lives only in this fact, in memory,
+   * for the one transaction: it is sealed into the jobs that push it and never stored, logged or put in an event.
+   */
+  | { kind: 'passwordChanged'; userId: string; password: string }
   /** Group memberships of these users changed (added, removed, or a rule's members left). */
   | { kind: 'membershipsChanged'; userIds: string[]; actor: Actor }
   /** Grants changed for these users (a direct assignment) or these apps (group assignments, app status, a deleted group). */

@@ -1,9 +1,10 @@
-import { queueProfilePush, syncAppUsers } from '../apps/app-user-sync'
+import { queuePasswordPush, queueProfilePush, syncAppUsers } from '../apps/app-user-sync'
 import { directAssignmentRows } from '../apps/direct-assignment-rows'
 import type { Actor } from '../events/event-log'
 import { EVERYONE_GROUP_ID, writeMemberships } from '../groups/group-membership'
 import { applyGroupRules, ruleTarget } from '../groups/rule-engine'
-import type { UnitOfWork } from '../store/transaction'
+import type { SecretBox } from '../provisioning/secrets'
+import type { FollowFacts, UnitOfWork } from '../store/transaction'
 import type { Fact } from './facts'
 
 /**
@@ -18,12 +19,23 @@ import type { Fact } from './facts'
  * | status DEPROVISIONED → other | rules re-run; group-based app users recreated                                 |
  * | any other status change      | nothing (suspension keeps assignments and sends nothing downstream)           |
  * | profile changed              | rules re-run; grants follow; profile pushes queued                            |
+ * | password set or changed      | password pushes queued, sealed (apps with seed OKTA and change CHANGE)       |
  * | memberships changed          | rules reading memberships re-run; grants follow                               |
  * | grants changed (users, apps) | app users reconciled (jobs queued in the outbox)                              |
  * | rule activated               | evaluated over every user; grants of the users it moved follow               |
+ *
+ * Composed once per process (src/app.ts) with what the followers need beyond the unit of work.
  */
-export async function followFacts(unit: UnitOfWork, facts: Fact[]): Promise<void> {
-  for (const fact of facts) await FOLLOW[fact.kind](unit, fact as never)
+export function followFactsWith(dependencies: CascadeDependencies): FollowFacts {
+  const follow = followers(dependencies)
+  return async (unit, facts) => {
+    for (const fact of facts) await follow[fact.kind](unit, fact as never)
+  }
+}
+
+export interface CascadeDependencies {
+  /** Seals a password into the jobs that push it (the application's SecretBox). */
+  secrets: Pick<SecretBox, 'configured' | 'seal'>
 }
 
 type Follower<K extends Fact['kind']> = (unit: UnitOfWork, fact: Extract<Fact, { kind: K }>) => Promise<void>
@@ -33,7 +45,7 @@ async function membershipsChanged(unit: UnitOfWork, userIds: string[], actor: Ac
   await syncAppUsers(unit, { userIds: [...new Set([...userIds, ...moved])], users }, actor)
 }
 
-const FOLLOW: { [K in Fact['kind']]: Follower<K> } = {
+const followers = ({ secrets }: CascadeDependencies): { [K in Fact['kind']]: Follower<K> } => ({
   async userCreated(unit, { user, actor }) {
     await writeMemberships(
       unit,
@@ -61,6 +73,13 @@ const FOLLOW: { [K in Fact['kind']]: Follower<K> } = {
     await queueProfilePush(unit, user.id)
   },
 
+  async passwordChanged(unit, { userId, password }) {
+    // Without a key a "sealed" password would be stored in clear: nothing is pushed (and the
+    // OKTA seed cannot be set; an app that kept it from a keyed start pushes nothing).
+    if (!secrets.configured) return
+    await queuePasswordPush(unit, userId, () => secrets.seal(password))
+  },
+
   membershipsChanged: (unit, { userIds, actor }) => membershipsChanged(unit, userIds, actor),
 
   async grantsChanged(unit, { userIds, actor }) {
@@ -81,4 +100,4 @@ const FOLLOW: { [K in Fact['kind']]: Follower<K> } = {
       data: { usersMoved: moved.length },
     })
   },
-}
+})

@@ -79,6 +79,8 @@ export class UserService {
       })
       unit.record({ type: 'user.lifecycle.create', actor, targets: [userTarget(created)], data: { status: 'STAGED' } })
       unit.fact({ kind: 'userCreated', user: created, actor })
+      // After userCreated: the pushes reach the app users its grants create.
+      if (input.password) unit.fact({ kind: 'passwordChanged', userId: created.id, password: input.password })
       // What creation sets off (Everyone, rules, grants) is recorded before the activation, as it happened first.
       await unit.settle()
       if (!input.activate) return { user: created }
@@ -115,7 +117,9 @@ export class UserService {
       const writes: Writes = {}
       if (tempHash) Object.assign(writes, { passwordHash: tempHash, passwordChanged: now })
       if (operation === 'unlock') writes.failedSignIns = 0
-      return this.changeStatus(unit, actor, user, operation, writes, now)
+      const changed = await this.changeStatus(unit, actor, user, operation, writes, now)
+      if (tempPassword) unit.fact({ kind: 'passwordChanged', userId: user.id, password: tempPassword })
+      return changed
     })
     return outcome.ok && tempPassword ? ok({ ...outcome.value, tempPassword }) : outcome
   }
@@ -133,7 +137,7 @@ export class UserService {
       if (!stored || stored.expiresAt <= now) return unit.abort(invalidToken)
       const operation: UserOperation = stored.purpose === 'ACTIVATION' ? 'completeActivation' : 'completeReset'
       await unit.tx.oneTimeToken.deleteMany({ where: { userId: stored.userId, purpose: stored.purpose } })
-      return this.changeStatus(
+      const changed = await this.changeStatus(
         unit,
         actor,
         stored.user,
@@ -141,6 +145,8 @@ export class UserService {
         { passwordHash, passwordChanged: now, failedSignIns: 0 },
         now,
       )
+      unit.fact({ kind: 'passwordChanged', userId: stored.userId, password })
+      return changed
     })
   }
 
@@ -154,7 +160,7 @@ export class UserService {
     const passwordHash = await hashPassword(next)
     return this.run(async (unit) => {
       const now = new Date()
-      return this.changeStatus(
+      const changed = await this.changeStatus(
         unit,
         actor,
         user,
@@ -162,6 +168,8 @@ export class UserService {
         { passwordHash, passwordChanged: now, failedSignIns: 0 },
         now,
       )
+      unit.fact({ kind: 'passwordChanged', userId: user.id, password: next })
+      return changed
     })
   }
 

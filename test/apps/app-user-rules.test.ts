@@ -1,10 +1,19 @@
-import { onGrant, onProfileChange, onRevoke, type AppUserStatus, type SyncState } from '../../src/apps/app-user-rules'
+import {
+  onGrant,
+  onPasswordChange,
+  onProfileChange,
+  onRevoke,
+  type AppUserStatus,
+  type SyncState,
+} from '../../src/apps/app-user-rules'
 
 /** The app-user rules as a table (domain.md 3.2-3.3), checked without a database. */
-const SSO_ONLY = { pushes: false, deactivates: false, pushesProfile: false }
-const PUSHES = { pushes: true, deactivates: false, pushesProfile: false }
-const DEACTIVATES = { pushes: true, deactivates: true, pushesProfile: false }
-const PUSHES_PROFILE = { pushes: true, deactivates: false, pushesProfile: true }
+const NONE = { pushes: false, deactivates: false, pushesProfile: false, pushesPasswordChanges: false }
+const SSO_ONLY = NONE
+const PUSHES = { ...NONE, pushes: true }
+const DEACTIVATES = { ...NONE, pushes: true, deactivates: true }
+const PUSHES_PROFILE = { ...NONE, pushes: true, pushesProfile: true }
+const PUSHES_PASSWORDS = { ...NONE, pushes: true, pushesPasswordChanges: true }
 
 describe('a user gains an app', () => {
   test('without provisioning the app user is ACTIVE at once, with sync DISABLED and no job', () => {
@@ -89,5 +98,43 @@ describe("a user's profile changes", () => {
     expect(onProfileChange(PUSHES_PROFILE, { status: 'ACTIVE', externalId: null })).toBeNull()
     expect(onProfileChange(PUSHES, { status: 'ACTIVE', externalId: 'ext-1' })).toBeNull()
     expect(onProfileChange(SSO_ONLY, { status: 'ACTIVE', externalId: 'ext-1' })).toBeNull()
+  })
+})
+
+describe("a user's password is set or changed", () => {
+  const live: AppUserStatus[] = ['STAGED', 'PROVISIONED', 'ACTIVE', 'INACTIVE']
+  const linked = { syncState: 'SYNCHRONIZED' as const, externalId: 'ext-1', createPending: false }
+
+  test.each(live)('an app that pushes password changes queues a PASSWORD for a linked %s app user', (status) => {
+    expect(onPasswordChange(PUSHES_PASSWORDS, { status, ...linked })).toEqual({
+      status,
+      syncState: 'OUT_OF_SYNC',
+      job: 'PASSWORD',
+    })
+  })
+
+  test('an app user whose create is still pending gets a PASSWORD after it, its sync state kept', () => {
+    expect(
+      onPasswordChange(PUSHES_PASSWORDS, {
+        status: 'STAGED',
+        syncState: 'SYNCING',
+        externalId: null,
+        createPending: true,
+      }),
+    ).toEqual({ status: 'STAGED', syncState: 'SYNCING', job: 'PASSWORD' })
+  })
+
+  test('nothing is pushed when DEPROVISIONED, with no account and no create pending, or when the app does not push password changes', () => {
+    expect(onPasswordChange(PUSHES_PASSWORDS, { status: 'DEPROVISIONED', ...linked })).toBeNull()
+    expect(
+      onPasswordChange(PUSHES_PASSWORDS, {
+        status: 'STAGED',
+        syncState: 'ERROR',
+        externalId: null,
+        createPending: false,
+      }),
+    ).toBeNull()
+    expect(onPasswordChange(PUSHES_PROFILE, { status: 'ACTIVE', ...linked })).toBeNull()
+    expect(onPasswordChange(SSO_ONLY, { status: 'ACTIVE', ...linked })).toBeNull()
   })
 })

@@ -1,7 +1,7 @@
-import { queueProfilePush, syncAppUsers } from '../../src/apps/app-user-sync'
+import { queuePasswordPush, queueProfilePush, syncAppUsers } from '../../src/apps/app-user-sync'
 import { directAssignmentRows } from '../../src/apps/direct-assignment-rows'
 import type { Fact } from '../../src/cascades/facts'
-import { followFacts } from '../../src/cascades/follow'
+import { followFactsWith } from '../../src/cascades/follow'
 import type { Actor } from '../../src/events/event-log'
 import type { GroupRule, User } from '../../src/generated/prisma/client'
 import { writeMemberships } from '../../src/groups/group-membership'
@@ -15,7 +15,11 @@ import { USER_STATUSES, type UserStatus } from '../../src/users/status-machine'
  * order and with which arguments, and that nothing else does. What each write does to the rows
  * is tested with them (app-user sync, group rules, memberships).
  */
-jest.mock('../../src/apps/app-user-sync', () => ({ syncAppUsers: jest.fn(), queueProfilePush: jest.fn() }))
+jest.mock('../../src/apps/app-user-sync', () => ({
+  syncAppUsers: jest.fn(),
+  queueProfilePush: jest.fn(),
+  queuePasswordPush: jest.fn(),
+}))
 jest.mock('../../src/apps/direct-assignment-rows', () => ({ directAssignmentRows: { deleteOnActiveApps: jest.fn() } }))
 jest.mock('../../src/groups/group-membership', () => ({
   ...jest.requireActual('../../src/groups/group-membership'),
@@ -56,6 +60,10 @@ beforeEach(() => {
     .mocked(syncAppUsers)
     .mockImplementation(recorder('syncAppUsers', () => ({ granted: [], revoked: [] })) as typeof syncAppUsers)
   jest.mocked(queueProfilePush).mockImplementation(recorder('queueProfilePush') as typeof queueProfilePush)
+  // The sealer is called, so the recorded write shows what the job would carry.
+  jest.mocked(queuePasswordPush).mockImplementation(async (_unit, userId, sealed) => {
+    writes.push(['queuePasswordPush', userId, sealed()])
+  })
   jest.mocked(writeMemberships).mockImplementation(recorder('writeMemberships') as typeof writeMemberships)
   jest
     .mocked(applyGroupRules)
@@ -65,7 +73,9 @@ beforeEach(() => {
   })
 })
 
-const follow = (...facts: Fact[]) => followFacts(unit, facts)
+/** A stand-in for the application's SecretBox: what it seals is recognisable, and never the clear value. */
+const box = { configured: true, seal: (plain: string) => `sealed(${plain.length} chars)` }
+const follow = (...facts: Fact[]) => followFactsWith({ secrets: box })(unit, facts)
 const statusChanged = (from: UserStatus, to: UserStatus): Fact => ({ kind: 'statusChanged', user, from, to, actor })
 
 describe('a user is created', () => {
@@ -134,6 +144,20 @@ describe('a profile changes', () => {
       ['syncAppUsers', { userIds: ['usr_ada', 'usr_bob'] }, actor],
       ['queueProfilePush', 'usr_ada'],
     ])
+  })
+})
+
+describe('a password is set or changed', () => {
+  test('password pushes are queued for the user, sealed with the secret box, and nothing else follows', async () => {
+    await follow({ kind: 'passwordChanged', userId: 'usr_ada', password: 'correct horse' })
+    expect(writes).toEqual([['queuePasswordPush', 'usr_ada', 'sealed(13 chars)']])
+  })
+
+  test('without a secret key nothing is queued: the password would be stored in clear', async () => {
+    await followFactsWith({ secrets: { configured: false, seal: (plain) => plain } })(unit, [
+      { kind: 'passwordChanged', userId: 'usr_ada', password: 'correct horse' },
+    ])
+    expect(writes).toEqual([])
   })
 })
 

@@ -21,6 +21,11 @@ export interface ScimServer {
   users(): StoredScimUser[]
   /** How many requests reached the server (before auth), optionally only one method and path (no query). */
   requestCount(method?: string, path?: string): number
+  /**
+   * The parsed bodies of the requests that reached the server, optionally only one method and path: what a
+   * client sent, including write-only attributes (password) the server never returns.
+   */
+  bodies(method?: string, path?: string): unknown[]
   close(): Promise<void>
 }
 
@@ -102,14 +107,24 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User, {
 export async function startScimServer(options: ScimServerOptions = {}): Promise<ScimServer> {
   const token = options.token ?? `scim-${randomUUID()}`
   const store: Store = { users: new Map(), userNameFilter: options.userNameFilter ?? 'case-insensitive' }
-  const received: Array<{ method: string; path: string }> = []
+  const received: Array<{ method: string; path: string; body?: unknown }> = []
+  const logged = new WeakMap<Request, { body?: unknown }>()
+  const matching = (method?: string, path?: string) =>
+    received.filter((r) => (!method || r.method === method) && (!path || r.path === path))
 
   const app = express()
   app.use((req, _res, next) => {
-    received.push({ method: req.method, path: req.path })
+    const entry: { method: string; path: string; body?: unknown } = { method: req.method, path: req.path }
+    received.push(entry)
+    logged.set(req, entry)
     // Express 5 re-parses req.query on every read, which would undo scimmy-routers' cast of
     // startIndex and count to numbers: freeze one parsed copy for the request.
     Object.defineProperty(req, 'query', { value: { ...req.query }, writable: true, configurable: true })
+    next()
+  })
+  // Parsed here with scimmy-routers' own settings (its parser then finds the body read), so the log keeps it.
+  app.use(express.json({ type: ['application/scim+json', 'application/json'], limit: '1mb' }), (req, _res, next) => {
+    logged.get(req)!.body = req.body
     next()
   })
   app.use(
@@ -132,8 +147,8 @@ export async function startScimServer(options: ScimServerOptions = {}): Promise<
     baseUrl: `http://127.0.0.1:${port}/scim/v2`,
     token,
     users: () => [...store.users.values()].map((user) => structuredClone(user)),
-    requestCount: (method, path) =>
-      received.filter((r) => (!method || r.method === method) && (!path || r.path === path)).length,
+    requestCount: (method, path) => matching(method, path).length,
+    bodies: (method, path) => matching(method, path).map((r) => structuredClone(r.body)),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()
