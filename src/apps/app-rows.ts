@@ -59,4 +59,9 @@ export const appRows = {
     )
     return row ?? null
   },
+
+  /** The apps with these ids, as they are now. */
+  async byIds(sql: Sql, ids: string[]): Promise<App[]> {
+    return sql.query<App>(`SELECT * FROM "App" WHERE id = ANY($1::text[])`, [ids])
+  },
 }

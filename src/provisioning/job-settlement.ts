@@ -85,12 +85,7 @@ async function settle(unit: UnitOfWork, workerId: string, finished: FinishedJob[
     ).map((row) => [row.id, row]),
   )
   const apps = new Map(
-    (
-      await unit.tx.app.findMany({
-        where: { id: { in: [...new Set(mine.map(({ job }) => job.appId))] } },
-        select: { id: true, label: true, provisioningStatus: true, features: true },
-      })
-    ).map((app) => [app.id, app]),
+    (await appRows.byIds(sql, [...new Set(mine.map(({ job }) => job.appId))])).map((app) => [app.id, app]),
   )
 
   const writes: ProvisioningWrite[] = []

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { featureOf, type StoredFeatures, type UserProvisioningCapabilities } from '../apps/features'
+import { appRows } from '../apps/app-rows'
 import { appUserRows } from '../apps/app-user-rows'
 import type { StoredEvent } from '../events/event-log'
 import type { AppUser, Prisma } from '../generated/prisma/client'
@@ -181,19 +182,33 @@ export class ProvisioningWorker {
     }
   }
 
-  /** Reads what the jobs need and marks their app users SYNCING. */
+  /**
+   * Reads what the jobs need and marks their app users SYNCING, in one transaction under the
+   * users' locks (store/locks.ts), hand-written: it runs for every claim.
+   */
   private async prepare(jobs: ClaimedJob[]): Promise<ReadyJob[]> {
-    const appUsers = await this.deps.db.prisma.appUser.findMany({
-      where: { id: { in: jobs.map((job) => job.appUserId) } },
-      include: { user: true, app: true },
-    })
-    const byId = new Map(appUsers.map((row) => [row.id, row]))
-    const syncing = await this.deps.db.transaction(async (sql) => {
-      await userRows.lock(sql, [...new Set(jobs.map((job) => job.userId))])
-      return appUserRows.markSyncing(sql, [...byId.keys()], this.now())
+    const now = this.now()
+    const { contexts, syncing } = await this.deps.db.transaction(async (sql) => {
+      const users = new Map(
+        (await userRows.lock(sql, [...new Set(jobs.map((job) => job.userId))])).map((user) => [user.id, user]),
+      )
+      const apps = new Map(
+        (await appRows.byIds(sql, [...new Set(jobs.map((job) => job.appId))])).map((app) => [app.id, app]),
+      )
+      const appUsers = await appUserRows.byIds(
+        sql,
+        jobs.map((job) => job.appUserId),
+      )
+      const contexts = new Map<string, JobContext>()
+      for (const appUser of appUsers) {
+        const user = users.get(appUser.userId)
+        const app = apps.get(appUser.appId)
+        if (user && app) contexts.set(appUser.id, { ...appUser, user, app })
+      }
+      return { contexts, syncing: await appUserRows.markSyncing(sql, [...contexts.keys()], now) }
     })
     if (syncing.length) this.deps.onSyncing?.(syncing)
-    return jobs.map((job) => ({ job, context: byId.get(job.appUserId) }))
+    return jobs.map((job) => ({ job, context: contexts.get(job.appUserId) }))
   }
 
   /** Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit. */
