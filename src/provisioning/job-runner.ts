@@ -91,6 +91,11 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
   const enabled = (status: string) => status === 'ENABLED'
   const { create, update } = input.capabilities
   let failure: Failure | undefined
+  // A downstream may quote the request it refused in its error (the seed password included), and the attempt
+  // log and provisioningError must never hold a password (api.md): what this job sends is cut out of details.
+  const passwords = new Set(input.password ? [input.password] : [])
+  const redact = (text: string) =>
+    [...passwords].reduce((clean, secret) => clean.split(secret).join('[redacted]'), text)
 
   /** Logs one request; a failure becomes the job's result through the retry policy. */
   const sent = <T>(operation: ProvisioningOperation, result: ScimResult<T>): result is ScimResult<T> & { ok: true } => {
@@ -111,7 +116,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
   const judge = (operation: ProvisioningOperation, result: ScimResult<unknown> & { ok: false }, at: Date): Failure => {
     const verb = `${VERBS[input.type]} of user ${input.user.login} to app ${input.app.label} failed`
     const httpStatus = result.status ?? null
-    const detail = result.detail ?? (httpStatus ? `HTTP ${httpStatus}` : 'no answer')
+    const detail = redact(result.detail ?? (httpStatus ? `HTTP ${httpStatus}` : 'no answer'))
     // A 2xx we cannot use (a create without an id): the peer answered, so retrying will not help.
     if (result.kind === 'protocol') {
       return fail(verb, `${detail} (HTTP ${httpStatus})`, 'application.integration.general_failure', httpStatus, null)
@@ -192,6 +197,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
       if (!sent('LINK', found)) return failed()
       if (found.body) return link(found.body)
       const seeded = input.password ?? randomPassword()
+      passwords.add(seeded)
       const created = await client.create(resource(true, seeded))
       if (created.ok) {
         sent('CREATE', created)
@@ -202,6 +208,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
         return failed()
       }
       // api.md: a uniqueness conflict adopts the existing account instead of looping on POST.
+      const conflictDetail = redact(created.detail ?? 'conflict')
       const conflictAt = attempts.length
       attempts.push({
         operation: 'CREATE',
@@ -210,7 +217,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
         httpStatus: 409,
         durationMs: created.request.durationMs,
         outcome: 'SUCCEEDED',
-        detail: `${created.detail ?? 'conflict'}: linking the existing account`,
+        detail: `${conflictDetail}: linking the existing account`,
         at: options.now(),
       })
       const existing = await client.findByUserName(input.user.login)
@@ -218,7 +225,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
       if (existing.body) return link(existing.body)
       const conflict = fail(
         `${VERBS.CREATE} of user ${input.user.login} to app ${input.app.label} failed`,
-        `the downstream refused the create as a duplicate (409: ${created.detail ?? 'conflict'}) but no account with userName ${input.user.login} was found to link`,
+        `the downstream refused the create as a duplicate (409: ${conflictDetail}) but no account with userName ${input.user.login} was found to link`,
         'application.integration.general_failure',
         409,
         null,

@@ -7,8 +7,17 @@ import type { AddressInfo } from 'node:net'
 const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
 
 export type Fault =
-  /** Answers with a SCIM error body without forwarding. */
-  | { kind: 'status'; status: number; retryAfter?: string; scimType?: string; detail?: string }
+  /**
+   * Answers with a SCIM error body without forwarding. A `detail` function is given the request body, for a
+   * downstream that quotes what it was sent in its error (some echo the offending resource, secrets included).
+   */
+  | {
+      kind: 'status'
+      status: number
+      retryAfter?: string
+      scimType?: string
+      detail?: string | ((requestBody: string) => string)
+    }
   /** Forwards after `ms`, even if the client gave up meanwhile: a slow peer still does the work. */
   | { kind: 'delay'; ms: number }
   /** Destroys the client's socket without forwarding or answering. */
@@ -145,7 +154,10 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
               ...(retryAfter !== undefined && { 'retry-after': retryAfter }),
             })
             entry.status = status
-            return res.end(JSON.stringify({ schemas: [SCIM_ERROR_SCHEMA], status: String(status), scimType, detail }))
+            const text = typeof detail === 'function' ? detail(body.toString('utf8')) : detail
+            return res.end(
+              JSON.stringify({ schemas: [SCIM_ERROR_SCHEMA], status: String(status), scimType, detail: text }),
+            )
           }
           case 'delay': {
             const timer = setTimeout(() => {
