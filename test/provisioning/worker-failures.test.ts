@@ -2,7 +2,16 @@ import { ScimClient } from '../../src/provisioning/scim-client'
 import { jobsOf } from '../support/directory'
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy'
 import { startTestServer, type TestServer } from '../support/harness'
-import { activeUser, appUser, appUserWhen, assign, provisionedApp, unassign } from '../support/provisioning'
+import {
+  activeUser,
+  appUser,
+  appUserWhen,
+  assign,
+  pause,
+  provisionedApp,
+  resume,
+  unassign,
+} from '../support/provisioning'
 import { startScimServer, type ScimServer } from '../support/scim-server'
 
 // The provisioning engine's failure contract (api.md "Provisioning operations", issue 12) end to end:
@@ -510,4 +519,25 @@ test('the attempt log never holds the token or a password, even when the downstr
   expect(logged).toContain('[redacted]')
   expect(logged).not.toContain(scim.token)
   expect(logged).not.toContain(password)
+})
+
+test("an app user's jobs run one after another: a reactivation waits for the slow deactivation queued before it", async () => {
+  const target = await app()
+  const user = await activeUser(api)
+  await assign(api, target.id, user.id)
+  const provisioned = await appUserWhen(api, target.id, user.id, (row) => row.status === 'PROVISIONED')
+  await pause(api, target.id)
+  await unassign(api, target.id, user.id)
+  await assign(api, target.id, user.id)
+  // The deactivation's PATCH is slow: were both jobs claimed together, the reactivation would land first
+  // and the late deactivation would leave the account disabled under a PROVISIONED app user.
+  proxy.inject({ kind: 'delay', ms: 500 }, { method: 'PATCH' })
+  await resume(api, target.id)
+  await eventually('both jobs settled', async () =>
+    (await jobsOf(api, provisioned.id)).every((job) => job.endsWith(':SUCCEEDED')) ? true : null,
+  )
+  expect(await appUser(api, target.id, user.id)).toMatchObject({ status: 'PROVISIONED', syncState: 'SYNCHRONIZED' })
+  expect(accountsOf(user.profile.login)).toEqual([
+    expect.objectContaining({ id: provisioned.externalId, active: true }),
+  ])
 })
