@@ -77,7 +77,8 @@ export const RETRY_POLICY: Record<Outcome, Rule> = {
   AUTHENTICATION_FAILED: { action: 'FAIL', event: 'application.integration.authentication_failure' },
   CONFLICT_ON_CREATE: { action: 'LINK_EXISTING' },
   CLIENT_ERROR: { action: 'FAIL', event: 'application.integration.general_failure' },
-  // 1xx/3xx: fetch follows redirects, so anything else here is a misbehaving server, not a transient fault.
+  // 1xx/3xx: a SCIM endpoint answers its own requests; a redirect (not followed) or an interim status is a
+  // misconfigured base URL or a misbehaving server, not a transient fault.
   UNEXPECTED_STATUS: { action: 'FAIL', event: 'application.integration.general_failure' },
 }
 

@@ -63,11 +63,13 @@ const SETTLE_RETRY_MS = 1_000
 const SETTLE_LINGER_MS = 5
 
 /**
- * Each process keeps up to `concurrency` claimed jobs ready beside the ones running (and `perApp`
- * per app), so a freed slot starts the next job at once and one claim serves many jobs. Ready jobs
- * are leased like running ones: they are heartbeaten, and released on shutdown.
+ * Each process keeps claimed jobs ready beside the ones running: up to READY_FACTOR times
+ * `concurrency` in all and `perApp` per app, refilled in one claim once fewer than half a slot's
+ * worth of them could start. A freed slot then starts the next job at once, and one claim serves
+ * many jobs. Ready jobs of an app at its limit do not count: a slow app never keeps the others
+ * from being claimed. Ready jobs are leased like running ones: heartbeaten, released on shutdown.
  */
-const READY_FACTOR = 2
+const READY_FACTOR = 4
 
 export class ProvisioningWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
@@ -157,7 +159,7 @@ export class ProvisioningWorker {
     const { concurrency, perApp, leaseSeconds } = this.deps.settings
     while (!this.stopped) {
       const wanted = READY_FACTOR * concurrency - this.running.size - this.ready.length
-      if (this.ready.length >= concurrency || wanted <= 0) return
+      if (this.startable() * 2 >= concurrency || wanted <= 0) return
       const held = new Map<string, number>()
       const count = (appId: string) => held.set(appId, (held.get(appId) ?? 0) + 1)
       for (const { appId } of this.running.values()) count(appId)
@@ -211,6 +213,13 @@ export class ProvisioningWorker {
     return jobs.map((job) => ({ job, context: contexts.get(job.appUserId) }))
   }
 
+  /** Ready jobs whose app is below its limit: those a freed slot could start. */
+  private startable(): number {
+    const inFlight = new Map<string, number>()
+    for (const { appId } of this.running.values()) inFlight.set(appId, (inFlight.get(appId) ?? 0) + 1)
+    return this.ready.filter(({ job }) => (inFlight.get(job.appId) ?? 0) < this.deps.settings.perApp).length
+  }
+
   /** Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit. */
   private dispatch(): void {
     const { concurrency, perApp } = this.deps.settings
@@ -227,7 +236,7 @@ export class ProvisioningWorker {
       this.launch(next)
     }
     this.ready = waiting
-    if (this.ready.length < concurrency) this.wake()
+    this.wake()
   }
 
   private launch({ job, context }: ReadyJob): void {
