@@ -47,7 +47,8 @@ export class EventQueries {
     }
     const where: PrismaTypes.LifecycleEventWhereInput = {
       ...(filter?.types?.length ? { type: { in: filter.types } } : {}),
-      ...(filter?.targetId ? { targetId: filter.targetId } : {}),
+      // Any target, not only the primary one: a provisioning event names the app user, the app and the user.
+      ...(filter?.targetId ? { targets: { array_contains: [{ id: filter.targetId }] } } : {}),
     }
     const lowerBounds = [request.after, resumeAfter].filter((bound): bound is bigint => bound !== undefined)
     const lower = lowerBounds.length ? lowerBounds.reduce((a, b) => (a > b ? a : b)) : undefined

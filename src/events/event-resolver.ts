@@ -15,7 +15,7 @@ export class EventFilter {
   @ArrayMaxSize(100)
   types?: string[] | null
 
-  @Field(() => ID, { nullable: true, description: 'Events whose primary target is this entity.' })
+  @Field(() => ID, { nullable: true, description: 'Events that name this entity among their targets.' })
   targetId?: string | null
 
   @Field(() => String, { nullable: true, description: 'Only events after this cursor (resume point).' })

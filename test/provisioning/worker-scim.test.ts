@@ -195,3 +195,24 @@ test('a burst of assignments (one group assigned) is provisioned without waiting
     await patient.close()
   }
 })
+
+test('a provisioning event names the app user, the app and the user, and each of them finds it', async () => {
+  const app = await provisionedApp(api, scim)
+  const user = await activeUser(api)
+  await assign(api, app.id, user.id)
+  const provisioned = await appUserWhen(api, app.id, user.id, (row) => row.status === 'PROVISIONED')
+  for (const targetId of [provisioned.id, app.id, user.id]) {
+    const response = await api.gql(
+      `query($filter: EventFilter) { events(filter: $filter) { totalCount edges { node { targets { id type } data } } } }`,
+      { filter: { targetId, types: ['application.provision.user.push'] } },
+    )
+    expect(response.data.events.totalCount).toBe(1)
+    const [{ node }] = response.data.events.edges
+    expect(node.targets).toEqual([
+      { id: provisioned.id, type: 'AppUser' },
+      { id: app.id, type: 'AppInstance' },
+      { id: user.id, type: 'User' },
+    ])
+    expect(node.data).toMatchObject({ httpStatus: 201, operation: 'CREATE', externalId: provisioned.externalId })
+  }
+})

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "LifecycleEvent_targets_idx" ON "LifecycleEvent" USING GIN ("targets" jsonb_path_ops);
