@@ -50,6 +50,8 @@ export interface ScimResponse {
 }
 
 const SCIM_MEDIA_TYPE = 'application/scim+json'
+/** The largest answer read from a downstream: a user or a page of them is far smaller; more is refused unread. */
+export const MAX_SCIM_ANSWER_BYTES = 1024 * 1024
 const MAX_DETAIL_LENGTH = 500
 
 // RFC 7644 3.12 sends `status` as a string; Okta's samples send a number. Only the fields we use are read.
@@ -142,8 +144,12 @@ export async function sendScim(
       ...(body !== undefined && { body: JSON.stringify(body) }),
       signal,
     })
-    const text = await response.body.text()
     const status = response.statusCode
+    const text = await readCapped(response.body, MAX_SCIM_ANSWER_BYTES)
+    if (text === null) {
+      const detail = `the answer exceeded ${MAX_SCIM_ANSWER_BYTES} bytes`
+      return { ok: false, kind: 'protocol', status, detail, request: log(status) }
+    }
     const result: ScimResponse = { status, body: parseBody(text), request: log(status) }
     if (status >= 200 && status < 300) return { ok: true, status, body: result, request: result.request }
     const retryAfter = response.headers['retry-after']
@@ -151,4 +157,19 @@ export async function sendScim(
   } catch (error) {
     return transportFailure(error, log())
   }
+}
+
+/** The body as text, or null (the rest left unread, the connection closed) once it passes `limit` bytes. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      return null
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

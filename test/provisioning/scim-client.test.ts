@@ -214,4 +214,27 @@ describe('SCIM client failures', () => {
       await peer.close()
     }
   })
+
+  it('refuses an answer larger than 1 MiB unread, whatever the downstream sends', async () => {
+    let stillSending = true
+    const flood = await rawServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/scim+json' })
+      const chunk = Buffer.alloc(64 * 1024, 'x')
+      const pump = () => {
+        // 64 MiB in all unless the client hangs up first.
+        for (let sent = 0; sent < 1024 && stillSending; sent++)
+          if (!res.write(chunk)) return void res.once('drain', pump)
+        res.end()
+      }
+      res.on('close', () => (stillSending = false))
+      pump()
+    })
+    try {
+      const result = await new ScimClient({ baseUrl: flood.baseUrl, token: 't' }).findByUserName('alice@example.com')
+      expect(result).toMatchObject({ ok: false, kind: 'protocol', status: 200 })
+      expect(result.ok ? '' : result.detail).toMatch(/exceeded 1048576 bytes/)
+    } finally {
+      await flood.close()
+    }
+  })
 })
