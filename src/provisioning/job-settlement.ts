@@ -53,6 +53,9 @@ async function settle(unit: UnitOfWork, workerId: string, finished: FinishedJob[
   const users = new Map(
     (await userRows.lock(sql, [...new Set(finished.map(({ job }) => job.userId))])).map((user) => [user.id, user]),
   )
+  // Before any job or app-user row: deleting an app takes them after the app's row, so settling
+  // them first and the app after deadlocked with deleteApp (test/provisioning/adversarial.test.ts).
+  await appRows.keepFromDeletion(sql, [...new Set(finished.map(({ job }) => job.appId))])
   await appRows.holdProvisioningUntil(
     sql,
     finished.flatMap(({ job, outcome: { result } }) =>
@@ -68,22 +71,26 @@ async function settle(unit: UnitOfWork, workerId: string, finished: FinishedJob[
       finished.map(({ job, outcome }) => settlementOf(job.id, outcome)),
     ),
   )
-  await attemptRows.insertMany(
-    sql,
-    finished.flatMap(({ job, outcome }) =>
-      outcome.attempts.map((attempt) => ({ ...attempt, appUserId: job.appUserId, appId: job.appId })),
-    ),
-  )
-  // A job taken over after its lease is the new holder's to settle: its requests are logged above, nothing more.
-  const mine = finished.filter(({ job }) => held.has(job.id))
+  // The app users still there (the users' and apps' locks keep them): a job whose app user was
+  // deleted while it ran logs nothing, else its attempts would break the foreign key and sink the batch.
   const appUsers = new Map(
     (
       await appUserRows.byIds(
         sql,
-        mine.map(({ job }) => job.appUserId),
+        finished.map(({ job }) => job.appUserId),
       )
     ).map((row) => [row.id, row]),
   )
+  await attemptRows.insertMany(
+    sql,
+    finished
+      .filter(({ job }) => appUsers.has(job.appUserId))
+      .flatMap(({ job, outcome }) =>
+        outcome.attempts.map((attempt) => ({ ...attempt, appUserId: job.appUserId, appId: job.appId })),
+      ),
+  )
+  // A job taken over after its lease is the new holder's to settle: its requests are logged above, nothing more.
+  const mine = finished.filter(({ job }) => held.has(job.id))
   const apps = new Map(
     (await appRows.byIds(sql, [...new Set(mine.map(({ job }) => job.appId))])).map((app) => [app.id, app]),
   )
