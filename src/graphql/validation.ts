@@ -24,7 +24,7 @@ class InvalidInputError extends Error {
 
 /**
  * Validates every argument of every field at the edge, before its resolver runs: the
- * class-validator rules declared on input classes, and at most `maxItems` items in any list.
+ * class-validator rules declared on input classes, at most `maxItems` items in any list, and no NUL in any text.
  * type-graphql calls it (the `validateFn` of buildSchema, or an argument's own). A query or
  * subscription is refused with a top-level BAD_USER_INPUT naming the argument path; a mutation's
  * problems become VALIDATION userErrors in its payload (see `refusedInputsAsUserErrors`).
@@ -41,8 +41,8 @@ export function argumentValidator({ maxItems }: { maxItems: number }): Validator
   }
   // Synchronous unless a class declares rules: page arguments reach every nested connection of every row.
   return (value, type, resolverData) => {
-    const tooLong = tooLongLists(value, maxItems, [])
-    if (tooLong.length) return refuse(tooLong, value, type, resolverData)
+    const malformed = shapeProblems(value, maxItems, [])
+    if (malformed.length) return refuse(malformed, value, type, resolverData)
     const items = (Array.isArray(value) ? value : [value]).filter(declaresRules)
     if (!items.length) return
     return declaredRuleProblems(items).then(
@@ -111,13 +111,20 @@ function flatten(error: ValidationError, parent: string[]): DomainError[] {
 }
 
 /** Every list over `maxItems` items inside an argument value (JSON attributes are lists too). */
-function tooLongLists(value: unknown, maxItems: number, path: string[]): DomainError[] {
+/**
+ * What no argument may hold, whatever its type: a list of more than `maxItems` items, or text with
+ * U+0000 (PostgreSQL cannot store it, so it could only fail later as INTERNAL).
+ */
+function shapeProblems(value: unknown, maxItems: number, path: string[]): DomainError[] {
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    return [domainError('VALIDATION', 'Text may not contain the NUL character (U+0000).', path)]
+  }
   if (value === null || typeof value !== 'object') return []
   if (Array.isArray(value) && value.length > maxItems) {
     return [domainError('VALIDATION', `At most ${maxItems} items are allowed; ${value.length} were given.`, path)]
   }
   return Object.entries(value).flatMap(([key, item]) =>
-    tooLongLists(item, maxItems, Array.isArray(value) ? path : [...path, key]),
+    shapeProblems(item, maxItems, Array.isArray(value) ? path : [...path, key]),
   )
 }
 

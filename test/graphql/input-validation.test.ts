@@ -134,3 +134,16 @@ describe('mutations answer VALIDATION userErrors naming the input path, and chan
     })
   })
 })
+
+test('text holding U+0000 is refused at the edge, never INTERNAL: VALIDATION in a mutation, BAD_USER_INPUT in a query', async () => {
+  const mutation = await api.gql(
+    `mutation($input: CreateAppInput!) { createApp(input: $input) { app { id } userErrors { code field } } }`,
+    { input: { name: 'nul', label: 'a\u0000b' } },
+  )
+  expect(mutation.data.createApp).toEqual({
+    app: null,
+    userErrors: [{ code: 'VALIDATION', field: ['label'] }],
+  })
+  const query = await api.gql(`query($id: ID!) { app(id: $id) { id } }`, { id: 'app_\u0000' })
+  expect(query.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT'])
+})
