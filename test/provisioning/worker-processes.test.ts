@@ -90,3 +90,41 @@ test('a worker SIGKILLed mid-request: the job is taken over after its lease and 
     await proxy.close()
   }
 }, 120_000)
+
+test('SIGTERM: a worker stops claiming, hands its unfinished job back at once, and exits; the next one sends it', async () => {
+  // A lease far beyond this test's patience: only the hand-back lets the next process run the job.
+  const env = {
+    ...database.env,
+    BOOTSTRAP_ADMIN_TOKEN: ADMIN,
+    PROVISIONING_LEASE_SECONDS: '600',
+    PROVISIONING_POLL_MS: '100',
+    SHUTDOWN_TIMEOUT_MS: '2000',
+  }
+  const proxy = await startFaultProxy(scim.baseUrl)
+  try {
+    const first = await startServer(env)
+    processes.push(first)
+    const api = remote(first.url, ADMIN)
+    const app = await provisionedApp(api, { baseUrl: proxy.baseUrl, token: scim.token })
+    const user = await activeUser(api)
+    proxy.inject({ kind: 'hang' }, { method: 'POST', path: '/Users' })
+    await assign(api, app.id, user.id)
+    while (!proxy.requests().some((request) => request.method === 'POST')) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    expect(first.output()).toMatch(/released unfinished jobs/)
+    proxy.clear()
+
+    const second = await startServer(env)
+    processes.push(second)
+    const after = remote(second.url, ADMIN)
+    const provisioned = await appUserWhen(after, app.id, user.id, (row) => row.status === 'PROVISIONED')
+    const accounts = scim.users().filter((account) => account.userName === user.profile.login)
+    expect(accounts).toHaveLength(1)
+    expect(provisioned.externalId).toBe(accounts[0].id)
+  } finally {
+    await proxy.close()
+  }
+}, 120_000)
