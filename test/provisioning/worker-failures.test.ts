@@ -216,8 +216,8 @@ describe('429 rate limits', () => {
       const healthy = await app(other)
       const [first, second, elsewhere] = [await activeUser(api), await activeUser(api), await activeUser(api)]
       const clock = arrivals(proxy, other)
-      // 2 s rather than 1: the other app's whole provisioning must fit inside the hold on a busy machine.
-      proxy.inject({ kind: 'status', status: 429, retryAfter: '2', detail: 'too many requests' })
+      // 5 s rather than 1: the other app's whole provisioning must fit inside the hold on a busy CI machine.
+      proxy.inject({ kind: 'status', status: 429, retryAfter: '5', detail: 'too many requests' })
       const { id: firstAppUserId } = await assign(api, limited.id, first.id)
       const until = Date.parse(await eventually('the app to be held', () => rateLimitedUntil(limited.id)))
 
@@ -253,7 +253,7 @@ describe('429 rate limits', () => {
     const { id: appId } = await app()
     const user = await activeUser(api)
     const clock = arrivals(proxy)
-    const at = new Date(Math.ceil((Date.now() + 2_000) / 1_000) * 1_000)
+    const at = new Date(Math.ceil((Date.now() + 5_000) / 1_000) * 1_000)
     proxy.inject({ kind: 'status', status: 429, retryAfter: at.toUTCString() })
     const { id: appUserId } = await assign(api, appId, user.id)
 
