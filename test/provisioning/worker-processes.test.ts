@@ -1,6 +1,6 @@
 import { usingPostgres } from '../support/backend'
 import { activeUser, appUserWhen, assign, provisionedApp, remote } from '../support/provisioning'
-import { startFaultProxy } from '../support/fault-proxy'
+import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy'
 import { startScimServer, type ScimServer } from '../support/scim-server'
 import { runMain, serviceDatabase, startServer, type ServiceProcess } from '../support/service-process'
 
@@ -55,13 +55,16 @@ onPostgres(
   120_000,
 )
 
-test('a worker SIGKILLed mid-request: the job is taken over after its lease and the downstream holds exactly one account', async () => {
-  const env = {
-    ...database.env,
-    BOOTSTRAP_ADMIN_TOKEN: ADMIN,
-    PROVISIONING_LEASE_SECONDS: '2',
-    PROVISIONING_POLL_MS: '100',
-  }
+/**
+ * A server process whose worker is in the middle of one user's create, held at `proxy` by `fault`;
+ * `interrupt` then stops that process. A second server on the same database must end the job: the
+ * app user PROVISIONED, linked to the one account the downstream holds for that user.
+ */
+async function interruptedCreate(
+  env: Record<string, string>,
+  fault: Fault,
+  interrupt: (server: ServiceProcess, proxy: FaultProxy) => Promise<void>,
+) {
   const proxy = await startFaultProxy(scim.baseUrl)
   try {
     const first = await startServer(env)
@@ -69,15 +72,12 @@ test('a worker SIGKILLed mid-request: the job is taken over after its lease and 
     const api = remote(first.url, ADMIN)
     const app = await provisionedApp(api, { baseUrl: proxy.baseUrl, token: scim.token })
     const user = await activeUser(api)
-    // The create reaches the downstream only after the worker is dead: the work happens, nobody hears of it.
-    proxy.inject({ kind: 'delay', ms: 1_500 }, { method: 'POST', path: '/Users' })
+    proxy.inject(fault, { method: 'POST', path: '/Users' })
     await assign(api, app.id, user.id)
     while (!proxy.requests().some((request) => request.method === 'POST')) {
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
-    first.child.kill('SIGKILL')
-    await first.exited
-    while (scim.users().length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    await interrupt(first, proxy)
 
     const second = await startServer(env)
     processes.push(second)
@@ -89,6 +89,21 @@ test('a worker SIGKILLed mid-request: the job is taken over after its lease and 
   } finally {
     await proxy.close()
   }
+}
+
+test('a worker SIGKILLed mid-request: the job is taken over after its lease and the downstream holds exactly one account', async () => {
+  const env = {
+    ...database.env,
+    BOOTSTRAP_ADMIN_TOKEN: ADMIN,
+    PROVISIONING_LEASE_SECONDS: '2',
+    PROVISIONING_POLL_MS: '100',
+  }
+  // The create reaches the downstream only after the worker is dead: the work happens, nobody hears of it.
+  await interruptedCreate(env, { kind: 'delay', ms: 1_500 }, async (server) => {
+    server.child.kill('SIGKILL')
+    await server.exited
+    while (scim.users().length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+  })
 }, 120_000)
 
 test('SIGTERM: a worker stops claiming, hands its unfinished job back at once, and exits; the next one sends it', async () => {
@@ -100,31 +115,10 @@ test('SIGTERM: a worker stops claiming, hands its unfinished job back at once, a
     PROVISIONING_POLL_MS: '100',
     SHUTDOWN_TIMEOUT_MS: '2000',
   }
-  const proxy = await startFaultProxy(scim.baseUrl)
-  try {
-    const first = await startServer(env)
-    processes.push(first)
-    const api = remote(first.url, ADMIN)
-    const app = await provisionedApp(api, { baseUrl: proxy.baseUrl, token: scim.token })
-    const user = await activeUser(api)
-    proxy.inject({ kind: 'hang' }, { method: 'POST', path: '/Users' })
-    await assign(api, app.id, user.id)
-    while (!proxy.requests().some((request) => request.method === 'POST')) {
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-    first.child.kill('SIGTERM')
-    expect(await first.exited).toBe(0)
-    expect(first.output()).toMatch(/released unfinished jobs/)
+  await interruptedCreate(env, { kind: 'hang' }, async (server, proxy) => {
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    expect(server.output()).toMatch(/released unfinished jobs/)
     proxy.clear()
-
-    const second = await startServer(env)
-    processes.push(second)
-    const after = remote(second.url, ADMIN)
-    const provisioned = await appUserWhen(after, app.id, user.id, (row) => row.status === 'PROVISIONED')
-    const accounts = scim.users().filter((account) => account.userName === user.profile.login)
-    expect(accounts).toHaveLength(1)
-    expect(provisioned.externalId).toBe(accounts[0].id)
-  } finally {
-    await proxy.close()
-  }
+  })
 }, 120_000)
