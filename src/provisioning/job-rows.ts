@@ -34,6 +34,18 @@ export interface ClaimOptions {
 
 const UNFINISHED = `('QUEUED', 'RUNNING')`
 
+/**
+ * What makes a due job claimable (on alias j): its app has room and is neither paused nor held by a
+ * 429, and no earlier job of its app user is unfinished.
+ */
+const CLAIMABLE = `NOT (j."appId" = ANY($5::text[]))
+  AND NOT EXISTS (
+    SELECT 1 FROM "ProvisioningJob" earlier
+    WHERE earlier."appUserId" = j."appUserId" AND earlier.id < j.id AND earlier.state IN ${UNFINISHED})
+  AND NOT EXISTS (
+    SELECT 1 FROM "App" a
+    WHERE a.id = j."appId" AND (a."provisioningPaused" OR a."provisioningRateLimitedUntil" > $1))`
+
 export const jobRows = {
   /**
    * Leases up to `limit` due jobs to the worker and marks them RUNNING, in one statement. Only
@@ -42,26 +54,27 @@ export const jobRows = {
    * app user's row). Apps paused by an administrator or held by a 429 are skipped, and at most
    * the app's room is taken from each app. The lease conditions sit on the locked row itself so
    * that PostgreSQL re-checks them against a version another claimer committed meanwhile.
+   * Queued jobs and jobs whose lease expired are two scans, each walking the (state, runAfter, id)
+   * index in order and stopping at its limit: a claim costs the same however deep the queue is.
    */
   async claim(sql: Sql, options: ClaimOptions): Promise<ProvisioningJob[]> {
     const { workerId, limit, leaseSeconds, now, roomPerApp = new Map(), perApp = limit } = options
     const full = [...roomPerApp].filter(([, room]) => room <= 0).map(([appId]) => appId)
     const room = [...roomPerApp].filter(([, free]) => free > 0)
     return sql.query<ProvisioningJob>(
-      `WITH candidates AS (
+      `WITH queued AS (
          SELECT j.id, j."appId", j."runAfter" FROM "ProvisioningJob" j
-         WHERE j.state IN ${UNFINISHED} AND j."runAfter" <= $1
-           AND (j."leasedBy" IS NULL OR j."leaseExpiresAt" <= $1)
-           AND NOT (j."appId" = ANY($5::text[]))
-           AND NOT EXISTS (
-             SELECT 1 FROM "ProvisioningJob" earlier
-             WHERE earlier."appUserId" = j."appUserId" AND earlier.id < j.id AND earlier.state IN ${UNFINISHED})
-           AND NOT EXISTS (
-             SELECT 1 FROM "App" a
-             WHERE a.id = j."appId" AND (a."provisioningPaused" OR a."provisioningRateLimitedUntil" > $1))
+         WHERE j.state = 'QUEUED' AND j."runAfter" <= $1 AND ${CLAIMABLE}
          ORDER BY j."runAfter", j.id
          LIMIT $2 * 4
          FOR UPDATE OF j SKIP LOCKED),
+       expired AS (
+         SELECT j.id, j."appId", j."runAfter" FROM "ProvisioningJob" j
+         WHERE j.state = 'RUNNING' AND j."leaseExpiresAt" <= $1 AND ${CLAIMABLE}
+         ORDER BY j."runAfter", j.id
+         LIMIT $2 * 4
+         FOR UPDATE OF j SKIP LOCKED),
+       candidates AS (SELECT * FROM queued UNION ALL SELECT * FROM expired),
        ranked AS (
          SELECT c.id, c."runAfter", row_number() OVER (PARTITION BY c."appId" ORDER BY c."runAfter", c.id) AS place,
                 COALESCE(r.room, $8) AS room
