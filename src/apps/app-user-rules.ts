@@ -98,3 +98,20 @@ export function onJobSucceeded(
   const status = enables && current.status === 'STAGED' ? 'PROVISIONED' : current.status
   return { status, syncState: 'SYNCHRONIZED', job: null }
 }
+
+/**
+ * A job stopped short of success. A failure puts the app user in ERROR; a retry waits (SYNCING goes
+ * back to OUT_OF_SYNC); a skip (the capability was switched off meanwhile) is a success that sent
+ * nothing: its status moves as a success's would, its syncState waits.
+ */
+export function onJobStopped(
+  policy: ProvisioningPolicy,
+  job: JobType,
+  current: { status: AppUserStatus; syncState: SyncState },
+  how: 'SKIPPED' | 'RETRY_SCHEDULED' | 'FAILED',
+): AppUserChange {
+  if (how === 'FAILED') return { status: current.status, syncState: 'ERROR', job: null }
+  const waiting: SyncState = current.syncState === 'SYNCING' ? 'OUT_OF_SYNC' : current.syncState
+  const status = how === 'SKIPPED' ? onJobSucceeded(policy, job, current).status : current.status
+  return { status, syncState: waiting, job: null }
+}

@@ -82,6 +82,18 @@ const VERBS: Record<JobType, string> = {
   PASSWORD: 'Password push',
 }
 
+/** The summary's opening, Okta's "<our message>: <downstream message>" (domain.md 5). */
+const failedTo = (type: JobType, user: { login: string }, app: { label: string }) =>
+  `${VERBS[type]} of user ${user.login} to app ${app.label} failed`
+
+/** A job that failed before sending anything (no connection to use): ERROR with this reason. */
+export function failedUnsent(type: JobType, user: { login: string }, app: { label: string }, why: string): JobOutcome {
+  return {
+    attempts: [],
+    result: fail(failedTo(type, user, app), why, 'application.integration.general_failure', null, null),
+  }
+}
+
 /** Okta's random seed: a throw-away password the downstream account is created with. */
 const randomPassword = () => `${randomBytes(18).toString('base64url')}aA1!`
 
@@ -114,7 +126,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
   }
 
   const judge = (operation: ProvisioningOperation, result: ScimResult<unknown> & { ok: false }, at: Date): Failure => {
-    const verb = `${VERBS[input.type]} of user ${input.user.login} to app ${input.app.label} failed`
+    const verb = failedTo(input.type, input.user, input.app)
     const httpStatus = result.status ?? null
     const detail = redact(result.detail ?? (httpStatus ? `HTTP ${httpStatus}` : 'no answer'))
     // A 2xx we cannot use (a create without an id): the peer answered, so retrying will not help.
@@ -224,7 +236,7 @@ export async function runJob(input: JobInput, client: ScimClient, options: Runne
       if (!sent('LINK', existing)) return failed()
       if (existing.body) return link(existing.body)
       const conflict = fail(
-        `${VERBS.CREATE} of user ${input.user.login} to app ${input.app.label} failed`,
+        failedTo('CREATE', input.user, input.app),
         `the downstream refused the create as a duplicate (409: ${conflictDetail}) but no account with userName ${input.user.login} was found to link`,
         'application.integration.general_failure',
         409,

@@ -1,4 +1,4 @@
-import { onJobSucceeded, type AppUserStatus, type JobType, type SyncState } from '../apps/app-user-rules'
+import { onJobStopped, onJobSucceeded, type AppUserStatus, type JobType, type SyncState } from '../apps/app-user-rules'
 import { appRows } from '../apps/app-rows'
 import { appUserRows, type ProvisioningWrite } from '../apps/app-user-rows'
 import { provisioningPolicy } from '../apps/features'
@@ -145,47 +145,25 @@ function nextState(
   { result }: JobOutcome,
   now: Date,
 ): { write: Omit<ProvisioningWrite, 'id'>; job: JobType | null } {
-  // A job that stops short of success leaves the app user waiting rather than "syncing".
-  const waiting: SyncState = before.syncState === 'SYNCING' ? 'OUT_OF_SYNC' : before.syncState
-  switch (result.kind) {
-    case 'SUCCEEDED': {
-      const change = onJobSucceeded(policy, type, before)
-      return {
-        write: {
-          status: change.status,
-          syncState: change.syncState,
-          externalId: result.externalId,
-          provisioningError: null,
-          lastSync: change.syncState === 'SYNCHRONIZED' ? now : undefined,
-        },
-        job: change.job,
-      }
+  if (result.kind === 'SUCCEEDED') {
+    const change = onJobSucceeded(policy, type, before)
+    return {
+      write: {
+        status: change.status,
+        syncState: change.syncState,
+        externalId: result.externalId,
+        provisioningError: null,
+        lastSync: change.syncState === 'SYNCHRONIZED' ? now : undefined,
+      },
+      job: change.job,
     }
-    case 'SKIPPED': {
-      const { status } = onJobSucceeded(policy, type, before)
-      return { write: { status, syncState: waiting, externalId: null, provisioningError: undefined }, job: null }
-    }
-    case 'RETRY_SCHEDULED':
-      return {
-        write: { status: before.status, syncState: waiting, externalId: null, provisioningError: undefined },
-        job: null,
-      }
-    case 'FAILED':
-      return {
-        write: {
-          status: before.status,
-          syncState: 'ERROR',
-          externalId: null,
-          provisioningError: {
-            summary: result.summary,
-            causes: result.causes,
-            occurredAt: now.toISOString(),
-            attempts: attempts + 1,
-          },
-        },
-        job: null,
-      }
   }
+  const { status, syncState } = onJobStopped(policy, type, before, result.kind)
+  const provisioningError =
+    result.kind === 'FAILED'
+      ? { summary: result.summary, causes: result.causes, occurredAt: now.toISOString(), attempts: attempts + 1 }
+      : undefined
+  return { write: { status, syncState, externalId: null, provisioningError }, job: null }
 }
 
 /** The event an outcome records, if any: every success, every failure, and the retries the policy names. */

@@ -10,7 +10,7 @@ import type { Database } from '../store/database'
 import type { Store } from '../store/transaction'
 import { userRows } from '../users/user-rows'
 import { jobRows } from './job-rows'
-import { runJob, type AttemptRecord, type JobOutcome } from './job-runner'
+import { failedUnsent, runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
 import { PROVISIONING_CHANNEL } from './outbox'
 import { scimConnectionOf } from './connection'
@@ -70,6 +70,13 @@ const SETTLE_LINGER_MS = 5
  * from being claimed. Ready jobs are leased like running ones: heartbeaten, released on shutdown.
  */
 const READY_FACTOR = 4
+
+/** How many of these jobs each app has. */
+function countByApp(...jobs: Iterable<{ appId: string }>[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const group of jobs) for (const { appId } of group) counts.set(appId, (counts.get(appId) ?? 0) + 1)
+  return counts
+}
 
 export class ProvisioningWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
@@ -160,10 +167,10 @@ export class ProvisioningWorker {
     while (!this.stopped) {
       const wanted = READY_FACTOR * concurrency - this.running.size - this.ready.length
       if (this.startable() * 2 >= concurrency || wanted <= 0) return
-      const held = new Map<string, number>()
-      const count = (appId: string) => held.set(appId, (held.get(appId) ?? 0) + 1)
-      for (const { appId } of this.running.values()) count(appId)
-      for (const { job } of this.ready) count(job.appId)
+      const held = countByApp(
+        this.running.values(),
+        this.ready.map(({ job }) => job),
+      )
       const roomPerApp = new Map([...held].map(([appId, jobs]) => [appId, READY_FACTOR * perApp - jobs]))
       const jobs = await this.deps.db.transaction((sql) =>
         jobRows.claim(sql, {
@@ -215,16 +222,14 @@ export class ProvisioningWorker {
 
   /** Ready jobs whose app is below its limit: those a freed slot could start. */
   private startable(): number {
-    const inFlight = new Map<string, number>()
-    for (const { appId } of this.running.values()) inFlight.set(appId, (inFlight.get(appId) ?? 0) + 1)
+    const inFlight = countByApp(this.running.values())
     return this.ready.filter(({ job }) => (inFlight.get(job.appId) ?? 0) < this.deps.settings.perApp).length
   }
 
   /** Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit. */
   private dispatch(): void {
     const { concurrency, perApp } = this.deps.settings
-    const inFlight = new Map<string, number>()
-    for (const { appId } of this.running.values()) inFlight.set(appId, (inFlight.get(appId) ?? 0) + 1)
+    const inFlight = countByApp(this.running.values())
     const waiting: ReadyJob[] = []
     for (const next of this.ready) {
       const appId = next.job.appId
@@ -268,17 +273,7 @@ export class ProvisioningWorker {
     // The app user (or its app) was deleted after the job was claimed: the job went with it.
     if (!context) return { attempts: [], result: { kind: 'SKIPPED', reason: 'the app user is gone' } }
     const { app, user } = context
-    const unavailable = (why: string): JobOutcome => ({
-      attempts: [],
-      result: {
-        kind: 'FAILED',
-        summary: `Automatic provisioning of user ${user.login} to app ${app.label} failed: ${why}`,
-        causes: [why],
-        event: 'application.integration.general_failure',
-        httpStatus: null,
-        pauseAppUntil: null,
-      },
-    })
+    const unavailable = (why: string) => failedUnsent(job.type, user, app, why)
     if (app.provisioningStatus !== 'ENABLED') return unavailable('provisioning is not enabled for the app')
     let client: ScimClient
     try {

@@ -1,4 +1,5 @@
 import {
+  onJobStopped,
   onGrant,
   onPasswordChange,
   onProfileChange,
@@ -136,5 +137,46 @@ describe("a user's password is set or changed", () => {
     ).toBeNull()
     expect(onPasswordChange(PUSHES_PROFILE, { status: 'ACTIVE', ...linked })).toBeNull()
     expect(onPasswordChange(SSO_ONLY, { status: 'ACTIVE', ...linked })).toBeNull()
+  })
+})
+
+describe('a job stops short of success', () => {
+  test.each([
+    ['a failure', 'CREATE', 'STAGED', 'SYNCING', 'FAILED', 'STAGED', 'ERROR'],
+    [
+      'a failure keeps a DEPROVISIONED status',
+      'DEACTIVATE',
+      'DEPROVISIONED',
+      'OUT_OF_SYNC',
+      'FAILED',
+      'DEPROVISIONED',
+      'ERROR',
+    ],
+    ['a retry waits', 'CREATE', 'STAGED', 'SYNCING', 'RETRY_SCHEDULED', 'STAGED', 'OUT_OF_SYNC'],
+    [
+      'a retry keeps an ERROR it did not cause',
+      'UPDATE',
+      'PROVISIONED',
+      'ERROR',
+      'RETRY_SCHEDULED',
+      'PROVISIONED',
+      'ERROR',
+    ],
+    [
+      'a skipped reactivation still provisions (the account exists)',
+      'REACTIVATE',
+      'STAGED',
+      'SYNCING',
+      'SKIPPED',
+      'PROVISIONED',
+      'OUT_OF_SYNC',
+    ],
+    ['a skipped update changes no status', 'UPDATE', 'PROVISIONED', 'SYNCING', 'SKIPPED', 'PROVISIONED', 'OUT_OF_SYNC'],
+  ] as const)('%s', (_case, job, status, syncState, how, nextStatus, nextSyncState) => {
+    expect(onJobStopped(DEACTIVATES, job, { status, syncState }, how)).toEqual({
+      status: nextStatus,
+      syncState: nextSyncState,
+      job: null,
+    })
   })
 })
