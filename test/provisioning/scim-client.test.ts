@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ScimClient, type ScimResult } from '../../src/provisioning/scim-client'
+import { downstreamPages } from '../../src/provisioning/scim-pages'
 import { startScimServer, type ScimServer } from '../support/scim-server'
 
 let scim: ScimServer
@@ -112,6 +113,24 @@ describe('SCIM client against a real SCIM 2.0 server', () => {
     const page = body(await client.list(2, 2))
     expect(page).toMatchObject({ totalResults: 3, startIndex: 2 })
     expect(page.Resources.map((user) => user.userName)).toEqual(['b@example.com', 'c@example.com'])
+  })
+
+  it('reads every downstream account a page at a time until totalResults', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await client.create({ ...alice, userName: `${name}@example.com` })
+    const pages: string[][] = []
+    for await (const page of downstreamPages(client, 2)) {
+      if (!page.ok) throw new Error(`expected a page, got ${JSON.stringify(page)}`)
+      pages.push(page.users.map((user) => user.userName[0]))
+    }
+    expect(pages).toEqual([['a', 'b'], ['c', 'd'], ['e']])
+    expect(scim.requestCount('GET')).toBe(3)
+  })
+
+  it('ends the pages with the failure when a page cannot be read', async () => {
+    const wrong = new ScimClient({ baseUrl: scim.baseUrl, token: 'not-the-token' })
+    const pages = []
+    for await (const page of downstreamPages(wrong)) pages.push(page)
+    expect(pages).toEqual([expect.objectContaining({ ok: false, status: 401 })])
   })
 
   it('describes each request for the attempt log without the token', async () => {
