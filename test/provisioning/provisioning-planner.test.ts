@@ -26,7 +26,7 @@ function appUser(status: AppUserStatus, externalId: string | null, id = 'au1'): 
 /** The account a run left downstream for the user (what the mapping sends), with the edits given. */
 function account(id: string, edits: Record<string, unknown> = {}): ScimUser {
   const user = appUser('PROVISIONED', id).user
-  return { ...toScimUser({ ...user, active: true }), id, ...edits } as ScimUser
+  return { ...toScimUser({ ...user, active: true }), id, ...edits } as unknown as ScimUser
 }
 
 type Situation = { appUser: PlannedAppUser; downstream: ScimUser[] }
