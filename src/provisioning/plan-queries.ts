@@ -37,10 +37,13 @@ export class PlanQueries {
     }
     const capabilities = featureOf((app.features ?? {}) as StoredFeatures, 'USER_PROVISIONING')
       .capabilities as UserProvisioningCapabilities
-    const planner = new ProvisioningPlanner(await this.appUsersOf(app.id), capabilities)
-    for await (const page of downstreamPages(client)) {
-      if (!page.ok) return fail(downstreamFailed(app, page))
-      planner.read(page.users)
+    const pages = readAhead(downstreamPages(client))
+    // The first page is asked for while the app users are read.
+    const [appUsers, first] = await Promise.all([this.appUsersOf(app.id), pages.next()])
+    const planner = new ProvisioningPlanner(appUsers, capabilities)
+    for (let page = first; !page.done; page = await pages.next()) {
+      if (!page.value.ok) return fail(downstreamFailed(app, page.value))
+      planner.read(page.value.users)
     }
     return ok({ appId: app.id, plan: planner.plan() })
   }
@@ -61,6 +64,20 @@ export class PlanQueries {
       externalId,
       user: { id: userId, ...profile },
     }))
+  }
+}
+
+/**
+ * The pages of `source`, the next one asked for as soon as one is handed over: the downstream answers
+ * while the planner works (two pages held at most).
+ */
+async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next()
+  for (;;) {
+    const current = await next
+    if (current.done) return
+    next = source.next()
+    yield current.value
   }
 }
 

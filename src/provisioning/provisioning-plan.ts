@@ -1,7 +1,7 @@
 import type { AppUserStatus } from '../apps/app-user-rules'
 import type { UserProvisioningCapabilities } from '../apps/features'
 import type { ScimUser } from './scim-client'
-import { diffResources, toScimUser, type AttributeChange, type ScimSource } from './scim-mapping'
+import { changesFrom, type AttributeChange, type ScimSource } from './scim-mapping'
 
 /**
  * The provisioning plan (previewProvisioning): for every app user of an app, what a provisioning run
@@ -106,8 +106,8 @@ export class ProvisioningPlanner {
         this.unmatched++
         continue
       }
-      const ours = toScimUser({ ...appUser.user, active: wantsActive(appUser.status) })
-      this.seen.set(appUser.id, { account: summary(account), changes: diffResources(ours, account) })
+      const changes = changesFrom({ ...appUser.user, active: wantsActive(appUser.status) }, account)
+      this.seen.set(appUser.id, { account: summary(account), changes })
     }
   }
 
@@ -151,8 +151,8 @@ export class ProvisioningPlanner {
       if (deprovisioned) return act('NONE', 'The app user was never provisioned: there is nothing to deactivate.', [])
       if (!enabled(create.lifecycleCreate)) return act('NONE', `${CREATE_OFF}.`, [])
       if (seen) return act('LINK', `An account with userName ${seen.account.userName} exists downstream: it is linked.`)
-      const ours = toScimUser({ ...appUser.user, active: true })
-      return act('CREATE', `No account with userName ${appUser.user.login} exists downstream.`, diffResources(ours, {}))
+      const sent = changesFrom({ ...appUser.user, active: true }, {})
+      return act('CREATE', `No account with userName ${appUser.user.login} exists downstream.`, sent)
     }
 
     if (!seen)
