@@ -6,6 +6,7 @@ import { EventResolver } from '../events/event-resolver'
 import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/group-resolver'
 import type { PubSub } from '../events/topics'
 import { AppUserSubscriptionResolver } from '../provisioning/app-user-subscriptions'
+import { ProvisioningPlanActionResolver, ProvisioningPlanResolver } from '../provisioning/plan-resolver'
 import { AppUserAttemptsResolver, ProvisioningResolver } from '../provisioning/provisioning-resolver'
 import { TokenResolver } from '../tokens/token-resolver'
 import { UserResolver } from '../users/user-resolver'
@@ -35,6 +36,8 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
       ProvisioningResolver,
       AppUserAttemptsResolver,
       AppUserSubscriptionResolver,
+      ProvisioningPlanResolver,
+      ProvisioningPlanActionResolver,
     ],
     authChecker,
     pubSub,
