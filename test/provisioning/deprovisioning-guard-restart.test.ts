@@ -83,4 +83,4 @@ test('a held deactivation survives a restart, unsent, and is sent once released'
   )
   expect(scim.users().find((user) => user.id === heldRow.externalId)?.active).toBe(false)
   expect(scim.requestCount('PATCH', path)).toBe(1)
-}, 120_000)
+}, 300_000)
