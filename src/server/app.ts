@@ -9,6 +9,7 @@ import {
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { GraphQLSchema } from 'graphql'
+import type { WebSocket } from 'ws'
 import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
 import type { PubSub } from '../events/topics'
 import type { Context } from '../graphql/context'
@@ -22,6 +23,7 @@ import { drainHttpServer } from './drain'
 import { drainBudgetMs } from './shutdown'
 import { errorBody, formatError } from './errors'
 import { observabilityPlugin } from './observability'
+import { dashboardRouter } from './dashboard'
 import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
@@ -37,6 +39,8 @@ export interface RunningServer {
   services: Services
   pubSub: PubSub
   schema: GraphQLSchema
+  /** The open graphql-ws connections (tests cut them to see clients reconnect and resume). */
+  webSockets: ReadonlySet<WebSocket>
   close(): Promise<void>
 }
 
@@ -98,6 +102,7 @@ export async function startServer(application: Application): Promise<RunningServ
     }
   })
   app.use(graphiqlRouter())
+  app.use(dashboardRouter())
 
   app.use('/graphql', (req, res, next) => {
     const origin = req.headers.origin
@@ -217,6 +222,7 @@ export async function startServer(application: Application): Promise<RunningServ
     services,
     pubSub,
     schema,
+    webSockets: webSocket.wss.clients,
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
       await apollo.stop()

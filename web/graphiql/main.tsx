@@ -1,4 +1,4 @@
-// Self-hosted GraphiQL for Lifecycle Gateway. Bundled by scripts/build-graphiql.mjs
+// Self-hosted GraphiQL for Lifecycle Gateway. Bundled by scripts/build-ui.mjs
 // into public/graphiql/ and served by src/server/graphiql.ts (GET /graphql with
 // Accept: text/html, and /graphiql/). Nothing here loads from a CDN.
 //

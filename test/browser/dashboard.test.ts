@@ -1,0 +1,102 @@
+// The live dashboard in real Chromium: counts and the event feed follow mutations made over
+// HTTP without a reload, and a cut WebSocket is announced and resumed from the last cursor,
+// with an event committed while disconnected shown exactly once.
+import type { Page } from 'playwright-core'
+import { openBrowser, type TestBrowser } from '../support/browser'
+import { startTestServer, type TestServer } from '../support/harness'
+import { createUser, lifecycle } from '../support/users'
+
+jest.setTimeout(180_000)
+
+let api: TestServer
+let browser: TestBrowser
+let origin: string
+
+beforeAll(async () => {
+  api = await startTestServer()
+  origin = new URL(api.url).origin
+  browser = await openBrowser()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await api?.close()
+})
+
+/** Waits until the element's text is exactly `text` (polling in the page, no sleeps). */
+async function textBecomes(page: Page, selector: string, text: string) {
+  await page.waitForFunction(([selector, text]) => document.querySelector(selector)?.textContent?.trim() === text, [
+    selector,
+    text,
+  ] as const)
+}
+
+const userCount = (status: string) => `[data-testid="user-counts"] [data-status="${status}"] dd`
+const feedItems = (page: Page, login: string, type: string) =>
+  page.locator(`[data-testid="feed"] li[data-type="${type}"]`, { hasText: login })
+
+/** The sequences the feed shows, oldest first. */
+const feedSequences = (page: Page) =>
+  page.$$eval('[data-testid="feed"] li', (items) => items.map((item) => Number(item.dataset.sequence)).reverse())
+
+async function storedSequences(after: number) {
+  const response = await api.gql(`{ events(last: 200) { edges { node { sequence } } } }`)
+  return response.data.events.edges
+    .map((edge: any) => edge.node.sequence)
+    .filter((sequence: number) => sequence > after)
+}
+
+test('asks for a token, then shows counts and events that follow HTTP mutations live', async () => {
+  const { page } = browser
+  const before = await createUser(api, { activate: true })
+  await page.goto(`${origin}/dashboard`)
+  await page.getByLabel(/API token/).fill(api.adminToken)
+  await page.getByRole('button', { name: 'Open dashboard' }).click()
+
+  await page.locator('[data-testid="link-status"][data-state="live"]').waitFor()
+  await textBecomes(page, userCount('ACTIVE'), '1')
+  await feedItems(page, before.user.profile.login, 'user.lifecycle.activate').waitFor()
+  expect(await page.evaluate(() => sessionStorage.getItem('lifecycle-gateway.dashboard.token'))).toBe(api.adminToken)
+
+  const staged = await createUser(api, { activate: false })
+  const suspended = await createUser(api, { activate: true })
+  await lifecycle(api, 'suspendUser', suspended.user.id)
+
+  await textBecomes(page, userCount('STAGED'), '1')
+  await textBecomes(page, userCount('SUSPENDED'), '1')
+  await textBecomes(page, userCount('ACTIVE'), '1')
+  await feedItems(page, staged.user.profile.login, 'user.lifecycle.create').waitFor()
+  await feedItems(page, suspended.user.profile.login, 'user.lifecycle.suspend').waitFor()
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="ERROR"]', '0')
+  expect(Number(await page.getAttribute('[data-testid="events-chart"]', 'data-total'))).toBeGreaterThanOrEqual(6)
+  await browser.screenshot('dashboard-live')
+  expect(browser.offsite).toEqual([])
+})
+
+test('a cut connection says reconnecting, then resumes from its cursor without a gap or a duplicate', async () => {
+  const { page } = browser
+  await page.locator('[data-testid="link-status"][data-state="live"]').waitFor()
+  const firstShown = (await feedSequences(page))[0]
+
+  // Offline, the page cannot reconnect: the event below commits while it is disconnected.
+  await page.context().setOffline(true)
+  expect(api.cutWebSockets()).toBeGreaterThan(0)
+  await page.locator('[data-testid="link-status"][data-state="reconnecting"]').waitFor()
+  expect(await page.getByTestId('link-status').textContent()).toMatch(/^Reconnecting/)
+  const missed = await createUser(api, { activate: false })
+  await browser.screenshot('dashboard-reconnecting')
+  await page.context().setOffline(false)
+
+  await page.locator('[data-testid="link-status"][data-state="live"]').waitFor()
+  await feedItems(page, missed.user.profile.login, 'user.lifecycle.create').waitFor()
+  await textBecomes(page, userCount('STAGED'), '2')
+  expect(await feedItems(page, missed.user.profile.login, 'user.lifecycle.create').count()).toBe(1)
+  expect(await feedSequences(page)).toEqual(await storedSequences(firstShown - 1))
+
+  const after = await createUser(api, { activate: false })
+  await feedItems(page, after.user.profile.login, 'user.lifecycle.create').waitFor()
+  expect(await feedSequences(page)).toEqual(await storedSequences(firstShown - 1))
+  await browser.screenshot('dashboard-resumed')
+  expect(browser.offsite).toEqual([])
+  expect(browser.consoleErrors.filter((message) => !/WebSocket|ERR_INTERNET_DISCONNECTED/.test(message))).toEqual([])
+})
