@@ -24,6 +24,7 @@ export function EventsChart({ series }: { series: MinuteSeries }) {
           {},
           {
             label: 'events',
+            points: { show: false },
             fill: 'rgba(37, 99, 235, 0.35)',
             stroke: '#2563eb',
             paths: uPlot.paths.bars!({ size: [0.8] }),
