@@ -4,24 +4,31 @@
 import type { Page } from 'playwright-core'
 import { openBrowser, type TestBrowser } from '../support/browser'
 import { startTestServer, type TestServer } from '../support/harness'
+import { activeUser, appUserWhen, assign, provisionedApp, setCapabilities } from '../support/provisioning'
+import { startScimServer, type ScimServer } from '../support/scim-server'
 import { createUser, lifecycle } from '../support/users'
 
 jest.setTimeout(180_000)
 
 let api: TestServer
+let scim: ScimServer
 let browser: TestBrowser
 let origin: string
 
 beforeAll(async () => {
-  api = await startTestServer()
+  api = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0 } })
+  scim = await startScimServer()
   origin = new URL(api.url).origin
   browser = await openBrowser()
 })
 
 afterAll(async () => {
   await browser?.close()
+  await scim?.close()
   await api?.close()
 })
+
+const PASSWORD = 'correct horse battery'
 
 /** Waits until the element's text is exactly `text` (polling in the page, no sleeps). */
 async function textBecomes(page: Page, selector: string, text: string) {
@@ -48,7 +55,7 @@ async function storedSequences(after: number) {
 
 test('asks for a token, then shows counts and events that follow HTTP mutations live', async () => {
   const { page } = browser
-  const before = await createUser(api, { activate: true })
+  const before = await createUser(api, { password: PASSWORD })
   await page.goto(`${origin}/dashboard`)
   await page.getByLabel(/API token/).fill(api.adminToken)
   await page.getByRole('button', { name: 'Open dashboard' }).click()
@@ -59,7 +66,7 @@ test('asks for a token, then shows counts and events that follow HTTP mutations 
   expect(await page.evaluate(() => sessionStorage.getItem('lifecycle-gateway.dashboard.token'))).toBe(api.adminToken)
 
   const staged = await createUser(api, { activate: false })
-  const suspended = await createUser(api, { activate: true })
+  const suspended = await createUser(api, { password: PASSWORD })
   await lifecycle(api, 'suspendUser', suspended.user.id)
 
   await textBecomes(page, userCount('STAGED'), '1')
@@ -99,4 +106,25 @@ test('a cut connection says reconnecting, then resumes from its cursor without a
   await browser.screenshot('dashboard-resumed')
   expect(browser.offsite).toEqual([])
   expect(browser.consoleErrors.filter((message) => !/WebSocket|ERR_INTERNET_DISCONNECTED/.test(message))).toEqual([])
+})
+
+test('a provisioning error is listed live, and its retry button re-queues it', async () => {
+  const { page } = browser
+  const app = await provisionedApp(api, scim, { create: false, profile: true, deactivate: true })
+  const user = await activeUser(api)
+  await assign(api, app.id, user.id)
+  await appUserWhen(api, app.id, user.id, (row) => row.syncState === 'ERROR')
+
+  const listed = page.locator('[data-testid="provisioning-errors"] li', { hasText: user.profile.login })
+  await listed.getByText('user not found downstream').waitFor()
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="ERROR"]', '1')
+  await browser.screenshot('dashboard-provisioning-error')
+
+  await setCapabilities(api, app.id, { create: true, profile: true, deactivate: true })
+  await listed.getByRole('button', { name: 'Retry' }).click()
+  await page.getByRole('alert').filter({ hasText: 'Retry: done.' }).waitFor()
+  await listed.waitFor({ state: 'detached' })
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="ERROR"]', '0')
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="SYNCHRONIZED"]', '1')
+  expect(browser.offsite).toEqual([])
 })
