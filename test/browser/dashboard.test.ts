@@ -39,8 +39,9 @@ async function textBecomes(page: Page, selector: string, text: string) {
 }
 
 const userCount = (status: string) => `[data-testid="user-counts"] [data-status="${status}"] dd`
-const feedItems = (page: Page, login: string, type: string) =>
-  page.locator(`[data-testid="feed"] li[data-type="${type}"]`, { hasText: login })
+/** The feed's entries of this type about this target. */
+const feedItems = (page: Page, targetId: string, type: string) =>
+  page.locator(`[data-testid="feed"] li[data-type="${type}"][data-target="${targetId}"]`)
 
 /** The sequences the feed shows, oldest first. */
 const feedSequences = (page: Page) =>
@@ -62,7 +63,7 @@ test('asks for a token, then shows counts and events that follow HTTP mutations 
 
   await page.locator('[data-testid="link-status"][data-state="live"]').waitFor()
   await textBecomes(page, userCount('ACTIVE'), '1')
-  await feedItems(page, before.user.profile.login, 'user.lifecycle.activate').waitFor()
+  await feedItems(page, before.user.id, 'user.lifecycle.activate').waitFor()
   expect(await page.evaluate(() => sessionStorage.getItem('lifecycle-gateway.dashboard.token'))).toBe(api.adminToken)
 
   const staged = await createUser(api, { activate: false })
@@ -72,8 +73,8 @@ test('asks for a token, then shows counts and events that follow HTTP mutations 
   await textBecomes(page, userCount('STAGED'), '1')
   await textBecomes(page, userCount('SUSPENDED'), '1')
   await textBecomes(page, userCount('ACTIVE'), '1')
-  await feedItems(page, staged.user.profile.login, 'user.lifecycle.create').waitFor()
-  await feedItems(page, suspended.user.profile.login, 'user.lifecycle.suspend').waitFor()
+  await feedItems(page, staged.user.id, 'user.lifecycle.create').waitFor()
+  await feedItems(page, suspended.user.id, 'user.lifecycle.suspend').waitFor()
   await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="ERROR"]', '0')
   expect(Number(await page.getAttribute('[data-testid="events-chart"]', 'data-total'))).toBeGreaterThanOrEqual(6)
   await browser.screenshot('dashboard-live')
@@ -95,13 +96,13 @@ test('a cut connection says reconnecting, then resumes from its cursor without a
   await page.context().setOffline(false)
 
   await page.locator('[data-testid="link-status"][data-state="live"]').waitFor()
-  await feedItems(page, missed.user.profile.login, 'user.lifecycle.create').waitFor()
+  await feedItems(page, missed.user.id, 'user.lifecycle.create').waitFor()
   await textBecomes(page, userCount('STAGED'), '2')
-  expect(await feedItems(page, missed.user.profile.login, 'user.lifecycle.create').count()).toBe(1)
+  expect(await feedItems(page, missed.user.id, 'user.lifecycle.create').count()).toBe(1)
   expect(await feedSequences(page)).toEqual(await storedSequences(firstShown - 1))
 
   const after = await createUser(api, { activate: false })
-  await feedItems(page, after.user.profile.login, 'user.lifecycle.create').waitFor()
+  await feedItems(page, after.user.id, 'user.lifecycle.create').waitFor()
   expect(await feedSequences(page)).toEqual(await storedSequences(firstShown - 1))
   await browser.screenshot('dashboard-resumed')
   expect(browser.offsite).toEqual([])

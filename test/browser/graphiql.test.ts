@@ -24,7 +24,7 @@ afterAll(async () => {
 
 /** Replaces the whole text of the Monaco editor inside `container` (typed as one input, so no auto-closing). */
 async function replaceEditorText(page: Page, container: string, text: string) {
-  await page.locator(`${container} .monaco-editor`).first().click()
+  await page.locator(container).locator('.view-lines').click()
   await page.keyboard.press('ControlOrMeta+A')
   await page.keyboard.press('Delete')
   await page.keyboard.insertText(text)
@@ -37,7 +37,7 @@ test('the schema loads before a token is pasted: the docs list the root types an
   await page.getByText('Root Types').waitFor()
   await page.locator('.graphiql-doc-explorer').getByText('Subscription', { exact: true }).waitFor()
 
-  await replaceEditorText(page, '.graphiql-query-editor', '{ use')
+  await replaceEditorText(page, '.graphiql-query-editor .monaco-editor', '{ use')
   await page.keyboard.press('Control+Space')
   await page.locator('.monaco-editor .suggest-widget').getByText('users', { exact: true }).waitFor()
   await browser.screenshot('graphiql-schema-without-token')
@@ -50,7 +50,11 @@ test('a subscription run in GraphiQL receives an event committed over HTTP', asy
   const before = await api.gql(`{ events(last: 1) { edges { node { cursor } } } }`)
   const cursor = before.data.events.edges[0].node.cursor
 
-  await replaceEditorText(page, '.graphiql-editor-tool', JSON.stringify({ Authorization: `Bearer ${api.adminToken}` }))
+  await replaceEditorText(
+    page,
+    '.graphiql-editor-tool .monaco-editor[data-uri$="headers.json"]',
+    JSON.stringify({ Authorization: `Bearer ${api.adminToken}` }),
+  )
   // From the cursor on: the event arrives whether it commits before or after the subscription starts.
   await replaceEditorText(
     page,

@@ -32,7 +32,7 @@ export function FeedPanel({ events, available }: { events: FeedEvent[]; availabl
       ) : (
         <ol data-testid="feed">
           {[...events].reverse().map((event) => (
-            <li key={event.id} data-sequence={event.sequence} data-type={event.type}>
+            <li key={event.id} data-sequence={event.sequence} data-type={event.type} data-target={event.target?.id}>
               <time dateTime={event.published}>{time(event.published)}</time>
               <code>{event.type}</code>
               <span className="target">{event.target?.displayName ?? '—'}</span>
