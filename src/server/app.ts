@@ -52,6 +52,8 @@ type AuthenticatedRequest = Request & { principal?: Principal | null; requestId?
 /** Starts the HTTP + WebSocket server on a composed application (src/app.ts). */
 export async function startServer(application: Application): Promise<RunningServer> {
   const { config, db, logger, pubSub, services, metrics } = application
+  // Subscribers here receive what every process commits.
+  await application.relay.start()
   const schema = await createSchema(pubSub)
   const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
   // One guard for every transport: authentication per operation, rate limit, error masking.
@@ -226,6 +228,7 @@ export async function startServer(application: Application): Promise<RunningServ
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
       await apollo.stop()
+      await application.relay.stop()
       // A scraper's keep-alive connection would hold close() open; a cut scrape is simply retried.
       if (metricsServer)
         await new Promise((resolve) => (metricsServer.close(resolve), metricsServer.closeAllConnections()))
