@@ -59,14 +59,14 @@ test('a subscription run in GraphiQL receives an event committed over HTTP', asy
   await replaceEditorText(
     page,
     '.graphiql-query-editor',
-    `subscription Feed { lifecycleEvents(filter: { after: "${cursor}" }) { type target { displayName } } }`,
+    `subscription Feed { lifecycleEvents(filter: { after: "${cursor}" }) { type target { id } } }`,
   )
   await lifecycle(api, 'suspendUser', user.user.id)
   await page.getByRole('button', { name: /^Execute query/ }).click()
 
   const response = page.locator('.graphiql-response')
   await response.getByText('user.lifecycle.suspend').waitFor()
-  await response.getByText(user.user.profile.login).waitFor()
+  await response.getByText(user.user.id).waitFor()
   await browser.screenshot('graphiql-subscription-event')
   expect(browser.offsite).toEqual([])
 })
