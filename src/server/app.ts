@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { GraphQLSchema } from 'graphql'
 import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
+import type { EventStreams } from '../events/event-stream'
 import type { PubSub } from '../events/topics'
 import type { Context } from '../graphql/context'
 import { createLoaders } from '../graphql/loaders'
@@ -36,6 +37,7 @@ export interface RunningServer {
   metricsUrl: string | null
   services: Services
   pubSub: PubSub
+  streams: EventStreams
   schema: GraphQLSchema
   close(): Promise<void>
 }
@@ -67,6 +69,7 @@ export async function startServer(application: Application): Promise<RunningServ
     services,
     loaders: createLoaders(db.prisma),
     pubSub,
+    streams: application.streams,
     requestId,
   })
 
@@ -218,6 +221,7 @@ export async function startServer(application: Application): Promise<RunningServ
     metricsUrl: metricsServer ? `http://${config.HOST}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     services,
     pubSub,
+    streams: application.streams,
     schema,
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
