@@ -4,6 +4,7 @@ import { followFactsWith } from './cascades/follow'
 import type { Config } from './config'
 import type { StoredEvent } from './events/event-log'
 import { EventQueries } from './events/event-queries'
+import { EventStreams } from './events/event-stream'
 import { EventRelay } from './events/relay'
 import { createTopics, publishAppUserChange, type PubSub } from './events/topics'
 import { GroupQueries } from './groups/group-queries'
@@ -34,6 +35,8 @@ export interface Application {
   readonly pubSub: PubSub
   /** Publishes committed events, of this process and (once started) of every other, to pubSub. */
   readonly relay: EventRelay
+  /** Subscriptions' streams: replay after a cursor, then live from the relay. */
+  readonly streams: EventStreams
   readonly services: Services
   /** This process's Prometheus metrics (served by the HTTP server, fed by the worker too). */
   readonly metrics: Metrics
@@ -79,6 +82,7 @@ export function composeApplication(
     db,
     pubSub,
     relay,
+    streams: new EventStreams({ prisma: db.prisma, pubSub, relay, bufferSize: config.SUBSCRIPTION_BUFFER }),
     services,
     store,
     secrets,

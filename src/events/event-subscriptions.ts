@@ -3,6 +3,7 @@ import { ArrayMaxSize, IsOptional } from 'class-validator'
 import type { Context } from '../graphql/context'
 import { renewLoaders } from '../graphql/loaders'
 import type { EventTarget, StoredEvent } from './event-log'
+import { delivered, type StreamItem } from './event-stream'
 import { LifecycleEvent } from './event-types'
 
 @InputType()
@@ -16,6 +17,12 @@ export class LifecycleEventsFilter {
   @IsOptional()
   @ArrayMaxSize(100)
   targetIds?: string[] | null
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Resume cursor: first every stored event after it, then live ones, without gap or repeat.',
+  })
+  after?: string | null
 }
 
 /** Whether an event passes the subscriber's filter: any of the types, naming any of the targets. */
@@ -32,16 +39,23 @@ export function matchesEventFilter(event: StoredEvent, filter: LifecycleEventsFi
 export class EventSubscriptionResolver {
   @Authorized('events:read')
   @Subscription(() => LifecycleEvent, {
-    topics: 'LIFECYCLE_EVENT',
-    filter: ({ payload, args }) => matchesEventFilter(payload as StoredEvent, args.filter),
-    description: 'Every lifecycle event after it commits, filtered server-side.',
+    subscribe: ({ args, context }) => {
+      const filter = args.filter as LifecycleEventsFilter | null
+      return (context as Context).streams.open({
+        topic: 'LIFECYCLE_EVENT',
+        matches: (event) => matchesEventFilter(event, filter),
+        after: filter?.after,
+      })
+    },
+    description:
+      'Every lifecycle event after it commits (any process), filtered server-side; resumable with filter.after.',
   })
   lifecycleEvents(
-    @Root() event: StoredEvent,
+    @Root() event: StreamItem<'LIFECYCLE_EVENT'>,
     @Arg('filter', () => LifecycleEventsFilter, { nullable: true }) _filter: LifecycleEventsFilter | null,
     @Ctx() context: Context,
   ): StoredEvent {
     renewLoaders(context)
-    return event
+    return delivered(event)
   }
 }

@@ -11,6 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { GraphQLSchema } from 'graphql'
 import type { WebSocket } from 'ws'
 import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
+import type { EventStreams } from '../events/event-stream'
 import type { PubSub } from '../events/topics'
 import type { Context } from '../graphql/context'
 import { createLoaders } from '../graphql/loaders'
@@ -38,6 +39,7 @@ export interface RunningServer {
   metricsUrl: string | null
   services: Services
   pubSub: PubSub
+  streams: EventStreams
   schema: GraphQLSchema
   /** The open graphql-ws connections (tests cut them to see clients reconnect and resume). */
   webSockets: ReadonlySet<WebSocket>
@@ -71,6 +73,7 @@ export async function startServer(application: Application): Promise<RunningServ
     services,
     loaders: createLoaders(db.prisma),
     pubSub,
+    streams: application.streams,
     requestId,
   })
 
@@ -223,6 +226,7 @@ export async function startServer(application: Application): Promise<RunningServ
     metricsUrl: metricsServer ? `http://${config.HOST}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     services,
     pubSub,
+    streams: application.streams,
     schema,
     webSockets: webSocket.wss.clients,
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
