@@ -1,4 +1,16 @@
-import { ArrayMaxSize, IsIn, IsNotEmpty, IsOptional, IsUrl, MaxLength, Min } from 'class-validator'
+import {
+  ArrayMaxSize,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsUrl,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator'
 import { Field, ID, InputType, Int } from 'type-graphql'
 import {
   AppFeatureCapabilities,
@@ -69,6 +81,29 @@ export class AppIdInput {
   @Field(() => ID) id: string
 }
 
+/** Each field optional: omitted keeps the current value; null turns a limit off (windowMinutes cannot be null). */
+@InputType()
+export class DeprovisioningGuardInput {
+  @Field(() => Int, { nullable: true, description: 'Deactivations allowed per window; null: no count limit.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  maxCount?: number | null
+  @Field(() => Int, { nullable: true, description: 'Percent of provisioned app users (0-100); null: none.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  maxPercent?: number | null
+  @Field(() => Int, { nullable: true, description: 'The window the limits count in, 1 to 10080 minutes.' })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsInt({ message: 'windowMinutes must be a whole number of minutes' })
+  @Min(1)
+  @Max(10_080)
+  windowMinutes?: number | null
+}
+
 @InputType()
 export class UpdateProvisioningConnectionInput {
   @Field(() => ID) appId: string
@@ -82,6 +117,10 @@ export class UpdateProvisioningConnectionInput {
   @MaxLength(4096)
   token?: string | null
   @Field(() => EnablementStatus, { nullable: true }) status?: 'ENABLED' | 'DISABLED' | null
+  @Field(() => DeprovisioningGuardInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  deprovisioningGuard?: DeprovisioningGuardInput | null
 }
 
 @InputType()

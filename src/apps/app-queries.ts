@@ -29,6 +29,23 @@ export class AppQueries {
     )
   }
 
+  /** The app users whose deactivation the deprovisioning guard holds; null for an unknown app. */
+  async provisioningHolds(appId: string, args: ConnectionArgs): Promise<Page<AppUser> | null> {
+    if (!(await this.prisma.app.findUnique({ where: { id: appId }, select: { id: true } }))) return null
+    const where = { appId, provisioningJobs: { some: { state: 'HELD' as const } } }
+    return idPage(
+      args,
+      'appUser',
+      (keyset) =>
+        this.prisma.appUser.findMany({
+          where: { ...where, id: keyset.id },
+          orderBy: { id: keyset.order },
+          take: keyset.take,
+        }),
+      () => this.prisma.appUser.count({ where }),
+    )
+  }
+
   appUser(appId: string, userId: string): Promise<AppUser | null> {
     return this.prisma.appUser.findUnique({ where: { appId_userId: { appId, userId } } })
   }

@@ -28,7 +28,7 @@ import { listing } from '../graphql/query-errors'
 import { UserError } from '../graphql/user-error'
 import { Group } from '../groups/group-types'
 import { User } from '../users/user-types'
-import { featuresOf } from './app-service'
+import { featuresOf, guardOf } from './app-service'
 import type { Capabilities } from './features'
 import {
   AppFilter,
@@ -132,6 +132,7 @@ export class AppResolver {
         app.provisioningRateLimitedUntil && app.provisioningRateLimitedUntil > new Date()
           ? app.provisioningRateLimitedUntil
           : null,
+      deprovisioningGuard: guardOf(app),
     }
   }
 

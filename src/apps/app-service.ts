@@ -5,6 +5,7 @@ import type { Prisma } from '../store/database'
 import { newId } from '../store/ids'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
+import type { GuardSettings } from '../provisioning/deprovisioning-guard'
 import type { SecretBox } from '../provisioning/secrets'
 import { appRows } from './app-rows'
 import { userRows } from '../users/user-rows'
@@ -25,6 +26,8 @@ export interface ConnectionInput {
   authScheme?: 'TOKEN' | null
   token?: string | null
   status?: Enablement | null
+  /** Omitted fields keep their value; null maxCount or maxPercent turns that limit off. */
+  deprovisioningGuard?: { maxCount?: number | null; maxPercent?: number | null; windowMinutes?: number | null } | null
 }
 
 const provisioningNotEnabled = (app: App) =>
@@ -44,6 +47,21 @@ const oktaSeedNeedsKey = domainError(
 export function featuresOf(app: App): Result<Feature[]> {
   if (app.provisioningStatus !== 'ENABLED') return { ok: false, errors: [provisioningNotEnabled(app)] }
   return { ok: true, value: allFeatures(app.features as StoredFeatures) }
+}
+
+/** The guard columns an update writes: only the fields given (undefined keeps, null turns a limit off). */
+function guardColumns(guard: ConnectionInput['deprovisioningGuard']) {
+  if (!guard) return {}
+  return {
+    ...(guard.maxCount !== undefined && { guardMaxCount: guard.maxCount }),
+    ...(guard.maxPercent !== undefined && { guardMaxPercent: guard.maxPercent }),
+    ...(guard.windowMinutes != null && { guardWindowMinutes: guard.windowMinutes }),
+  }
+}
+
+/** An app's deprovisioning guard settings, as api.md names them. */
+export function guardOf(app: App): GuardSettings {
+  return { maxCount: app.guardMaxCount, maxPercent: app.guardMaxPercent, windowMinutes: app.guardWindowMinutes }
 }
 
 /** Applications, their provisioning connection and features, and app assignments (direct and by group). */
@@ -127,6 +145,7 @@ export class AppService {
           provisioningAuthScheme: input.authScheme ?? current.provisioningAuthScheme ?? 'TOKEN',
           ...(input.token != null ? { provisioningToken: this.secrets.seal(input.token) } : {}),
           provisioningStatus: status,
+          ...guardColumns(input.deprovisioningGuard),
           lastUpdated: new Date(),
         },
       })
@@ -134,7 +153,9 @@ export class AppService {
         type: 'application.lifecycle.update',
         actor,
         targets: [appTarget(app)],
-        data: { provisioning: { status, baseUrl } },
+        data: {
+          provisioning: { status, baseUrl, ...(input.deprovisioningGuard && { deprovisioningGuard: guardOf(app) }) },
+        },
       })
       return app
     })

@@ -35,7 +35,11 @@ export const AppUserStatusEnum = enumOf('AppUserStatus', [
   'INACTIVE',
   'DEPROVISIONED',
 ])
-export const SyncStateEnum = enumOf('AppUserSyncState', ['DISABLED', 'OUT_OF_SYNC', 'SYNCING', 'SYNCHRONIZED', 'ERROR'])
+export const SyncStateEnum = enumOf(
+  'AppUserSyncState',
+  ['DISABLED', 'OUT_OF_SYNC', 'SYNCING', 'SYNCHRONIZED', 'ERROR', 'HELD'],
+  'HELD: a deactivation the deprovisioning guard holds until an administrator releases or discards it.',
+)
 export const AssignmentScopeEnum = enumOf('AssignmentScope', ['USER', 'GROUP'])
 
 type Enablement = 'ENABLED' | 'DISABLED'
@@ -137,6 +141,22 @@ export class AppFeature {
   @Field(() => AppFeatureCapabilities) capabilities: AppFeatureCapabilities
 }
 
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    'The blast-radius guard: deactivations past maxCount, or past maxPercent of the provisioned app users (apps with at least 100), within windowMinutes are held (syncState HELD) until released or discarded. Off when both limits are null.',
+})
+export class DeprovisioningGuard {
+  @Field(() => Int, { nullable: true, description: 'Deactivations allowed per window; null: no count limit.' })
+  maxCount: number | null
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Percentage of provisioned app users allowed per window (apps with at least 100); null: none.',
+  })
+  maxPercent: number | null
+  @Field(() => Int) windowMinutes: number
+}
+
 @ObjectType({ simpleResolvers: true, description: 'The provisioning connection; its token is write-only.' })
 export class AppProvisioning {
   @Field(() => EnablementStatus) status: Enablement
@@ -150,6 +170,7 @@ export class AppProvisioning {
     description: 'Until when a downstream 429 holds the queue (Retry-After); null when it does not.',
   })
   rateLimitedUntil: Date | null
+  @Field(() => DeprovisioningGuard) deprovisioningGuard: DeprovisioningGuard
 }
 
 /** An application; resolvers receive the stored row. */

@@ -85,6 +85,20 @@ export const appUserRows = {
     return row
   },
 
+  /**
+   * Locks (ascending id) and reads the app users of an app whose deactivation the guard holds:
+   * those of `ids`, or all when `ids` is null.
+   */
+  async lockHeld(sql: Sql, appId: string, ids: string[] | null): Promise<AppUser[]> {
+    return sql.query<AppUser>(
+      `SELECT au.* FROM "AppUser" au
+        WHERE au."appId" = $1 AND ($2::text[] IS NULL OR au.id = ANY($2::text[]))
+          AND EXISTS (SELECT 1 FROM "ProvisioningJob" j WHERE j."appUserId" = au.id AND j.state = 'HELD')
+        ORDER BY au.id FOR NO KEY UPDATE OF au`,
+      [appId, ids],
+    )
+  },
+
   /** Locks (ascending id) and reads the app users of an app in one syncState. */
   async lockInSyncState(sql: Sql, appId: string, syncState: SyncState): Promise<AppUser[]> {
     return sql.query<AppUser>(

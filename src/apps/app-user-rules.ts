@@ -5,7 +5,7 @@ import type { ProvisioningPolicy } from './features'
  * last grant does to an assignment, by the app's provisioning policy. Pure; the cascades apply it.
  */
 export type AppUserStatus = 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'INACTIVE' | 'DEPROVISIONED'
-export type SyncState = 'DISABLED' | 'OUT_OF_SYNC' | 'SYNCING' | 'SYNCHRONIZED' | 'ERROR'
+export type SyncState = 'DISABLED' | 'OUT_OF_SYNC' | 'SYNCING' | 'SYNCHRONIZED' | 'ERROR' | 'HELD'
 export type JobType = 'CREATE' | 'UPDATE' | 'DEACTIVATE' | 'REACTIVATE' | 'PASSWORD'
 
 export interface AppUserChange {
@@ -81,14 +81,24 @@ export function onDismiss(current: { status: AppUserStatus; syncState: SyncState
 }
 
 /**
+ * An administrator released or discarded a deactivation the deprovisioning guard held: either way
+ * the app user keeps its status and waits no more. Released, its job is queued (the worker moves
+ * it on); discarded, nothing is owed that will be sent, so it stays OUT_OF_SYNC with the downstream.
+ */
+export function onHoldSettled(current: { status: AppUserStatus }): AppUserChange {
+  return { status: current.status, syncState: 'OUT_OF_SYNC', job: null }
+}
+
+/**
  * A job succeeded downstream. A create or reactivation makes a STAGED app user PROVISIONED; an
  * app user that lost the app while the job ran stays DEPROVISIONED, and the account just made or
- * re-enabled is deactivated again when the app deactivates.
+ * re-enabled is deactivated again when the app deactivates. An app user whose deactivation the
+ * guard holds behind this job stays HELD: that work is still owed.
  */
 export function onJobSucceeded(
   policy: ProvisioningPolicy,
   job: JobType,
-  current: { status: AppUserStatus },
+  current: { status: AppUserStatus; syncState: SyncState },
 ): AppUserChange {
   const enables = job === 'CREATE' || job === 'REACTIVATE'
   if (enables && current.status === 'DEPROVISIONED')
@@ -96,7 +106,7 @@ export function onJobSucceeded(
       ? { status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', job: 'DEACTIVATE' }
       : { status: 'DEPROVISIONED', syncState: 'SYNCHRONIZED', job: null }
   const status = enables && current.status === 'STAGED' ? 'PROVISIONED' : current.status
-  return { status, syncState: 'SYNCHRONIZED', job: null }
+  return { status, syncState: current.syncState === 'HELD' ? 'HELD' : 'SYNCHRONIZED', job: null }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Prisma as PrismaSql } from '../generated/prisma/client'
 import type { App, AppUser } from '../generated/prisma/client'
 import type { Actor, EventTarget } from '../events/event-log'
-import { outbox } from '../provisioning/outbox'
+import { outbox, type GuardTrip } from '../provisioning/outbox'
 import { newId } from '../store/ids'
 import type { UnitOfWork } from '../store/transaction'
 import { onGrant, onPasswordChange, onProfileChange, onRevoke, type AppUserChange } from './app-user-rules'
@@ -93,6 +93,22 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
   }
 
   if (created.length) await tx.appUser.createMany({ data: created as PrismaSql.AppUserCreateManyInput[] })
+  // A job not yet started for an app user who lost the app must not run (a create would resurrect
+  // it); a held deactivation of one granted again is dropped, and the grant's own job follows.
+  const cancelled = changes.filter(({ row, kind }) => kind === 'revoke' || row.syncState === 'HELD')
+  await outbox.cancelQueued(
+    unit.sql,
+    cancelled.map(({ row }) => row.id),
+  )
+  const jobs = changes
+    .filter((entry) => entry.change.job)
+    .map(({ row, change }) => ({ appUserId: row.id, appId: row.appId, userId: row.userId, type: change.job! }))
+  // Deactivations past the app's deprovisioning guard are held, and their app users show it.
+  const { held, trips } = await outbox.queue(unit.sql, jobs, now, { guarded: true })
+  for (const entry of changes) {
+    if (held.has(entry.row.id)) entry.change = { ...entry.change, syncState: 'HELD' }
+  }
+
   // Rows that change the same way are written with one statement.
   const updates = new Map<string, { ids: string[]; change: AppUserChange; scope: 'USER' | 'GROUP' | undefined }>()
   for (const { row, change, kind } of changes) {
@@ -119,15 +135,9 @@ export async function syncAppUsers(unit: UnitOfWork, scope: SyncScope, actor: Ac
     if (fix.ids.length)
       await tx.appUser.updateMany({ where: { id: { in: fix.ids } }, data: { scope: fix.scope, lastUpdated: now } })
   }
-  const revokedIds = changes.filter((entry) => entry.kind === 'revoke').map((entry) => entry.row.id)
-  // A job not yet started for an app user who lost the app must not run (a create would resurrect it).
-  await outbox.cancelQueued(unit.sql, revokedIds)
-  const jobs = changes
-    .filter((entry) => entry.change.job)
-    .map(({ row, change }) => ({ appUserId: row.id, appId: row.appId, userId: row.userId, type: change.job! }))
-  await outbox.queue(unit.sql, jobs, now)
 
   await recordMembershipEvents(unit, changes, new Set(created.map((row) => row.id)), apps, actor)
+  for (const trip of trips) recordGuardTrip(unit, trip, apps.get(trip.appId)!, actor)
   const after = (entry: (typeof changes)[number]) => ({
     ...entry.row,
     status: entry.change.status,
@@ -181,6 +191,23 @@ async function recordMembershipEvents(
       },
     })
   }
+}
+
+/** The app's deprovisioning guard tripped: one event per trip, naming the threshold it met. */
+function recordGuardTrip(unit: UnitOfWork, trip: GuardTrip, app: App, actor: Actor) {
+  unit.record({
+    type: 'application.provision.guard.trip',
+    actor,
+    targets: [{ id: app.id, type: 'AppInstance', displayName: app.label }],
+    data: {
+      appId: app.id,
+      held: trip.held,
+      passed: trip.passed,
+      provisioned: trip.provisioned,
+      inWindow: trip.inWindow,
+      ...trip.settings,
+    },
+  })
 }
 
 /** A user's profile changed: app users on apps that push profiles become OUT_OF_SYNC with an UPDATE job. */

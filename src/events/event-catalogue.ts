@@ -58,6 +58,12 @@ export const EventTypes = {
   'application.provision.user.push_password': "The user's password was pushed to the downstream account.",
   'application.provision.user.retry': "An administrator re-queued an app user's provisioning work.",
   'application.provision.user.dismiss': "An administrator dismissed an app user's provisioning error without retrying.",
+  'application.provision.guard.trip':
+    'Deactivations queued for an app in its window passed its deprovisioning guard: the excess are held (syncState HELD), not sent (data.held, data.maxCount, data.maxPercent, data.windowMinutes). One event per trip.',
+  'application.provision.guard.release':
+    "An administrator released an app user's held deactivation: it is sent in order with the app user's other jobs.",
+  'application.provision.guard.discard':
+    "An administrator discarded an app user's held deactivation: nothing is sent; the downstream account stays as it is.",
   'application.provision.pause': "An administrator paused the app's provisioning: queued work waits.",
   'application.provision.resume': "The app's provisioning was resumed: queued work runs again.",
   'application.integration.authentication_failure':

@@ -10,7 +10,8 @@ import type { Sql } from '../store/unit-connection'
  * time past a lease without sleeping. Processes sharing one queue must keep their clocks in step
  * (NTP) well within a lease.
  *
- * A job is unfinished while QUEUED or RUNNING. A RUNNING job is leased to the worker in
+ * A job is unfinished while QUEUED, RUNNING or HELD (by the deprovisioning guard: never claimed,
+ * but it keeps its app user's later jobs waiting until released or discarded). A RUNNING job is leased to the worker in
  * `leasedBy` until `leaseExpiresAt`; after that another worker may take it over, and only then
  * does the first lose it (a late but unchallenged worker may still settle or extend it, which
  * saves running it again). Settling a job (complete, reschedule, fail) acts only while the
@@ -32,7 +33,7 @@ export interface ClaimOptions {
   perApp?: number
 }
 
-const UNFINISHED = `('QUEUED', 'RUNNING')`
+const UNFINISHED = `('QUEUED', 'RUNNING', 'HELD')`
 
 /**
  * What makes a due job claimable (on alias j): its app has room and is neither paused nor held by a

@@ -1,5 +1,7 @@
 import type { JobType } from '../apps/app-user-rules'
+import { lockDeprovisioningGuards } from '../store/locks'
 import type { Sql } from '../store/unit-connection'
+import { decideDeactivations, type GuardInput } from './deprovisioning-guard'
 
 /**
  * The provisioning outbox: the only writer of new ProvisioningJob rows. Jobs are written in the
@@ -18,19 +20,48 @@ export interface QueuedJob {
   secret?: string | null
 }
 
+/** A guard that tripped: the first hold while none was pending for the app (one event per trip). */
+export interface GuardTrip extends Omit<GuardInput, 'incoming'> {
+  appId: string
+  passed: number
+  held: number
+}
+
+/** What queuing held back: the app users whose DEACTIVATE is HELD, and the apps whose guard tripped. */
+export interface QueueOutcome {
+  held: Set<string>
+  trips: GuardTrip[]
+}
+
+interface GuardState {
+  appId: string
+  maxCount: number | null
+  maxPercent: number | null
+  windowMinutes: number
+  provisioned: number
+  inWindow: number
+  holdPending: boolean
+}
+
 export const outbox = {
   /**
    * Queues jobs in one statement. The caller holds the app users' rows (or the grants gate that
    * covers them), so per app user the ids grow in commit order: the claim order relies on it.
+   * With `guarded`, DEACTIVATE jobs pass the app's deprovisioning guard first: those past its
+   * threshold are written HELD (not claimed until an administrator releases them), and the
+   * caller marks their app users HELD.
    */
-  async queue(sql: Sql, jobs: QueuedJob[], now: Date): Promise<void> {
-    if (jobs.length === 0) return
+  async queue(sql: Sql, jobs: QueuedJob[], now: Date, options: { guarded?: boolean } = {}): Promise<QueueOutcome> {
+    const outcome: QueueOutcome = { held: new Set(), trips: [] }
+    if (jobs.length === 0) return outcome
+    if (options.guarded) Object.assign(outcome, await guard(sql, jobs, now))
     await sql.query(
       `WITH queued AS (
-         INSERT INTO "ProvisioningJob" ("appUserId", "appId", "userId", type, secret, created, "runAfter")
-         SELECT j."appUserId", j."appId", j."userId", j.type::"ProvisioningJobType", j.secret, $6, $6
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-             WITH ORDINALITY AS j("appUserId", "appId", "userId", type, secret, position)
+         INSERT INTO "ProvisioningJob" ("appUserId", "appId", "userId", type, secret, state, created, "runAfter")
+         SELECT j."appUserId", j."appId", j."userId", j.type::"ProvisioningJobType", j.secret,
+                j.state::"ProvisioningJobState", $7, $7
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+             WITH ORDINALITY AS j("appUserId", "appId", "userId", type, secret, state, position)
           ORDER BY j.position
          RETURNING 1)
        SELECT pg_notify('${PROVISIONING_CHANNEL}', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_queued`,
@@ -40,25 +71,102 @@ export const outbox = {
         jobs.map((job) => job.userId),
         jobs.map((job) => job.type),
         jobs.map((job) => job.secret ?? null),
+        jobs.map((job) => (job.type === 'DEACTIVATE' && outcome.held.has(job.appUserId) ? 'HELD' : 'QUEUED')),
         now,
       ],
     )
+    return outcome
+  },
+
+  /** Sends held deactivations: they become queued and run in order with their app users' other jobs. */
+  async releaseHeld(sql: Sql, appUserIds: string[], now: Date): Promise<void> {
+    if (appUserIds.length === 0) return
+    await sql.query(
+      `WITH released AS (
+         UPDATE "ProvisioningJob" SET state = 'QUEUED', "runAfter" = $2
+          WHERE "appUserId" = ANY($1::text[]) AND state = 'HELD'
+         RETURNING 1)
+       SELECT pg_notify('${PROVISIONING_CHANNEL}', '') FROM (SELECT 1 FROM released LIMIT 1) AS any_released`,
+      [appUserIds, now],
+    )
+  },
+
+  /** Drops held deactivations an administrator discarded: nothing is sent for them. */
+  async discardHeld(sql: Sql, appUserIds: string[]): Promise<void> {
+    if (appUserIds.length === 0) return
+    await sql.query(`DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state = 'HELD'`, [
+      appUserIds,
+    ])
   },
 
   /**
-   * Drops the work not yet started for app users that lost their app: a queued create (or update)
-   * must not run for an assignment that is gone. A job already running finishes; the worker
-   * re-reads the app user when it settles.
+   * Drops the work not yet started, queued or held: a queued create (or update) must not run for
+   * an assignment that is gone, nor a held deactivation for one granted again. A job already running finishes; the worker re-reads the app user
+   * when it settles.
    */
   async cancelQueued(sql: Sql, appUserIds: string[]): Promise<void> {
     if (appUserIds.length === 0) return
-    await sql.query(`DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state = 'QUEUED'`, [
-      appUserIds,
-    ])
+    await sql.query(
+      `DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'HELD')`,
+      [appUserIds],
+    )
   },
 
   /** Wakes the workers (after commit) without queuing anything: a resumed app's queue is claimable again. */
   async notify(sql: Sql): Promise<void> {
     await sql.query(`SELECT pg_notify('${PROVISIONING_CHANNEL}', '')`)
   },
+}
+
+/**
+ * Decides per app how many of the batch's deactivations pass (the first ones) and holds the rest.
+ * The count and the insert are serialized per app by its guard lock (store/locks.ts 4b), so two
+ * transactions cannot both pass under the threshold. "Provisioned" counts the app users being
+ * deactivated here as still provisioned: the percentage is of the app as it was before the batch.
+ */
+async function guard(sql: Sql, jobs: QueuedJob[], now: Date): Promise<QueueOutcome> {
+  const deactivations = new Map<string, string[]>()
+  for (const job of jobs) {
+    if (job.type === 'DEACTIVATE')
+      deactivations.set(job.appId, [...(deactivations.get(job.appId) ?? []), job.appUserId])
+  }
+  const outcome: QueueOutcome = { held: new Set(), trips: [] }
+  if (deactivations.size === 0) return outcome
+  const appIds = [...deactivations.keys()]
+  await lockDeprovisioningGuards(sql, appIds)
+  const states = await sql.query<GuardState>(
+    `SELECT a.id AS "appId", a."guardMaxCount" AS "maxCount", a."guardMaxPercent" AS "maxPercent",
+            a."guardWindowMinutes" AS "windowMinutes", guarded.*
+       FROM "App" a
+       CROSS JOIN LATERAL (
+         SELECT
+           (SELECT count(*)::int FROM "AppUser" au
+             WHERE au."appId" = a.id AND au."externalId" IS NOT NULL
+               AND (au.status IN ('PROVISIONED', 'ACTIVE') OR au.id = ANY($2::text[]))) AS provisioned,
+           (SELECT count(*)::int FROM "ProvisioningJob" j
+             WHERE j."appId" = a.id AND j.type = 'DEACTIVATE' AND j.state <> 'HELD'
+               AND j.created > $3::timestamp - make_interval(mins => a."guardWindowMinutes")) AS "inWindow",
+           EXISTS (SELECT 1 FROM "ProvisioningJob" j WHERE j."appId" = a.id AND j.state = 'HELD') AS "holdPending"
+         WHERE a."guardMaxCount" IS NOT NULL OR a."guardMaxPercent" IS NOT NULL) AS guarded
+      WHERE a.id = ANY($1::text[])`,
+    [appIds, [...deactivations.values()].flat(), now],
+  )
+  for (const state of states) {
+    const appUserIds = deactivations.get(state.appId)!
+    const settings = { maxCount: state.maxCount, maxPercent: state.maxPercent, windowMinutes: state.windowMinutes }
+    const { provisioned, inWindow } = state
+    const decision = decideDeactivations({ settings, provisioned, inWindow, incoming: appUserIds.length })
+    if (decision.held === 0) continue
+    for (const appUserId of appUserIds.slice(decision.pass)) outcome.held.add(appUserId)
+    if (!state.holdPending)
+      outcome.trips.push({
+        appId: state.appId,
+        settings,
+        provisioned,
+        inWindow,
+        passed: decision.pass,
+        held: decision.held,
+      })
+  }
+  return outcome
 }

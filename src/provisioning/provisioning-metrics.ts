@@ -28,7 +28,7 @@ export function provisioningMetrics(registry: Registry, db: Pick<Database, 'pris
     registers: [registry],
     async collect() {
       const counts = await db.prisma.provisioningJob.groupBy({ by: ['state'], _count: { _all: true } })
-      for (const state of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']) {
+      for (const state of ['QUEUED', 'RUNNING', 'HELD', 'SUCCEEDED', 'FAILED']) {
         this.set({ state: state.toLowerCase() }, counts.find((row) => row.state === state)?._count._all ?? 0)
       }
     },

@@ -1,5 +1,6 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
-import { AppUser } from '../apps/app-types'
+import { GraphQLError } from 'graphql'
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql'
+import { AppUser, AppUserConnection } from '../apps/app-types'
 import type { AppUser as AppUserRow } from '../generated/prisma/client'
 import { ConnectionArgs } from '../graphql/connection'
 import type { Context } from '../graphql/context'
@@ -7,11 +8,15 @@ import { mutate } from '../graphql/payload'
 import { listing } from '../graphql/query-errors'
 import { toUserErrors } from '../graphql/user-error'
 import {
+  DiscardProvisioningHoldInput,
+  DiscardProvisioningHoldPayload,
   DismissProvisioningErrorInput,
   DismissProvisioningErrorPayload,
   PauseProvisioningInput,
   PauseProvisioningPayload,
   ProvisioningAttemptConnection,
+  ReleaseProvisioningHoldInput,
+  ReleaseProvisioningHoldPayload,
   ResumeProvisioningInput,
   ResumeProvisioningPayload,
   RetryAppProvisioningInput,
@@ -20,11 +25,55 @@ import {
   RetryProvisioningPayload,
   type AppOperationInput,
   type AppUserOperationInput,
+  type HoldOperationInput,
 } from './provisioning-types'
 
-/** The provisioning operations of api.md; every one needs apps:manage. */
+/** The provisioning operations of api.md; every one needs apps:manage (reading holds, apps:read). */
 @Resolver()
 export class ProvisioningResolver {
+  @Authorized('apps:read')
+  @Query(() => AppUserConnection, {
+    description: "The app's app users whose deactivation the deprovisioning guard holds (syncState HELD).",
+  })
+  async provisioningHolds(
+    @Arg('appId', () => ID) appId: string,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Ctx() { services }: Context,
+  ) {
+    const holds = await listing(() => services.appQueries.provisioningHolds(appId, page))
+    return holds ?? notFound(`No app with id ${appId}.`, ['appId'])
+  }
+
+  @Authorized('apps:manage')
+  @Mutation(() => ReleaseProvisioningHoldPayload, {
+    description:
+      'Sends the held deactivations of the listed app users (all when appUserIds is omitted), in order with their other jobs.',
+  })
+  async releaseProvisioningHold(
+    @Arg('input', () => ReleaseProvisioningHoldInput) input: HoldOperationInput,
+    @Ctx() { services, actor }: Context,
+  ) {
+    const result = await services.provisioning.releaseHolds(input.appId, input.appUserIds ?? null, actor)
+    return result.ok
+      ? { app: result.value.app, released: result.value.count, userErrors: [] }
+      : { app: null, released: 0, userErrors: toUserErrors(result.errors) }
+  }
+
+  @Authorized('apps:manage')
+  @Mutation(() => DiscardProvisioningHoldPayload, {
+    description:
+      'Cancels the held deactivations of the listed app users (all when omitted): nothing is sent; they stay DEPROVISIONED, OUT_OF_SYNC.',
+  })
+  async discardProvisioningHold(
+    @Arg('input', () => DiscardProvisioningHoldInput) input: HoldOperationInput,
+    @Ctx() { services, actor }: Context,
+  ) {
+    const result = await services.provisioning.discardHolds(input.appId, input.appUserIds ?? null, actor)
+    return result.ok
+      ? { app: result.value.app, discarded: result.value.count, userErrors: [] }
+      : { app: null, discarded: 0, userErrors: toUserErrors(result.errors) }
+  }
+
   @Authorized('apps:manage')
   @Mutation(() => RetryProvisioningPayload, {
     description: "Queues the app user's provisioning work again, replacing what was queued, and clears its error.",
@@ -99,4 +148,9 @@ export class AppUserAttemptsResolver {
       edges: attempts.edges.map((edge) => ({ ...edge, node: { ...edge.node, id: String(edge.node.id) } })),
     }
   }
+}
+
+/** A query-level NOT_FOUND naming the argument (queries have no userErrors). */
+function notFound(message: string, field: string[]): never {
+  throw new GraphQLError(message, { extensions: { code: 'NOT_FOUND', field } })
 }

@@ -10,6 +10,7 @@ import type { App, AppUser } from '../generated/prisma/client'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { userRows } from '../users/user-rows'
+import { settleHolds, type HoldDecision } from './holds'
 import { outbox } from './outbox'
 
 const provisioningNotEnabled = (app: App) =>
@@ -36,12 +37,17 @@ export class ProvisioningService {
     private readonly publish: (events: StoredEvent[]) => void,
   ) {}
 
-  /** Queues again the work the app user's state still needs (its queued jobs replaced), clearing its error. */
+  /**
+   * Queues again the work the app user's state still needs (its queued jobs replaced), clearing its
+   * error; a deactivation the guard holds is released instead (api.md: retry re-queues held work).
+   */
   retry(appId: string, userId: string, actor: Actor): Promise<Result<AppUser>> {
     return this.run(async (unit) => {
       const { app, appUser } = await this.lockAppUser(unit, appId, userId)
       const policy = provisioningPolicy(app)
       if (!policy.pushes) unit.abort(provisioningNotEnabled(app))
+      const [held] = await appUserRows.lockHeld(unit.sql, appId, [appUser.id])
+      if (held) return (await settleHolds(unit, app, [held], 'release', actor))[0]
       const change = onRetry(policy, appUser)
       if (!change)
         return unit.abort(
@@ -71,6 +77,45 @@ export class ProvisioningService {
       })
       await this.apply(unit, app, decided, 'application.provision.user.retry', actor)
       return { app, requeued: decided.length }
+    })
+  }
+
+  /** Sends the held deactivations of the app users named (all the app's when `appUserIds` is null). */
+  releaseHolds(appId: string, appUserIds: string[] | null, actor: Actor) {
+    return this.settleHolds(appId, appUserIds, 'release', actor)
+  }
+
+  /** Cancels the held deactivations named (all when null): nothing is sent; the app users stay DEPROVISIONED. */
+  discardHolds(appId: string, appUserIds: string[] | null, actor: Actor) {
+    return this.settleHolds(appId, appUserIds, 'discard', actor)
+  }
+
+  private settleHolds(
+    appId: string,
+    appUserIds: string[] | null,
+    decision: HoldDecision,
+    actor: Actor,
+  ): Promise<Result<{ app: App; count: number }>> {
+    return this.run(async (unit) => {
+      // App users of many users are written: the exclusive gate stands for all their users' locks (store/locks.ts).
+      await lockGrantsExclusively(unit.sql)
+      const app = await this.loadApp(unit, appId)
+      if (!provisioningPolicy(app).pushes) unit.abort(provisioningNotEnabled(app))
+      const ids = appUserIds && [...new Set(appUserIds)]
+      const held = await appUserRows.lockHeld(unit.sql, appId, ids)
+      if (ids && held.length < ids.length) {
+        const heldIds = new Set(held.map((appUser) => appUser.id))
+        const notHeld = ids.filter((id) => !heldIds.has(id))
+        unit.abort(
+          domainError(
+            'INVALID_TRANSITION',
+            `No deactivation of ${app.label} is held for: ${notHeld.join(', ')} (nothing was changed).`,
+            ['appUserIds'],
+          ),
+        )
+      }
+      await settleHolds(unit, app, held, decision, actor)
+      return { app, count: held.length }
     })
   }
 

@@ -80,3 +80,32 @@ export class RetryAppProvisioningPayload {
   @Field(() => Int, { description: 'App users whose work was queued again (0 with userErrors).' }) requeued: number
   @Field(() => [UserError]) userErrors: UserError[]
 }
+
+/** `<Name>Input { appId appUserIds }` for a decision on an app's held deactivations. */
+function holdInput(name: string) {
+  @InputType(`${name}Input`)
+  class Input {
+    @Field(() => ID) appId: string
+    @Field(() => [ID], { nullable: true, description: 'The held app users to settle; all of the app when omitted.' })
+    appUserIds?: string[] | null
+  }
+  return Input
+}
+
+export const ReleaseProvisioningHoldInput = holdInput('ReleaseProvisioningHold')
+export const DiscardProvisioningHoldInput = holdInput('DiscardProvisioningHold')
+export type HoldOperationInput = InstanceType<typeof ReleaseProvisioningHoldInput>
+
+@ObjectType({ simpleResolvers: true })
+export class ReleaseProvisioningHoldPayload {
+  @Field(() => App, { nullable: true }) app: AppRow | null
+  @Field(() => Int, { description: 'Held deactivations queued to be sent (0 with userErrors).' }) released: number
+  @Field(() => [UserError]) userErrors: UserError[]
+}
+
+@ObjectType({ simpleResolvers: true })
+export class DiscardProvisioningHoldPayload {
+  @Field(() => App, { nullable: true }) app: AppRow | null
+  @Field(() => Int, { description: 'Held deactivations cancelled (0 with userErrors).' }) discarded: number
+  @Field(() => [UserError]) userErrors: UserError[]
+}

@@ -17,6 +17,10 @@ import type { Sql } from './unit-connection'
  *     app user" cannot be broken by two transactions that each read the old grants.
  *  3. Group-rule rows (status compare-and-set, exclusions).
  *  4. App rows (status compare-and-set, profile).
+ *  4b. The deprovisioning guard of an app (a transaction-scoped advisory lock per app, ascending
+ *     key), taken by the outbox when it queues guarded deactivations and held to commit, so two
+ *     transactions cannot both count the app's window under its threshold. Nothing but the event
+ *     append (5, 6) is taken after it.
  *  5. The event-append advisory lock, taken in the final statement and held to commit
  *     (events/event-log.ts), and in that statement after it…
  *  6. …group rows, whose `lastMembershipUpdated` every membership change (every new user:
@@ -37,4 +41,16 @@ export const SHARED_GRANTS_GATE = `(SELECT pg_advisory_xact_lock_shared(${GRANTS
 /** Takes the grants gate exclusively: the first statement of a use case that changes grants app-wide. */
 export async function lockGrantsExclusively(sql: Sql): Promise<void> {
   await sql.query(`SELECT pg_advisory_xact_lock(${GRANTS_GATE})`)
+}
+
+const DEPROVISIONING_GUARD = 4_711_003
+
+/** Takes the deprovisioning guard of each app (step 4b), in key order so two callers never wait on each other in a cycle. */
+export async function lockDeprovisioningGuards(sql: Sql, appIds: string[]): Promise<void> {
+  if (appIds.length === 0) return
+  await sql.query(
+    `SELECT pg_advisory_xact_lock(${DEPROVISIONING_GUARD}, key)
+       FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest($1::text[]) AS id ORDER BY key) AS keys`,
+    [appIds],
+  )
 }

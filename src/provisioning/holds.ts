@@ -1,0 +1,61 @@
+import { onHoldSettled } from '../apps/app-user-rules'
+import { appUserRows } from '../apps/app-user-rows'
+import { appTarget } from '../apps/app-service'
+import type { Actor } from '../events/event-log'
+import type { App, AppUser } from '../generated/prisma/client'
+import type { UnitOfWork } from '../store/transaction'
+import { outbox } from './outbox'
+
+export type HoldDecision = 'release' | 'discard'
+
+/**
+ * Settles deactivations the deprovisioning guard held, for app users the caller has locked: a
+ * release queues each held job where it stands (its id keeps it in order with the app user's other
+ * jobs), a discard drops it and the downstream account stays as it is. Either way the app user
+ * becomes OUT_OF_SYNC, with one event each that subscribers see as the app user's change.
+ */
+export async function settleHolds(
+  unit: UnitOfWork,
+  app: App,
+  held: AppUser[],
+  decision: HoldDecision,
+  actor: Actor,
+): Promise<AppUser[]> {
+  if (held.length === 0) return []
+  const now = new Date()
+  const ids = held.map((appUser) => appUser.id)
+  if (decision === 'release') await outbox.releaseHeld(unit.sql, ids, now)
+  else await outbox.discardHeld(unit.sql, ids)
+  const written = await appUserRows.writeClearingError(
+    unit.sql,
+    held.map((appUser) => ({ id: appUser.id, ...onHoldSettled(appUser) })),
+    now,
+  )
+  const users = await unit.tx.user.findMany({
+    where: { id: { in: [...new Set(held.map((appUser) => appUser.userId))] } },
+    select: { id: true, login: true },
+  })
+  const logins = new Map(users.map((user) => [user.id, user.login]))
+  const after = new Map(written.map((appUser) => [appUser.id, appUser]))
+  for (const appUser of held) {
+    unit.record({
+      type: decision === 'release' ? 'application.provision.guard.release' : 'application.provision.guard.discard',
+      actor,
+      targets: [
+        { id: appUser.id, type: 'AppUser', displayName: null },
+        appTarget(app),
+        { id: appUser.userId, type: 'User', displayName: logins.get(appUser.userId) ?? null },
+      ],
+      data: {
+        appUserId: appUser.id,
+        appId: appUser.appId,
+        userId: appUser.userId,
+        previousStatus: appUser.status,
+        status: after.get(appUser.id)!.status,
+        previousSyncState: appUser.syncState,
+        syncState: after.get(appUser.id)!.syncState,
+      },
+    })
+  }
+  return written
+}
