@@ -4,7 +4,7 @@
 import type { Page } from 'playwright-core'
 import { openBrowser, type TestBrowser } from '../support/browser'
 import { startTestServer, type TestServer } from '../support/harness'
-import { activeUser, appUserWhen, assign, provisionedApp, setCapabilities } from '../support/provisioning'
+import { activeUser, appUserWhen, assign, provisionedApp, setCapabilities, unassign } from '../support/provisioning'
 import { startScimServer, type ScimServer } from '../support/scim-server'
 import { createUser, lifecycle } from '../support/users'
 
@@ -127,5 +127,42 @@ test('a provisioning error is listed live, and its retry button re-queues it', a
   await listed.waitFor({ state: 'detached' })
   await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="ERROR"]', '0')
   await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="SYNCHRONIZED"]', '1')
+  expect(browser.offsite).toEqual([])
+})
+
+test('held deprovisioning is listed live; one hold is released and another discarded from the page', async () => {
+  const { page } = browser
+  const app = await provisionedApp(api, scim)
+  const members = [await activeUser(api), await activeUser(api), await activeUser(api)]
+  for (const member of members) await assign(api, app.id, member.id)
+  for (const member of members) await appUserWhen(api, app.id, member.id, (row) => row.syncState === 'SYNCHRONIZED')
+  const guarded = await api.gql(
+    `mutation($input: UpdateProvisioningConnectionInput!) { updateProvisioningConnection(input: $input) { userErrors { code } } }`,
+    { input: { appId: app.id, deprovisioningGuard: { maxCount: 1 } } },
+  )
+  expect(guarded.data.updateProvisioningConnection.userErrors).toEqual([])
+  for (const member of members) await unassign(api, app.id, member.id)
+  const [released, discarded] = await Promise.all(
+    members.slice(1).map((member) => appUserWhen(api, app.id, member.id, (row) => row.syncState === 'HELD', 'id')),
+  )
+
+  const held = (appUserId: string) => page.locator(`[data-testid="holds"] li[data-app-user="${appUserId}"]`)
+  await held(released.id).waitFor()
+  await held(discarded.id).waitFor()
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="HELD"]', '2')
+  await browser.screenshot('dashboard-held-deprovisioning')
+
+  await held(released.id).getByRole('button', { name: 'Release', exact: true }).click()
+  await held(released.id).waitFor({ state: 'detached' })
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="HELD"]', '1')
+  await held(discarded.id).getByRole('button', { name: 'Discard', exact: true }).click()
+  await page.getByText('Nothing held.').waitFor()
+  await textBecomes(page, '[data-testid="sync-states"] tfoot [data-sync-state="HELD"]', '0')
+  await appUserWhen(
+    api,
+    app.id,
+    members[2].id,
+    (row) => row.syncState === 'OUT_OF_SYNC' && row.status === 'DEPROVISIONED',
+  )
   expect(browser.offsite).toEqual([])
 })

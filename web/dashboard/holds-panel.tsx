@@ -52,7 +52,7 @@ export function HoldsPanel(props: {
             </h3>
             <ul>
               {app.held.map((held) => (
-                <li key={held.id}>
+                <li key={held.id} data-app-user={held.id}>
                   {held.user.profile.login}
                   <button type="button" onClick={() => props.onRelease(app.appId, [held.id])}>
                     Release
