@@ -143,7 +143,9 @@ test('held deprovisioning is listed live; one hold is released and another disca
   expect(guarded.data.updateProvisioningConnection.userErrors).toEqual([])
   for (const member of members) await unassign(api, app.id, member.id)
   const [released, discarded] = await Promise.all(
-    members.slice(1).map((member) => appUserWhen(api, app.id, member.id, (row) => row.syncState === 'HELD', 'id')),
+    members
+      .slice(1)
+      .map((member) => appUserWhen(api, app.id, member.id, (row) => row.syncState === 'HELD', 'id syncState')),
   )
 
   const held = (appUserId: string) => page.locator(`[data-testid="holds"] li[data-app-user="${appUserId}"]`)
