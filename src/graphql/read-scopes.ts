@@ -34,6 +34,7 @@ export const READ_SCOPES: Readonly<Record<string, Scope>> = {
   App: 'apps:read',
   AppUser: 'apps:read',
   AppProvisioning: 'apps:read',
+  DeprovisioningGuard: 'apps:read',
   ProvisioningError: 'apps:read',
   ProvisioningAttempt: 'apps:read',
   AppUserStatusChange: 'apps:read',

@@ -101,8 +101,8 @@ export const outbox = {
 
   /**
    * Drops the work not yet started, queued or held: a queued create (or update) must not run for
-   * an assignment that is gone, nor a held deactivation for one granted again. A job already running finishes; the worker re-reads the app user
-   * when it settles.
+   * an assignment that is gone, nor a held deactivation for one granted again. A job already
+   * running finishes; the worker re-reads the app user when it settles.
    */
   async cancelQueued(sql: Sql, appUserIds: string[]): Promise<void> {
     if (appUserIds.length === 0) return
@@ -127,8 +127,10 @@ export const outbox = {
 async function guard(sql: Sql, jobs: QueuedJob[], now: Date): Promise<QueueOutcome> {
   const deactivations = new Map<string, string[]>()
   for (const job of jobs) {
-    if (job.type === 'DEACTIVATE')
-      deactivations.set(job.appId, [...(deactivations.get(job.appId) ?? []), job.appUserId])
+    if (job.type !== 'DEACTIVATE') continue
+    const ofApp = deactivations.get(job.appId) ?? []
+    ofApp.push(job.appUserId)
+    deactivations.set(job.appId, ofApp)
   }
   const outcome: QueueOutcome = { held: new Set(), trips: [] }
   if (deactivations.size === 0) return outcome

@@ -264,6 +264,18 @@ describe('release and discard', () => {
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND')
   })
 
+  test('reading holds needs apps:read; releasing and discarding need apps:manage', async () => {
+    const app = await provisionedApp(api, scim)
+    const reader = await api.tokenWith('apps:read')
+    const outsider = await api.tokenWith('users:read')
+    const query = `query($appId: ID!) { provisioningHolds(appId: $appId) { totalCount } }`
+    expect((await api.gql(query, { appId: app.id }, reader)).data.provisioningHolds).toEqual({ totalCount: 0 })
+    expect((await api.gql(query, { appId: app.id }, outsider)).errors?.[0].extensions?.code).toBe('FORBIDDEN')
+    const mutation = `mutation($input: ReleaseProvisioningHoldInput!) { releaseProvisioningHold(input: $input) { released } }`
+    const refused = await api.gql(mutation, { input: { appId: app.id } }, reader)
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN')
+  })
+
   test('retryProvisioning of a held app user releases it', async () => {
     const { app, held } = await tripped(1)
     const [{ user, appUser }] = held
