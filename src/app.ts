@@ -4,7 +4,9 @@ import { followFactsWith } from './cascades/follow'
 import type { Config } from './config'
 import type { StoredEvent } from './events/event-log'
 import { EventQueries } from './events/event-queries'
-import { createTopics, publishAppUserChange, publishCommitted, type PubSub } from './events/topics'
+import { EventStreams } from './events/event-stream'
+import { EventRelay } from './events/relay'
+import { createTopics, publishAppUserChange, type PubSub } from './events/topics'
 import { GroupQueries } from './groups/group-queries'
 import { GroupRuleService } from './groups/group-rule-service'
 import { GroupService } from './groups/group-service'
@@ -32,6 +34,10 @@ export interface Application {
   readonly logger: Logger
   readonly db: Database
   readonly pubSub: PubSub
+  /** Publishes committed events, of this process and (once started) of every other, to pubSub. */
+  readonly relay: EventRelay
+  /** Subscriptions' streams: replay after a cursor, then live from the relay. */
+  readonly streams: EventStreams
   readonly services: Services
   /** This process's Prometheus metrics (served by the HTTP server, fed by the worker too). */
   readonly metrics: Metrics
@@ -51,9 +57,10 @@ export function composeApplication(
   secrets: SecretBox = ephemeralBox(),
 ): Application {
   const pubSub = createTopics()
+  const relay = new EventRelay({ db, pubSub, pollMs: config.EVENT_RELAY_POLL_MS, logger })
   // Units of work run on the database and follow their facts through the one cascade module.
   const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts: followFactsWith({ secrets }) }
-  const publish = (events: StoredEvent[]) => publishCommitted(pubSub, events)
+  const publish = (events: StoredEvent[]) => relay.committed(events)
   const services: Services = {
     users: new UserService({ store, config, publish }),
     groups: new GroupService(store, publish),
@@ -67,7 +74,26 @@ export function composeApplication(
     events: new EventQueries(db.prisma),
     tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }
-  return { config, logger, db, pubSub, services, store, secrets, metrics: createMetrics(db), close: () => db.close() }
+  // A token revoked by any process stops working here as soon as the relay reads its event.
+  pubSub.listen('LIFECYCLE_EVENT', (event) => {
+    if (event.type === 'system.api_token.revoke' && event.targetId) services.tokens.forgetRevoked(event.targetId)
+  })
+  return {
+    config,
+    logger,
+    db,
+    pubSub,
+    relay,
+    streams: new EventStreams({ prisma: db.prisma, pubSub, relay, bufferSize: config.SUBSCRIPTION_BUFFER }),
+    services,
+    store,
+    secrets,
+    metrics: createMetrics(db),
+    async close() {
+      await relay.stop()
+      await db.close()
+    },
+  }
 }
 
 /**
@@ -78,7 +104,7 @@ export function createProvisioningWorker(
   application: Application,
   overrides: Partial<WorkerSettings> & Pick<WorkerDependencies, 'now' | 'random'> = {},
 ): ProvisioningWorker | null {
-  const { config, db, logger, pubSub } = application
+  const { config, db, logger, pubSub, relay } = application
   const { now, random, ...settings } = overrides
   const resolved: WorkerSettings = {
     concurrency: config.PROVISIONING_CONCURRENCY,
@@ -93,7 +119,7 @@ export function createProvisioningWorker(
   return new ProvisioningWorker({
     db,
     store: application.store,
-    publish: (events) => publishCommitted(pubSub, events),
+    publish: (events) => relay.committed(events),
     secrets: application.secrets,
     // markSyncing moves only OUT_OF_SYNC app users, so that is where each one came from.
     onSyncing: (appUsers) =>

@@ -64,6 +64,8 @@ const schema = z.object({
   PROVISIONING_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   PROVISIONING_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
   PROVISIONING_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  EVENT_RELAY_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'The token exceeded its requests per minute; retry after `Retry-After` seconds.',
   QUERY_TOO_COMPLEX: 'The document is deeper or costlier than the configured limits.',
   BAD_USER_INPUT: 'The request is not a valid GraphQL request.',
+  SUBSCRIBER_TOO_SLOW:
+    'A subscriber fell `SUBSCRIPTION_BUFFER` events behind and its subscription ended; resume from `resumeFrom`.',
   INTERNAL: 'An unexpected failure; details are logged server-side only.',
 } as const
 

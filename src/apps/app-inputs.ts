@@ -1,4 +1,5 @@
 import {
+  ArrayMaxSize,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -15,9 +16,12 @@ import {
   AppFeatureCapabilities,
   AppFeatureNameEnum,
   AppStatusEnum,
+  AppUserStatusEnum,
   AuthSchemeEnum,
   EnablementStatus,
+  SyncStateEnum,
 } from './app-types'
+import type { AppUserStatus, SyncState } from './app-user-rules'
 
 const SIGN_ON_MODES = [
   'BOOKMARK',
@@ -38,6 +42,19 @@ export class AppFilter {
   @MaxLength(255)
   q?: string | null
   @Field(() => [AppStatusEnum], { nullable: true }) status?: ('ACTIVE' | 'INACTIVE')[] | null
+}
+
+@InputType()
+export class AppUserFilter {
+  @Field(() => [AppUserStatusEnum], { nullable: true, description: 'Any of these statuses.' })
+  @IsOptional()
+  @ArrayMaxSize(Object.keys(AppUserStatusEnum).length)
+  status?: AppUserStatus[] | null
+
+  @Field(() => [SyncStateEnum], { nullable: true, description: 'Any of these sync states, e.g. ERROR.' })
+  @IsOptional()
+  @ArrayMaxSize(Object.keys(SyncStateEnum).length)
+  syncState?: SyncState[] | null
 }
 
 @InputType()

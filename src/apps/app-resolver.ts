@@ -34,6 +34,7 @@ import {
   AppFilter,
   AppGroupInput,
   AppIdInput,
+  AppUserFilter,
   AppUserInput,
   AssignGroupToAppInput,
   CreateAppInput,
@@ -146,8 +147,13 @@ export class AppResolver {
   }
 
   @FieldResolver(() => AppUserConnection, { description: 'App users, including DEPROVISIONED tombstones.' })
-  users(@Root() app: AppRow, @Args(() => ConnectionArgs) page: ConnectionArgs, @Ctx() { loaders }: Context) {
-    return listing(() => loaders.appUsersOfApp.load({ parentId: app.id, args: page }))
+  users(
+    @Root() app: AppRow,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('filter', () => AppUserFilter, { nullable: true }) filter: AppUserFilter | null,
+    @Ctx() { loaders }: Context,
+  ) {
+    return listing(() => loaders.appUsersOfApp(filter ?? {}).load({ parentId: app.id, args: page }))
   }
 
   @FieldResolver(() => AppGroupConnection, {

@@ -32,6 +32,12 @@ export type StoredEvent = LifecycleEvent
 // Appends serialize on this transaction-scoped lock until commit, so sequences follow commit order.
 const EVENT_APPEND_LOCK = 4_711_000_001
 
+/**
+ * Told once per committing transaction that appended events (one NOTIFY, however many events: each
+ * notification is queued at commit under a global lock), with the payload its last sequence.
+ */
+export const EVENTS_COMMITTED_CHANNEL = 'lifecycle_events_committed'
+
 /** Rows every writer contends on, written in the tail statement so their locks are held as briefly as the append lock. */
 export interface HotWrites {
   /** Groups whose membership changed (Everyone changes with every new user). */
@@ -58,8 +64,8 @@ const TOUCH_GROUPS = `UPDATE "Group" SET "lastMembershipUpdated" = $1 WHERE id =
 
 /**
  * One statement: take the append lock, insert the events in the drafts' order (one array per
- * column, however many events), touch the hot rows (when there are any: $1, $2), return what the
- * database assigned. Every row is produced after the lock subquery has returned, so only the lock
+ * column, however many events), touch the hot rows (when there are any: $1, $2), notify the relays
+ * once with the last sequence, return what the database assigned. Every row is produced after the lock subquery has returned, so only the lock
  * holder takes sequence numbers. The touch is an unreferenced data-modifying WITH, which PostgreSQL
  * runs after the main statement: group rows are locked after the append lock (store/locks.ts), so a
  * group row is held only from here to commit.
@@ -70,12 +76,14 @@ function appendStatement(touchesGroups: boolean): string {
   const arrays = EVENT_COLUMNS.map(
     (column, index) => `$${first + index}::${JSON_COLUMNS.has(column) ? 'jsonb' : 'text'}[]`,
   )
-  return `WITH ${touchesGroups ? `touched AS (${TOUCH_GROUPS}), ` : ''}serialized AS (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK}))
-    INSERT INTO "LifecycleEvent" (${columns})
-    SELECT ${EVENT_COLUMNS.map((column) => `e."${column}"`).join(', ')}
-      FROM serialized, unnest(${arrays.join(', ')}) WITH ORDINALITY AS e(${columns}, position)
-     ORDER BY e.position
-    RETURNING id, sequence, published`
+  return `WITH ${touchesGroups ? `touched AS (${TOUCH_GROUPS}), ` : ''}serialized AS (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK})),
+    appended AS (
+      INSERT INTO "LifecycleEvent" (${columns})
+      SELECT ${EVENT_COLUMNS.map((column) => `e."${column}"`).join(', ')}
+        FROM serialized, unnest(${arrays.join(', ')}) WITH ORDINALITY AS e(${columns}, position)
+       ORDER BY e.position
+      RETURNING id, sequence, published)
+    SELECT appended.* FROM appended, (SELECT pg_notify('${EVENTS_COMMITTED_CHANNEL}', max(sequence)::text) FROM appended) notified`
 }
 const APPEND = appendStatement(false)
 const APPEND_AND_TOUCH = appendStatement(true)

@@ -25,7 +25,7 @@ export const eventCursor = (event: Pick<StoredEvent, 'sequence'>) => encodeCurso
 /** The largest sequence the log's bigint column holds; a larger one was never issued. */
 const MAX_SEQUENCE = 2n ** 63n - 1n
 
-function decodeEventCursor(cursor: string): bigint | undefined {
+export function decodeEventCursor(cursor: string): bigint | undefined {
   const value = decodeCursor(CURSOR_TAG, cursor)
   if (!value || !/^\d{1,19}$/.test(value)) return undefined
   const sequence = BigInt(value)

@@ -1,5 +1,6 @@
 import type { Config } from '../config'
 import type { Actor } from '../events/event-log'
+import type { EventStreams } from '../events/event-stream'
 import type { PubSub } from '../events/topics'
 import type { Database } from '../store/database'
 import type { Principal } from '../tokens/scopes'
@@ -15,5 +16,7 @@ export interface Context {
   services: Services
   loaders: Loaders
   pubSub: PubSub
+  /** Subscriptions open their streams here. */
+  streams: EventStreams
   requestId: string
 }

@@ -8,6 +8,7 @@ import {
   type ProvisioningAttempt,
   type User as UserRow,
 } from '../generated/prisma/client'
+import type { AppUserFilter } from '../apps/app-inputs'
 import { grantRows, type Grant } from '../apps/grant-rows'
 import type { Prisma } from '../store/database'
 import { pagedRelationLoader, type ChildKeyset, type Tagged } from './paged-loader'
@@ -22,10 +23,10 @@ function byId<T extends { id: string }>(find: (ids: string[]) => Promise<T[]>) {
   })
 }
 
-async function countBy(prisma: Prisma, table: string, column: string, parentIds: string[]) {
+async function countBy(prisma: Prisma, table: string, column: string, parentIds: string[], where = Sql.empty) {
   const rows = await prisma.$queryRaw<{ parent: string; count: bigint }[]>(
     Sql.sql`SELECT ${Sql.raw(`"${column}"`)} AS parent, count(*) AS count FROM ${Sql.raw(`"${table}"`)}
-            WHERE ${Sql.raw(`"${column}"`)} IN (${Sql.join(parentIds)}) GROUP BY 1`,
+            WHERE ${Sql.raw(`"${column}"`)} IN (${Sql.join(parentIds)}) ${where} GROUP BY 1`,
   )
   return new Map(rows.map((row) => [row.parent, Number(row.count)]))
 }
@@ -66,20 +67,22 @@ function rowsByColumn<T extends Record<string, unknown>>(
     cursorTag: string
     keyType?: 'text' | 'bigint'
     newestFirst?: boolean
+    /** More conditions on the rows (`AND ...`, unqualified columns of the table). */
+    where?: Sql.Sql
   },
 ) {
-  const { table, parent, key, cursorTag, keyType, newestFirst } = relation
+  const { table, parent, key, cursorTag, keyType, newestFirst, where = Sql.empty } = relation
   return pagedRelationLoader<T>({
     cursorTag,
     ...(keyType === 'bigint' ? { isKey: (cursorKey: string) => /^\d{1,18}$/.test(cursorKey) } : {}),
     keyOf: (row) => String(row[key]),
-    count: (parentIds) => countBy(prisma, table, parent, parentIds),
+    count: (parentIds) => countBy(prisma, table, parent, parentIds, where),
     fetch: (parentIds, requested, limit) => {
       const keyset = newestFirst ? mirrored(requested) : requested
       return windowed(
         prisma,
         Sql.sql`SELECT t.*, t.${Sql.raw(`"${parent}"`)} AS "parentId", t.${Sql.raw(`"${key}"`)} AS "pageKey" FROM ${Sql.raw(`"${table}"`)} t
-          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${keysetClause(`t."${key}"`, keyset, keyType)}`,
+          WHERE t.${Sql.raw(`"${parent}"`)} IN (${Sql.join(parentIds)}) ${where} ${keysetClause(`t."${key}"`, keyset, keyType)}`,
         keyset,
         limit,
       )
@@ -109,6 +112,26 @@ function acrossMemberships<T extends { id: string }>(
   })
 }
 
+/** A loader per distinct filter within a request, so parents asking with the same filter share its batches. */
+function perFilter<F, L>(create: (filter: F) => L): (filter: F) => L {
+  const loaders = new Map<string, L>()
+  return (filter) => {
+    const key = JSON.stringify(filter)
+    let loader = loaders.get(key)
+    if (!loader) loaders.set(key, (loader = create(filter)))
+    return loader
+  }
+}
+
+/** `AND` conditions for an app-user filter (an empty list of values filters nothing, like an absent one). */
+function appUserConditions({ status, syncState }: AppUserFilter): Sql.Sql {
+  const anyOf = (column: string, type: string, values: readonly string[] | null | undefined) =>
+    values?.length
+      ? Sql.sql`AND ${Sql.raw(`"${column}"`)} IN (${Sql.join(values.map((value) => Sql.sql`${value}::${Sql.raw(`"${type}"`)}`))})`
+      : Sql.empty
+  return Sql.sql`${anyOf('status', 'AppUserStatus', status)} ${anyOf('syncState', 'AppUserSyncState', syncState)}`
+}
+
 export function createLoaders(prisma: Prisma) {
   return {
     userById: byId<UserRow>((ids) => prisma.user.findMany({ where: { id: { in: ids } } })),
@@ -135,12 +158,16 @@ export function createLoaders(prisma: Prisma) {
       key: 'id',
       cursorTag: 'appUser',
     }),
-    appUsersOfApp: rowsByColumn<AppUser>(prisma, {
-      table: 'AppUser',
-      parent: 'appId',
-      key: 'id',
-      cursorTag: 'appUser',
-    }),
+    /** An app's users, optionally only those in some statuses or sync states (one loader per filter asked for). */
+    appUsersOfApp: perFilter((filter: AppUserFilter) =>
+      rowsByColumn<AppUser>(prisma, {
+        table: 'AppUser',
+        parent: 'appId',
+        key: 'id',
+        cursorTag: 'appUser',
+        where: appUserConditions(filter),
+      }),
+    ),
     /** The HTTP requests sent for an app user, newest first. */
     attemptsOfAppUser: rowsByColumn<ProvisioningAttempt>(prisma, {
       table: 'ProvisioningAttempt',

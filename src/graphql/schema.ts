@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql'
 import { AppResolver, AppUserResolver, GroupAppsResolver, UserAppUsersResolver } from '../apps/app-resolver'
 import { EventResolver } from '../events/event-resolver'
+import { EventSubscriptionResolver } from '../events/event-subscriptions'
 import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/group-resolver'
 import type { PubSub } from '../events/topics'
 import { AppUserSubscriptionResolver } from '../provisioning/app-user-subscriptions'
@@ -25,6 +26,7 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
       UserResolver,
       UserSubscriptionResolver,
       EventResolver,
+      EventSubscriptionResolver,
       TokenResolver,
       GroupResolver,
       GroupRuleResolver,

@@ -13,6 +13,7 @@ import {
 } from 'type-graphql'
 import type { AppUserStatus, SyncState } from '../apps/app-user-rules'
 import { AppUser, AppUserStatusEnum, SyncStateEnum } from '../apps/app-types'
+import { delivered, type StreamItem } from '../events/event-stream'
 import { LifecycleEvent } from '../events/event-types'
 import type { AppUserStatusChange } from '../events/topics'
 import type { Context } from '../graphql/context'
@@ -26,6 +27,12 @@ export class AppUserStatusChangedFilter {
     AppUserStatus[] | null
   @Field(() => [SyncStateEnum], { nullable: true, description: 'Only changes into these sync states.' })
   syncStates?: SyncState[] | null
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Resume cursor (an event cursor): first every stored change after it, then live ones (a job starting records no event and is not replayed).',
+  })
+  after?: string | null
 }
 
 @ObjectType('AppUserStatusChange', { simpleResolvers: true })
@@ -58,18 +65,24 @@ export function matchesAppUserFilter(
 export class AppUserSubscriptionResolver {
   @Authorized('apps:read')
   @Subscription(() => AppUserStatusChangeType, {
-    topics: 'APP_USER_STATUS_CHANGED',
-    filter: ({ payload, args }) => matchesAppUserFilter(payload as AppUserStatusChange, args.filter),
+    subscribe: ({ args, context }) => {
+      const filter = args.filter as AppUserStatusChangedFilter | null
+      return (context as Context).streams.open({
+        topic: 'APP_USER_STATUS_CHANGED',
+        matches: (change) => matchesAppUserFilter(change, filter),
+        after: filter?.after,
+      })
+    },
     description:
-      "App users' status and syncState changes (STAGED -> PROVISIONED, syncs, errors) after they commit, filtered server-side.",
+      "App users' status and syncState changes (STAGED -> PROVISIONED, syncs, errors) after they commit, filtered server-side; resumable with filter.after.",
   })
   appUserStatusChanged(
-    @Root() change: AppUserStatusChange,
+    @Root() change: StreamItem<'APP_USER_STATUS_CHANGED'>,
     @Arg('filter', () => AppUserStatusChangedFilter, { nullable: true }) _filter: AppUserStatusChangedFilter | null,
     @Ctx() context: Context,
   ): AppUserStatusChange {
     renewLoaders(context)
-    return change
+    return delivered(change)
   }
 
   @FieldResolver(() => AppUser, { nullable: true, description: 'The app user as it is now (null once deleted).' })

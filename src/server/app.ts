@@ -9,7 +9,9 @@ import {
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { GraphQLSchema } from 'graphql'
+import type { WebSocket } from 'ws'
 import { SYSTEM_ACTOR, type Actor } from '../events/event-log'
+import type { EventStreams } from '../events/event-stream'
 import type { PubSub } from '../events/topics'
 import type { Context } from '../graphql/context'
 import { createLoaders } from '../graphql/loaders'
@@ -22,6 +24,7 @@ import { drainHttpServer } from './drain'
 import { drainBudgetMs } from './shutdown'
 import { errorBody, formatError } from './errors'
 import { observabilityPlugin } from './observability'
+import { dashboardRouter } from './dashboard'
 import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
@@ -36,7 +39,10 @@ export interface RunningServer {
   metricsUrl: string | null
   services: Services
   pubSub: PubSub
+  streams: EventStreams
   schema: GraphQLSchema
+  /** The open graphql-ws connections (tests cut them to see clients reconnect and resume). */
+  webSockets: ReadonlySet<WebSocket>
   close(): Promise<void>
 }
 
@@ -48,6 +54,8 @@ type AuthenticatedRequest = Request & { principal?: Principal | null; requestId?
 /** Starts the HTTP + WebSocket server on a composed application (src/app.ts). */
 export async function startServer(application: Application): Promise<RunningServer> {
   const { config, db, logger, pubSub, services, metrics } = application
+  // Subscribers here receive what every process commits.
+  await application.relay.start()
   const schema = await createSchema(pubSub)
   const limits = { maxDepth: config.MAX_QUERY_DEPTH, maxComplexity: config.MAX_QUERY_COMPLEXITY }
   // One guard for every transport: authentication per operation, rate limit, error masking.
@@ -65,6 +73,7 @@ export async function startServer(application: Application): Promise<RunningServ
     services,
     loaders: createLoaders(db.prisma),
     pubSub,
+    streams: application.streams,
     requestId,
   })
 
@@ -98,6 +107,7 @@ export async function startServer(application: Application): Promise<RunningServ
     }
   })
   app.use(graphiqlRouter())
+  app.use(dashboardRouter())
 
   app.use('/graphql', (req, res, next) => {
     const origin = req.headers.origin
@@ -216,10 +226,13 @@ export async function startServer(application: Application): Promise<RunningServ
     metricsUrl: metricsServer ? `http://${config.HOST}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     services,
     pubSub,
+    streams: application.streams,
     schema,
+    webSockets: webSocket.wss.clients,
     /** Stops accepting, finishes in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), closes subscriptions. */
     async close() {
       await apollo.stop()
+      await application.relay.stop()
       // A scraper's keep-alive connection would hold close() open; a cut scrape is simply retried.
       if (metricsServer)
         await new Promise((resolve) => (metricsServer.close(resolve), metricsServer.closeAllConnections()))

@@ -19,7 +19,7 @@ const BAD_INPUT_CODES = new Set([
 export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '')
-    const { field } = (formatted.extensions ?? {}) as { field?: unknown }
+    const { field, resumeFrom } = (formatted.extensions ?? {}) as { field?: unknown; resumeFrom?: unknown }
     if (BAD_INPUT_CODES.has(code))
       return {
         message: formatted.message,
@@ -27,7 +27,11 @@ export function formatError(logger: Logger) {
         extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
       }
     if (code in ErrorCodes && code !== 'INTERNAL') {
-      return { message: formatted.message, path: formatted.path, extensions: { code, ...(field ? { field } : {}) } }
+      return {
+        message: formatted.message,
+        path: formatted.path,
+        extensions: { code, ...(field ? { field } : {}), ...(resumeFrom ? { resumeFrom } : {}) },
+      }
     }
     logger.error(
       { err: (error as { originalError?: unknown })?.originalError ?? error, path: formatted.path },

@@ -23,11 +23,12 @@ export interface Database {
   migrate(migrationsDir?: string): Promise<MigrationReport>
   ping(): Promise<void>
   /**
-   * Calls `onNotify` whenever a transaction that ran `NOTIFY channel` commits, in this process or
-   * (on PostgreSQL) any other. Notifications are hints: a listener that was reconnecting may have
-   * missed some, so it is also called once after every reconnect. Resolves to a function that stops listening.
+   * Calls `onNotify` with the payload whenever a transaction that ran `NOTIFY channel` commits, in
+   * this process or (on PostgreSQL) any other. Notifications are hints: a listener that was
+   * reconnecting may have missed some, so it is also called once, without a payload, after every
+   * reconnect. Resolves to a function that stops listening.
    */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>
+  listen(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>
   /** Connections of the pool (the embedded database has exactly one). */
   poolStats(): { total: number; idle: number; waiting: number }
   close(): Promise<void>
@@ -155,16 +156,20 @@ async function openEmbedded(
 const RECONNECT_DELAY_MS = 1_000
 
 /** LISTEN needs a connection of its own (a pooled one goes back to the pool); it is re-opened when lost. */
-async function listenOnPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onNotify: (payload?: string) => void,
+): Promise<() => Promise<void>> {
   let client: pg.Client | undefined
   let stopped = false
   let retry: NodeJS.Timeout | undefined
   const reconnect = () => {
-    if (!stopped) retry = setTimeout(() => void connect().then(onNotify, reconnect), RECONNECT_DELAY_MS)
+    if (!stopped) retry = setTimeout(() => void connect().then(() => onNotify(), reconnect), RECONNECT_DELAY_MS)
   }
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url })
-    next.on('notification', () => onNotify())
+    next.on('notification', (message) => onNotify(message.payload))
     next.on('error', () => {
       void next.end().catch(() => {})
       reconnect()

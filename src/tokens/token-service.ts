@@ -31,8 +31,8 @@ export class TokenService {
     private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
     /**
-     * How long a resolved token is trusted without reading it again. A revocation applies at
-     * once in this process and within this time in other processes sharing the database.
+     * How long a resolved token is trusted without reading it again. A revocation applies at once
+     * in this process, and in other processes sharing the database as soon as their relay reads it.
      */
     private readonly cacheMs = 0,
   ) {}
@@ -91,15 +91,21 @@ export class TokenService {
       return token
     })
     // After commit, not inside the transaction: a lookup racing the commit would cache the live row again.
-    if (revoked.ok) {
-      this.revocations++
-      this.cache.delete(revoked.value.tokenHash)
-      for (const listener of this.revokedListeners) listener(revoked.value.id)
-    }
+    if (revoked.ok) this.forgetRevoked(revoked.value.id)
     return revoked
   }
 
-  /** Told the id of each token revoked in this process, after commit (e.g. to end its subscriptions). */
+  /**
+   * Stops trusting a token whose revocation committed (in this process, or in another one: the
+   * event relay tells every process), and tells the listeners. Repeating it changes nothing more.
+   */
+  forgetRevoked(tokenId: string): void {
+    this.revocations++
+    for (const [hash, entry] of this.cache) if (entry.principal?.tokenId === tokenId) this.cache.delete(hash)
+    for (const listener of this.revokedListeners) listener(tokenId)
+  }
+
+  /** Told the id of each revoked token, after commit (e.g. to end its subscriptions). */
   onRevoked(listener: (tokenId: string) => void): () => void {
     this.revokedListeners.add(listener)
     return () => void this.revokedListeners.delete(listener)

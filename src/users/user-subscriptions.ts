@@ -11,6 +11,7 @@ import {
   Root,
   Subscription,
 } from 'type-graphql'
+import { delivered, type StreamItem } from '../events/event-stream'
 import { LifecycleEvent } from '../events/event-types'
 import type { UserStatusChange } from '../events/topics'
 import type { Context } from '../graphql/context'
@@ -23,6 +24,11 @@ export class UserStatusChangedFilter {
   @Field(() => [ID], { nullable: true, description: 'Only these users.' }) userIds?: string[] | null
   @Field(() => [UserStatusEnum], { nullable: true, description: 'Only changes into these statuses.' }) statuses?:
     UserStatus[] | null
+  @Field(() => String, {
+    nullable: true,
+    description: 'Resume cursor (an event cursor): first every stored change after it, then live ones.',
+  })
+  after?: string | null
 }
 
 @ObjectType('UserStatusChange', { simpleResolvers: true })
@@ -45,17 +51,23 @@ export function matchesStatusFilter(
 export class UserSubscriptionResolver {
   @Authorized('users:read')
   @Subscription(() => UserStatusChangeType, {
-    topics: 'USER_STATUS_CHANGED',
-    filter: ({ payload, args }) => matchesStatusFilter(payload as UserStatusChange, args.filter),
-    description: 'Status changes after they commit, filtered server-side.',
+    subscribe: ({ args, context }) => {
+      const filter = args.filter as UserStatusChangedFilter | null
+      return (context as Context).streams.open({
+        topic: 'USER_STATUS_CHANGED',
+        matches: (change) => matchesStatusFilter(change, filter),
+        after: filter?.after,
+      })
+    },
+    description: 'Status changes after they commit (any process), filtered server-side; resumable with filter.after.',
   })
   userStatusChanged(
-    @Root() change: UserStatusChange,
+    @Root() change: StreamItem<'USER_STATUS_CHANGED'>,
     @Arg('filter', () => UserStatusChangedFilter, { nullable: true }) _filter: UserStatusChangedFilter | null,
     @Ctx() context: Context,
   ): UserStatusChange {
     renewLoaders(context)
-    return change
+    return delivered(change)
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The user as it is now (null once deleted).' })

@@ -258,6 +258,7 @@ function contextFor(caller: Caller = 'admin', brokenLoaders = false): Context {
     services: api.server.services,
     loaders,
     pubSub: api.server.pubSub,
+    streams: api.server.streams,
     requestId: randomUUID(),
   }
 }

@@ -34,6 +34,8 @@ export interface TestServer {
   tokenWith(...scopes: string[]): Promise<string>
   /** A graphql-ws client authenticated with the given token (admin by default). */
   wsClient(token?: string | null): Client
+  /** Terminates every open WebSocket on the server's side without a close handshake (a cut network). */
+  cutWebSockets(): number
   close(): Promise<void>
 }
 
@@ -104,6 +106,11 @@ export async function startTestServer(
       })
       clients.push(client)
       return client
+    },
+    cutWebSockets() {
+      const sockets = [...server.webSockets]
+      for (const socket of sockets) socket.terminate()
+      return sockets.length
     },
     async close() {
       await Promise.all(clients.map((client) => client.dispose()))

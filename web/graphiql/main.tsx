@@ -1,4 +1,4 @@
-// Self-hosted GraphiQL for Lifecycle Gateway. Bundled by scripts/build-graphiql.mjs
+// Self-hosted GraphiQL for Lifecycle Gateway. Bundled by scripts/build-ui.mjs
 // into public/graphiql/ and served by src/server/graphiql.ts (GET /graphql with
 // Accept: text/html, and /graphiql/). Nothing here loads from a CDN.
 //
@@ -39,7 +39,8 @@ const DEFAULT_QUERY = `# Lifecycle Gateway GraphiQL
 # Queries and mutations send it over HTTP;
 # subscriptions send it over the WebSocket as
 # connectionParams.authorization. The schema (docs,
-# autocompletion) reloads when the token changes.
+# autocompletion) needs no token; it reloads when
+# the token changes.
 #
 # Two operations below: Run asks which one to run.
 # A subscription runs until you press stop; each
@@ -109,6 +110,9 @@ function authorizationFromText(text: string): string | undefined {
     }
   }
 }
+
+const withoutAuthorization = (headers: HeaderMap): HeaderMap =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'))
 
 const isPlaceholder = (authorization: string | undefined) =>
   !!authorization && authorization.includes(TOKEN_PLACEHOLDER)
@@ -257,7 +261,11 @@ function graphqlFetch(
 ): Promise<ExecutionResult> | Observable<ExecutionResult> {
   const headers = normalizeHeaders(opts?.headers)
   const authorization = authorizationOf(headers)
-  if (params.operationName === 'IntrospectionQuery') introspectedWith = authorization
+  if (params.operationName === 'IntrospectionQuery') {
+    introspectedWith = authorization
+    // Introspection needs no token: the schema (docs, autocompletion) loads before one is pasted.
+    if (isPlaceholder(authorization)) return postJson(params, withoutAuthorization(headers)) as Promise<ExecutionResult>
+  }
   if (isPlaceholder(authorization)) return needsToken()
   if (operationKind(params, opts?.documentAST) === 'subscription') return subscribeOverWs(params, authorization)
   return postJson(params, headers) as Promise<ExecutionResult>
