@@ -13,6 +13,8 @@ export const ErrorCodes = {
   NOT_MODIFIABLE: 'The entity is managed elsewhere: BUILT_IN groups by the system, APP_GROUP membership by imports.',
   PROVISIONING_NOT_ENABLED: 'The app has no enabled provisioning connection.',
   FEATURE_NOT_SUPPORTED: 'The app does not support the requested feature.',
+  DOWNSTREAM_FAILED:
+    'The downstream app could not be read (authentication, server error, timeout); work committed before it stays.',
   // Top-level errors (extensions.code), never userErrors:
   UNAUTHENTICATED: 'No valid API token on the request.',
   FORBIDDEN: 'The token lacks the scope the field or mutation needs.',

@@ -4,6 +4,7 @@ import type { EventQueries } from './events/event-queries'
 import type { GroupQueries } from './groups/group-queries'
 import type { GroupRuleService } from './groups/group-rule-service'
 import type { GroupService } from './groups/group-service'
+import type { ImportService } from './provisioning/import-service'
 import type { ProvisioningService } from './provisioning/provisioning-service'
 import type { TokenService } from './tokens/token-service'
 import type { UserQueries } from './users/user-queries'
@@ -16,6 +17,7 @@ export interface Services {
   groupRules: GroupRuleService
   apps: AppService
   provisioning: ProvisioningService
+  imports: ImportService
   appQueries: AppQueries
   groupQueries: GroupQueries
   userQueries: UserQueries

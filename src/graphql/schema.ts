@@ -6,6 +6,7 @@ import { EventResolver } from '../events/event-resolver'
 import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/group-resolver'
 import type { PubSub } from '../events/topics'
 import { AppUserSubscriptionResolver } from '../provisioning/app-user-subscriptions'
+import { ImportResolver } from '../provisioning/import-resolver'
 import { AppUserAttemptsResolver, ProvisioningResolver } from '../provisioning/provisioning-resolver'
 import { TokenResolver } from '../tokens/token-resolver'
 import { UserResolver } from '../users/user-resolver'
@@ -34,6 +35,7 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
       GroupAppsResolver,
       ProvisioningResolver,
       AppUserAttemptsResolver,
+      ImportResolver,
       AppUserSubscriptionResolver,
     ],
     authChecker,
