@@ -66,7 +66,8 @@ export const EventTypes = {
     "A downstream answered 429: the app's provisioning queue pauses until Retry-After (data.httpStatus).",
   'application.integration.general_failure':
     'A SCIM request failed for good: another 4xx, or 5xx and network errors past the attempt limit (data.httpStatus).',
-  'system.import.start': 'An import of downstream accounts into an app began (importAppUsers; a dry run records nothing).',
+  'system.import.start':
+    'An import of downstream accounts into an app began (importAppUsers; a dry run records nothing).',
   'system.import.progress':
     'An import committed one page of downstream accounts (data.page, data.processed, data.totalResults and the counts so far).',
   'system.import.user.create': 'An imported account had no matching user: a user was created and linked to it.',
