@@ -441,3 +441,24 @@ describe('a downstream failure mid-import', () => {
     expect(report.userErrors[0].message).toMatch(/HTTP 401/)
   })
 })
+
+test('two imports of one app at once link each account once', async () => {
+  const accounts = Array.from({ length: 30 }, () => {
+    const login = uniqueLogin('race')
+    return { userName: login, email: login }
+  })
+  const { scim } = await downstreamWith(accounts)
+  const app = await importingApp(scim, { autoConfirmNewUsers: true })
+
+  const [one, two] = await Promise.all([importAppUsers(app.id), importAppUsers(app.id)])
+
+  expect([one.userErrors, two.userErrors]).toEqual([[], []])
+  expect(one.created + two.created).toBe(30)
+  expect(one.unchanged + two.unchanged).toBe(30)
+  const linked = await api.database.db.prisma.appUser.findMany({
+    where: { appId: app.id },
+    select: { externalId: true },
+  })
+  expect(new Set(linked.map((row) => row.externalId)).size).toBe(30)
+  expect(linked).toHaveLength(30)
+})
