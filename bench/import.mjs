@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { ROOT, backend, fmt, graphql, log, machineLoad, scratchDatabase, seed, startServer } from './lib/harness.mjs'
 
-// Knobs: BENCH_IMPORT_ACCOUNTS (10000), BENCH_IMPORT_PAGE (200, the import's own page size).
+// Knob: BENCH_IMPORT_ACCOUNTS (10000). Pages of 200, the import's own page size.
 const knobs = {
   accounts: Number(process.env.BENCH_IMPORT_ACCOUNTS ?? 10_000),
   page: 200,
