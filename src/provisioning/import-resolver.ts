@@ -2,7 +2,6 @@ import { Arg, Ctx, Authorized, Mutation, Resolver } from 'type-graphql'
 import type { Context } from '../graphql/context'
 import { toUserErrors } from '../graphql/user-error'
 import { ImportAppUsersInput, ImportAppUsersPayload } from './import-types'
-import { IMPORT_RESULTS_LIMIT } from './import-service'
 
 @Resolver()
 export class ImportResolver {
@@ -37,7 +36,7 @@ export class ImportResolver {
       dryRun,
       ...counts,
       results: results.map(({ account, ...decision }) => ({ ...decision, downstream: account })),
-      resultsTruncated: total > Math.min(results.length, IMPORT_RESULTS_LIMIT),
+      resultsTruncated: total > results.length,
       userErrors: failure ? toUserErrors([failure]) : [],
     }
   }

@@ -112,10 +112,10 @@ const IMPORT_EVENTS = [
   'system.import.complete',
 ]
 
-async function importEvents(appId: string) {
+async function importEvents(appId: string, types = IMPORT_EVENTS) {
   const response = await api.gql(
     `query($filter: EventFilter) { events(filter: $filter, first: 200) { edges { node { type data outcome { result reason } } } } }`,
-    { filter: { targetId: appId, types: IMPORT_EVENTS } },
+    { filter: { targetId: appId, types } },
   )
   if (response.errors) throw new Error(JSON.stringify(response.errors))
   return response.data.events.edges.map((edge: any) => edge.node)
@@ -461,4 +461,37 @@ test('two imports of one app at once link each account once', async () => {
   })
   expect(new Set(linked.map((row) => row.externalId)).size).toBe(30)
   expect(linked).toHaveLength(30)
+})
+
+test('a long import can be watched while it runs: each committed page shows as a progress event', async () => {
+  const accounts = Array.from({ length: 201 }, () => {
+    const login = uniqueLogin('watched')
+    return { userName: login, email: login }
+  })
+  const { scim } = await downstreamWith(accounts)
+  const proxy = await startFaultProxy(scim.baseUrl)
+  proxy.inject({ kind: 'hang' }, { method: 'GET', path: /startIndex=201/ })
+  const app = await importingApp({ baseUrl: proxy.baseUrl, token: scim.token }, { autoConfirmNewUsers: true })
+
+  const running = importAppUsers(app.id)
+
+  // The second page hangs: the first is committed and visible, the import not complete.
+  let seen: any[] = []
+  const give = Date.now() + 20_000
+  while (!seen.some((event) => event.type === 'system.import.progress') && Date.now() < give) {
+    seen = await importEvents(app.id, ['system.import.start', 'system.import.progress', 'system.import.complete'])
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  expect(seen.map((event) => event.type)).toContain('system.import.start')
+  expect(seen.find((event) => event.type === 'system.import.progress').data).toMatchObject({
+    page: 1,
+    processed: 200,
+    totalResults: 201,
+    counts: expect.objectContaining({ created: 200 }),
+  })
+  expect(seen.map((event) => event.type)).not.toContain('system.import.complete')
+
+  await proxy.close() // the hung page fails: the import ends, its first page kept
+  expect((await running).userErrors).toEqual([expect.objectContaining({ code: 'DOWNSTREAM_FAILED' })])
+  expect(await completion(app.id)).toMatchObject({ outcome: { result: 'FAILURE' } })
 })
