@@ -13,7 +13,15 @@ import { displayNameOf } from '../users/profile'
 import { eventTypesFor, transition } from '../users/status-machine'
 import { userRows } from '../users/user-rows'
 import { scimConnectionOf } from './connection'
-import { accountOf, decidePage, lookupKeys, type Decision, type ImportAction, type MatchRules } from './import-matching'
+import {
+  accountOf,
+  decidePage,
+  lookupKeys,
+  type Decision,
+  type DownstreamAccount,
+  type ImportAction,
+  type MatchRules,
+} from './import-matching'
 import { ScimClient, type ScimFailure } from './scim-client'
 import { outbox } from './outbox'
 import { downstreamPages } from './scim-pages'
@@ -142,7 +150,7 @@ export class ImportService {
   }
 
   /** What each account of the page becomes, read under the caller's transaction. */
-  private async decide(sql: Sql, app: App, accounts: ReturnType<typeof accountOf>[], rules: MatchRules) {
+  private async decide(sql: Sql, app: App, accounts: DownstreamAccount[], rules: MatchRules) {
     const linked = await appUserRows.linkedExternalIds(
       sql,
       app.id,
@@ -161,7 +169,7 @@ export class ImportService {
   private async commitPage(
     unit: UnitOfWork,
     app: App,
-    accounts: ReturnType<typeof accountOf>[],
+    accounts: DownstreamAccount[],
     rules: MatchRules,
     progress: { page: number; totalResults: number; counts: ImportCounts },
     actor: Actor,
