@@ -1,6 +1,7 @@
-// Scenario import: importAppUsers over 10,000 downstream accounts served by the minimal loopback SCIM
-// responder (lib/scim-responder.mjs, its own process), with autoConfirmNewUsers: every account becomes a
-// user linked to it. Reports accounts imported per second (the mutation's wall time) and the server's peak
+// Scenario import: importAppUsers over the accounts of the minimal read-only loopback SCIM responder
+// (lib/scim-accounts.mjs, its own process, the plan scenario's), with autoConfirmNewUsers: the first 100
+// accounts match the 100 seeded users (login user<i>@bench.example) and are linked, the next 10,000 become
+// users linked to them. Reports accounts imported per second (the mutation's wall time) and the server's peak
 // RSS, against the raw rate of paging the same responder (GET /Users?startIndex=&count=200 until
 // totalResults, the pages only read) from this process in the same run. Ratio: import rate / raw rate.
 import { fork } from 'node:child_process'
@@ -16,10 +17,18 @@ const knobs = {
 }
 const ERRORS = 'userErrors { code message }'
 
-async function startResponder(token, accounts) {
-  const child = fork(path.join(ROOT, 'bench/lib/scim-responder.mjs'), [token, String(accounts)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
+const SEEDED_USERS = 100
+
+/** The responder serving `accounts` accounts, account i with the login of seeded user i. */
+async function startResponder(token, accounts, time) {
+  // The plan's drift knob: no account is edited by hand here.
+  const child = fork(
+    path.join(ROOT, 'bench/lib/scim-accounts.mjs'),
+    [token, String(accounts), time, String(accounts + 1)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  )
   const { port } = await new Promise((resolve, reject) => {
     child.once('message', resolve)
     child.once('exit', (code) => reject(new Error(`SCIM responder exited with ${code}`)))
@@ -40,7 +49,7 @@ async function rawPaging(responder) {
     start += page.Resources.length
     if (page.Resources.length === 0 || start > page.totalResults) break
   }
-  if (read !== knobs.accounts) throw new Error(`raw paging read ${read} of ${knobs.accounts}`)
+  if (read !== knobs.accounts + SEEDED_USERS) throw new Error(`raw paging read ${read} accounts`)
   return read / ((performance.now() - started) / 1000)
 }
 
@@ -97,14 +106,16 @@ const IMPORT = `mutation($input: ImportAppUsersInput!) {
 
 export async function run(name = 'import') {
   const target = await scratchDatabase(name)
-  const responder = await startResponder(`bench-${randomBytes(8).toString('hex')}`, knobs.accounts)
+  let responder
   let server
   try {
-    const seeded = await seed(target, { users: 100, groups: 1, groupsPerUser: 1 })
+    const seeded = await seed(target, { users: SEEDED_USERS, groups: 1, groupsPerUser: 1 })
+    const total = knobs.accounts + SEEDED_USERS
+    responder = await startResponder(`bench-${randomBytes(8).toString('hex')}`, total, seeded.time)
     server = await startServer(target)
     log(`server pid ${server.pid} ready in ${fmt(server.readyMs / 1000)} s (${backend()})`)
 
-    log(`raw paging: ${knobs.accounts} accounts, ${knobs.rawRuns} runs (best kept)`)
+    log(`raw paging: ${total} accounts, ${knobs.rawRuns} runs (best kept)`)
     let raw = 0
     for (let i = 0; i < knobs.rawRuns; i++) raw = Math.max(raw, await rawPaging(responder))
 
@@ -112,31 +123,33 @@ export async function run(name = 'import') {
     const appId = await importingApp(server, seeded.secret, responder, 'a')
     log('warm-up: a dry run over the same accounts')
     const dry = await ok(server, seeded.secret, IMPORT, { appId, dryRun: true })
-    if (dry.created !== knobs.accounts) throw new Error(`dry run would create ${dry.created}`)
+    if (dry.created !== knobs.accounts || dry.matched !== SEEDED_USERS)
+      throw new Error(`dry run: ${JSON.stringify(dry)}`)
 
     const load = machineLoad(target.name)
     const rssBefore = server.rss()
     let peak = rssBefore
     const sampler = setInterval(() => (peak = Math.max(peak, server.rss())), 50)
-    log(`importing ${knobs.accounts} accounts`)
+    log(`importing ${total} accounts`)
     const started = performance.now()
     const report = await ok(server, seeded.secret, IMPORT, { appId, dryRun: false })
     const seconds = (performance.now() - started) / 1000
     clearInterval(sampler)
     peak = Math.max(peak, server.rss())
     const note = load.note()
-    if (report.created !== knobs.accounts) throw new Error(`imported ${JSON.stringify(report)}`)
-    const rate = knobs.accounts / seconds
+    if (report.created !== knobs.accounts || report.matched !== SEEDED_USERS)
+      throw new Error(`imported ${JSON.stringify(report)}`)
+    const rate = total / seconds
 
     console.log(
-      `import (${backend()}, ${knobs.accounts} accounts, pages of ${knobs.page}, autoConfirmNewUsers): ${report.created} users created and linked in ${fmt(seconds, 2)} s; dry run ${dry.created} would-create; server RSS ${fmt(rssBefore, 0)} MB before, peak ${fmt(peak, 0)} MB (+${fmt(peak - rssBefore, 0)} MB); raw paging ${fmt(raw, 0)} accounts/s; ${note}`,
+      `import (${backend()}, ${total} accounts, pages of ${knobs.page}, autoConfirmNewUsers): ${report.created} users created and linked, ${report.matched} seeded users matched and linked, in ${fmt(seconds, 2)} s; the dry run before it reported the same; server RSS ${fmt(rssBefore, 0)} MB before, peak ${fmt(peak, 0)} MB (+${fmt(peak - rssBefore, 0)} MB); raw paging ${fmt(raw, 0)} accounts/s; ${note}`,
     )
     console.log(
       `import: ${fmt(rate, 0)} accounts/s, peak RSS ${fmt(peak, 0)} MB (+${fmt(peak - rssBefore, 0)} MB) vs raw paging ${fmt(raw, 0)} accounts/s, ratio ${fmt(rate / raw, 3)}`,
     )
   } finally {
     if (server) await server.stop()
-    responder.stop()
+    responder?.stop()
     await target.drop()
   }
 }

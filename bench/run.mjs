@@ -9,8 +9,9 @@ const SCENARIOS = {
   provision: './provision.mjs',
   'provision-slow': './provision.mjs',
   import: './import.mjs',
+  plan: './plan.mjs',
 }
-const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision']
+const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision', 'plan']
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
 const names = requested.length ? requested : DEFAULT

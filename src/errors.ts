@@ -14,7 +14,7 @@ export const ErrorCodes = {
   PROVISIONING_NOT_ENABLED: 'The app has no enabled provisioning connection.',
   FEATURE_NOT_SUPPORTED: 'The app does not support the requested feature.',
   DOWNSTREAM_FAILED:
-    'The downstream app could not be read (authentication, server error, timeout); work committed before it stays.',
+    "The app's downstream (SCIM) server could not be read: refused credentials, an error, a timeout or no answer.",
   // Top-level errors (extensions.code), never userErrors:
   UNAUTHENTICATED: 'No valid API token on the request.',
   FORBIDDEN: 'The token lacks the scope the field or mutation needs.',

@@ -5,6 +5,7 @@ import type { GroupQueries } from './groups/group-queries'
 import type { GroupRuleService } from './groups/group-rule-service'
 import type { GroupService } from './groups/group-service'
 import type { ImportService } from './provisioning/import-service'
+import type { PlanQueries } from './provisioning/plan-queries'
 import type { ProvisioningService } from './provisioning/provisioning-service'
 import type { TokenService } from './tokens/token-service'
 import type { UserQueries } from './users/user-queries'
@@ -18,6 +19,7 @@ export interface Services {
   apps: AppService
   provisioning: ProvisioningService
   imports: ImportService
+  plans: PlanQueries
   appQueries: AppQueries
   groupQueries: GroupQueries
   userQueries: UserQueries

@@ -1,44 +1,18 @@
 // A minimal SCIM 2.0 downstream for `provision` (node:http, no framework), run as its own process so that
 // it never shares an event loop with the server or the baseline. One path prefix per app
 // (`/<app>/scim/v2`): GET /Users?filter=… answers an empty ListResponse, POST /Users answers 201 with the
-// body plus an `id`; GET /Users?startIndex=&count= pages through argv[3] generated accounts (`import`). Control (bench only): GET /_counts (POSTs and GETs answered per app),
+// body plus an `id`. Control (bench only): GET /_counts (POSTs and GETs answered per app),
 // PUT /_delay/<app>/<ms> (that app's answers wait <ms> first: a slow downstream).
-// Started with fork(); sends { port } once listening. argv[2]: the bearer token it accepts; argv[3]: how many
-// accounts GET /Users lists (default 0).
+// Started with fork(); sends { port } once listening. argv[2]: the bearer token it accepts.
 import http from 'node:http'
 
 const TOKEN = process.argv[2]
-const ACCOUNTS = Number(process.argv[3] ?? 0)
 const SCIM = 'application/scim+json'
 const EMPTY_LIST = JSON.stringify({
   schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
   totalResults: 0,
   Resources: [],
 })
-const account = (i) => ({
-  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-  id: `acct-${i}`,
-  userName: `imported.${i}@example.com`,
-  name: { givenName: 'Imported', familyName: `Number ${i}` },
-  emails: [{ value: `imported.${i}@example.com`, type: 'work', primary: true }],
-  active: true,
-})
-
-/** One page of the generated accounts (RFC 7644 3.4.2.4: 1-based startIndex). */
-function listPage(searchParams) {
-  const start = Math.max(1, Number(searchParams.get('startIndex') ?? 1))
-  const count = Math.max(0, Number(searchParams.get('count') ?? 100))
-  const resources = []
-  for (let i = start; i < start + count && i <= ACCOUNTS; i++) resources.push(account(i))
-  return JSON.stringify({
-    schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
-    totalResults: ACCOUNTS,
-    startIndex: start,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  })
-}
-
 const delays = new Map()
 const counts = {}
 let nextId = 0
@@ -73,7 +47,6 @@ const server = http.createServer((request, response) => {
     const reply = () => {
       count(app, request.method)
       if (request.method === 'GET' && url.searchParams.has('filter')) return answer(response, 200, EMPTY_LIST)
-      if (request.method === 'GET') return answer(response, 200, listPage(url.searchParams))
       if (request.method === 'POST') {
         const user = JSON.parse(Buffer.concat(chunks).toString('utf8'))
         return answer(response, 201, JSON.stringify({ ...user, id: `${app}-${++nextId}` }))

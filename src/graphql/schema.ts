@@ -7,6 +7,7 @@ import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/
 import type { PubSub } from '../events/topics'
 import { AppUserSubscriptionResolver } from '../provisioning/app-user-subscriptions'
 import { ImportResolver } from '../provisioning/import-resolver'
+import { ProvisioningPlanActionResolver, ProvisioningPlanResolver } from '../provisioning/plan-resolver'
 import { AppUserAttemptsResolver, ProvisioningResolver } from '../provisioning/provisioning-resolver'
 import { TokenResolver } from '../tokens/token-resolver'
 import { UserResolver } from '../users/user-resolver'
@@ -37,6 +38,8 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
       AppUserAttemptsResolver,
       ImportResolver,
       AppUserSubscriptionResolver,
+      ProvisioningPlanResolver,
+      ProvisioningPlanActionResolver,
     ],
     authChecker,
     pubSub,
