@@ -8,6 +8,7 @@ const SCENARIOS = {
   crash: './crash.mjs',
   provision: './provision.mjs',
   'provision-slow': './provision.mjs',
+  import: './import.mjs',
   plan: './plan.mjs',
 }
 const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision', 'plan']

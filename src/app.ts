@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './server/observability'
 import { ProvisioningWorker, type WorkerDependencies, type WorkerSettings } from './provisioning/worker'
 import { sealStoredTokens } from './provisioning/seal-stored-tokens'
 import { ephemeralBox, loadSecretBox, type SecretBox } from './provisioning/secrets'
+import { ImportService } from './provisioning/import-service'
 import { PlanQueries } from './provisioning/plan-queries'
 import { ProvisioningService } from './provisioning/provisioning-service'
 import { openDatabase, type Database, type DatabaseOptions } from './store/database'
@@ -67,6 +68,7 @@ export function composeApplication(
     groupRules: new GroupRuleService(store, publish),
     apps: new AppService(store, publish, secrets),
     provisioning: new ProvisioningService(store, publish),
+    imports: new ImportService(store, publish, secrets, config.PROVISIONING_TIMEOUT_SECONDS * 1000),
     plans: new PlanQueries(db.prisma, secrets, config.PROVISIONING_TIMEOUT_SECONDS * 1000),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),

@@ -4,6 +4,7 @@ import type { EventQueries } from './events/event-queries'
 import type { GroupQueries } from './groups/group-queries'
 import type { GroupRuleService } from './groups/group-rule-service'
 import type { GroupService } from './groups/group-service'
+import type { ImportService } from './provisioning/import-service'
 import type { PlanQueries } from './provisioning/plan-queries'
 import type { ProvisioningService } from './provisioning/provisioning-service'
 import type { TokenService } from './tokens/token-service'
@@ -17,6 +18,7 @@ export interface Services {
   groupRules: GroupRuleService
   apps: AppService
   provisioning: ProvisioningService
+  imports: ImportService
   plans: PlanQueries
   appQueries: AppQueries
   groupQueries: GroupQueries

@@ -129,4 +129,48 @@ export const appUserRows = {
       ],
     )
   },
+
+  /** The externalIds among these that a live app user of the app already carries (linked before). */
+  async linkedExternalIds(sql: Sql, appId: string, externalIds: string[]): Promise<Set<string>> {
+    const rows = await sql.query<{ externalId: string }>(
+      `SELECT "externalId" FROM "AppUser"
+        WHERE "appId" = $1 AND "externalId" = ANY($2::text[]) AND status <> 'DEPROVISIONED'`,
+      [appId, externalIds],
+    )
+    return new Set(rows.map((row) => row.externalId))
+  },
+
+  /**
+   * Links users to downstream accounts (an import): each app user of the app, created or updated,
+   * takes the account's id as externalId, the given status and syncState, scope USER, no error.
+   * One statement; returns the rows as written.
+   */
+  async link(
+    sql: Sql,
+    appId: string,
+    links: { id: string; userId: string; externalId: string }[],
+    state: { status: AppUserStatus; syncState: SyncState },
+    now: Date,
+  ): Promise<AppUser[]> {
+    if (links.length === 0) return []
+    return sql.query<AppUser>(
+      `INSERT INTO "AppUser" (id, "appId", "userId", scope, status, "syncState", "externalId", created, "lastUpdated", "statusChanged")
+       SELECT l.id, $1, l."userId", 'USER', $5::"AppUserStatus", $6::"AppUserSyncState", l."externalId", $7, $7, $7
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS l(id, "userId", "externalId")
+       ON CONFLICT ("appId", "userId") DO UPDATE SET
+         scope = 'USER', status = EXCLUDED.status, "syncState" = EXCLUDED."syncState",
+         "externalId" = EXCLUDED."externalId", "provisioningError" = NULL, "lastUpdated" = EXCLUDED."lastUpdated",
+         "statusChanged" = CASE WHEN "AppUser".status = EXCLUDED.status THEN "AppUser"."statusChanged" ELSE EXCLUDED."statusChanged" END
+       RETURNING *`,
+      [
+        appId,
+        links.map((link) => link.id),
+        links.map((link) => link.userId),
+        links.map((link) => link.externalId),
+        state.status,
+        state.syncState,
+        now,
+      ],
+    )
+  },
 }

@@ -9,4 +9,14 @@ export const directAssignmentRows = {
       [userId],
     )
   },
+
+  /** Direct grants of one app to these users, in one statement; a grant that exists is kept. */
+  async insertMany(sql: Sql, appId: string, userIds: string[], now: Date): Promise<void> {
+    if (userIds.length === 0) return
+    await sql.query(
+      `INSERT INTO "AppDirectAssignment" ("appId", "userId", created)
+       SELECT $1, granted, $3 FROM unnest($2::text[]) AS granted ON CONFLICT DO NOTHING`,
+      [appId, userIds, now],
+    )
+  },
 }

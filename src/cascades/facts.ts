@@ -8,7 +8,8 @@ import type { UserStatus } from '../users/status-machine'
  * same transaction, before the events are appended.
  */
 export type Fact =
-  | { kind: 'userCreated'; user: User; actor: Actor }
+  /** Users were created (one by createUser, a page of them by an import). */
+  | { kind: 'usersCreated'; users: User[]; actor: Actor }
   | { kind: 'statusChanged'; user: User; from: UserStatus; to: UserStatus; actor: Actor }
   | { kind: 'profileChanged'; user: User; actor: Actor }
   /**

@@ -13,7 +13,7 @@ import type { Fact } from './facts'
  *
  * | fact                         | what follows                                                                  |
  * |------------------------------|-------------------------------------------------------------------------------|
- * | user created                 | joins Everyone; rules run on the new profile; group apps are granted          |
+ * | users created                | join Everyone; rules run on the new profile; group apps are granted          |
  * | status → DEPROVISIONED       | direct grants on ACTIVE apps deleted; every app user of an ACTIVE app revoked  |
  * |                              | (deprovisioning per app); memberships and INACTIVE apps' assignments kept     |
  * | status DEPROVISIONED → other | rules re-run; group-based app users recreated                                 |
@@ -46,17 +46,22 @@ async function membershipsChanged(unit: UnitOfWork, userIds: string[], actor: Ac
 }
 
 const followers = ({ secrets }: CascadeDependencies): { [K in Fact['kind']]: Follower<K> } => ({
-  async userCreated(unit, { user, actor }) {
+  async usersCreated(unit, { users, actor }) {
     await writeMemberships(
       unit,
-      { added: [{ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null }], removed: [] },
+      { added: users.map((user) => ({ groupId: EVERYONE_GROUP_ID, userId: user.id, ruleId: null })), removed: [] },
       actor,
       {
         groupNames: new Map([[EVERYONE_GROUP_ID, 'Everyone']]),
-        logins: new Map([[user.id, user.login]]),
+        logins: new Map(users.map((user) => [user.id, user.login])),
       },
     )
-    await membershipsChanged(unit, [user.id], actor, 'new')
+    await membershipsChanged(
+      unit,
+      users.map((user) => user.id),
+      actor,
+      'new',
+    )
   },
 
   async statusChanged(unit, { user, from, to, actor }) {

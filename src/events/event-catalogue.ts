@@ -72,6 +72,15 @@ export const EventTypes = {
     "A downstream answered 429: the app's provisioning queue pauses until Retry-After (data.httpStatus).",
   'application.integration.general_failure':
     'A SCIM request failed for good: another 4xx, or 5xx and network errors past the attempt limit (data.httpStatus).',
+  'system.import.start':
+    'An import of downstream accounts into an app began (importAppUsers; a dry run records nothing).',
+  'system.import.progress':
+    'An import committed one page of downstream accounts (data.page, data.processed, data.totalResults and the counts so far).',
+  'system.import.user.create': 'An imported account had no matching user: a user was created and linked to it.',
+  'system.import.user.match':
+    'An imported account was linked to the user it matched (data.matchType EXACT or PARTIAL): the app user carries its id.',
+  'system.import.complete':
+    'An import ended: data.counts; the outcome says whether every page was read (a failure keeps the pages committed before it).',
 } as const
 
 export type EventType = keyof typeof EventTypes

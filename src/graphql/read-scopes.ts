@@ -56,6 +56,8 @@ export const READ_SCOPES: Readonly<Record<string, Scope>> = {
   ImportSchedule: 'apps:read',
   ImportRules: 'apps:read',
   UserCreateAndMatch: 'apps:read',
+  ImportResult: 'apps:read',
+  ImportedAccount: 'apps:read',
   LifecycleEvent: 'events:read',
   EventActor: 'events:read',
   EventTarget: 'events:read',

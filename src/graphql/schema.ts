@@ -7,6 +7,7 @@ import { EventSubscriptionResolver } from '../events/event-subscriptions'
 import { GroupResolver, GroupRuleResolver, UserGroupsResolver } from '../groups/group-resolver'
 import type { PubSub } from '../events/topics'
 import { AppUserSubscriptionResolver } from '../provisioning/app-user-subscriptions'
+import { ImportResolver } from '../provisioning/import-resolver'
 import { ProvisioningPlanActionResolver, ProvisioningPlanResolver } from '../provisioning/plan-resolver'
 import { AppUserAttemptsResolver, ProvisioningResolver } from '../provisioning/provisioning-resolver'
 import { TokenResolver } from '../tokens/token-resolver'
@@ -37,6 +38,7 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
       GroupAppsResolver,
       ProvisioningResolver,
       AppUserAttemptsResolver,
+      ImportResolver,
       AppUserSubscriptionResolver,
       ProvisioningPlanResolver,
       ProvisioningPlanActionResolver,

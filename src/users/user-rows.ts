@@ -14,6 +14,64 @@ export const userRows = {
     return (await sql.query<User>(statement.text, statement.params))[0]
   },
 
+  /** Inserts new STAGED-or-later users in one statement (an import's page); the caller holds the grants gate. */
+  async insertMany(
+    sql: Sql,
+    rows: {
+      id: string
+      status: string
+      login: string
+      email: string
+      firstName: string | null
+      lastName: string | null
+    }[],
+    now: Date,
+  ): Promise<User[]> {
+    if (rows.length === 0) return []
+    return sql.query<User>(
+      `INSERT INTO "User" (id, status, login, email, "firstName", "lastName", created, "lastUpdated", "statusChanged", activated)
+       SELECT n.id, n.status::"UserStatus", n.login, n.email, n."firstName", n."lastName", $7, $7,
+              CASE WHEN n.status = 'STAGED' THEN NULL ELSE $7::timestamp(3) END, NULL
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+           AS n(id, status, login, email, "firstName", "lastName")
+       RETURNING *`,
+      [
+        rows.map((row) => row.id),
+        rows.map((row) => row.status),
+        rows.map((row) => row.login),
+        rows.map((row) => row.email),
+        rows.map((row) => row.firstName),
+        rows.map((row) => row.lastName),
+        now,
+      ],
+    )
+  },
+
+  /**
+   * The users a page of imported accounts may match (case-insensitively by login, email, or first and
+   * last name), each with the externalId of its live app user of the app, if any.
+   */
+  async importCandidates(
+    sql: Sql,
+    appId: string,
+    keys: { logins: string[]; emails: string[]; names: { firstName: string; lastName: string }[] },
+  ): Promise<(User & { linkedExternalId: string | null })[]> {
+    return sql.query<User & { linkedExternalId: string | null }>(
+      `SELECT u.*, au."externalId" AS "linkedExternalId"
+         FROM "User" u
+         LEFT JOIN "AppUser" au ON au."userId" = u.id AND au."appId" = $1 AND au.status <> 'DEPROVISIONED'
+        WHERE lower(u.login) = ANY($2::text[]) OR lower(u.email) = ANY($3::text[])
+           OR (lower(u."firstName"), lower(u."lastName")) IN (SELECT * FROM unnest($4::text[], $5::text[]))`,
+      [
+        appId,
+        keys.logins,
+        keys.emails,
+        keys.names.map((name) => name.firstName),
+        keys.names.map((name) => name.lastName),
+      ],
+    )
+  },
+
   /**
    * Locks users (ascending id) for the rest of the transaction and reads them, after the shared
    * grants gate: steps 1 and 2 of the lock order (store/locks.ts). Missing ids are left out.

@@ -78,8 +78,8 @@ export class UserService {
         lastUpdated: now,
       })
       unit.record({ type: 'user.lifecycle.create', actor, targets: [userTarget(created)], data: { status: 'STAGED' } })
-      unit.fact({ kind: 'userCreated', user: created, actor })
-      // After userCreated: the pushes reach the app users its grants create.
+      unit.fact({ kind: 'usersCreated', users: [created], actor })
+      // After usersCreated: the pushes reach the app users its grants create.
       if (input.password) unit.fact({ kind: 'passwordChanged', userId: created.id, password: input.password })
       // What creation sets off (Everyone, rules, grants) is recorded before the activation, as it happened first.
       await unit.settle()

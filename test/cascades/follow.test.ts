@@ -81,7 +81,7 @@ const statusChanged = (from: UserStatus, to: UserStatus): Fact => ({ kind: 'stat
 describe('a user is created', () => {
   test('a new user joins Everyone, then the rules run on them and their apps are granted as a new user', async () => {
     rulesMove = [['usr_ada']]
-    await follow({ kind: 'userCreated', user, actor })
+    await follow({ kind: 'usersCreated', users: [user], actor })
     expect(writes).toEqual([
       [
         'writeMemberships',

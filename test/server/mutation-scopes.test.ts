@@ -52,6 +52,7 @@ const MUTATION_SCOPES: Record<string, Scope> = {
   dismissProvisioningError: 'apps:manage',
   pauseProvisioning: 'apps:manage',
   resumeProvisioning: 'apps:manage',
+  importAppUsers: 'apps:manage',
   createApiToken: 'tokens:manage',
   revokeApiToken: 'tokens:manage',
 }
