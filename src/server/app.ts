@@ -27,6 +27,8 @@ import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
 import { checkRequestBounds } from './request-bounds'
 import { authenticate } from './request-auth'
+import { serveEventStreams } from './event-stream'
+import { streamedOperations } from './streamed-operations'
 import { serveWebSocket } from './websocket'
 
 export interface RunningServer {
@@ -133,6 +135,10 @@ export async function startServer(application: Application): Promise<RunningServ
       next(error)
     }
   })
+  // WebSocket and Server-Sent Events run operations the same way (documents, limits, masking, logs, revocation).
+  const operations = streamedOperations({ schema, guard, tokens: services.tokens, limits, contextFor, logger, metrics })
+  const eventStreams = serveEventStreams(operations, logger)
+  app.use('/graphql/stream', eventStreams.route)
 
   const apollo = new ApolloServer<Context>({
     // Compiled execution (graphql-jit) is opt-in; documents it refuses run through graphql-js.
@@ -165,6 +171,7 @@ export async function startServer(application: Application): Promise<RunningServ
               await Promise.all([
                 drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)),
                 webSocket.dispose(),
+                eventStreams.dispose(),
               ])
             },
           }
@@ -173,16 +180,7 @@ export async function startServer(application: Application): Promise<RunningServ
     ],
   })
 
-  const webSocket = serveWebSocket({
-    httpServer,
-    schema,
-    guard,
-    tokens: services.tokens,
-    limits,
-    contextFor,
-    logger,
-    metrics,
-  })
+  const webSocket = serveWebSocket({ httpServer, guard, operations })
 
   await apollo.start()
   app.use(
