@@ -56,7 +56,8 @@ export function serveEventStreams(operations: StreamedOperations, logger: Logger
         if (status) return errorResponse(operations.masked(result).errors ?? [], status)
       }
       req.context.caller = caller
-      return operations.started(caller, params.operationName, result)
+      // graphql-sse takes a returned result without `data` for execution arguments; streamed, it is sent as it is.
+      return operations.started(caller, prepared.name, isAsyncIterator(result) ? result : only(result))
     },
     onNext: (_ctx, _req, result) => operations.masked(result as ExecutionResult) as ExecutionResult,
     onComplete(_ctx, req) {
@@ -99,6 +100,10 @@ export function serveEventStreams(operations: StreamedOperations, logger: Logger
       await Promise.all([...open].map((body) => body.return(undefined)))
     },
   }
+}
+
+async function* only(result: ExecutionResult) {
+  yield result
 }
 
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })

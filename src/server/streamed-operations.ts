@@ -40,7 +40,13 @@ export interface Caller {
 }
 
 export type Prepared =
-  | { ok: true; args: ExecutionArgs & { document: DocumentNode }; operation: OperationTypeNode }
+  | {
+      ok: true
+      args: ExecutionArgs & { document: DocumentNode }
+      operation: OperationTypeNode
+      /** The operation's name, from the request or else the document (for logs). */
+      name: string | undefined
+    }
   | { ok: false; errors: GraphQLError[] }
 
 export type Results = AsyncIterableIterator<ExecutionResult>
@@ -90,6 +96,7 @@ export function streamedOperations(options: {
       return {
         ok: true,
         operation: operation.operation,
+        name: payload.operationName ?? operation.name?.value,
         args: {
           schema,
           document,
@@ -110,7 +117,7 @@ export function streamedOperations(options: {
      * Counts and logs an operation that started; a subscription's results are returned ended by
      * UNAUTHENTICATED once its token is revoked (and each event is sent only while it still authenticates).
      */
-    started<R>(caller: Caller, operationName: string | null | undefined, result: R): R | Results {
+    started<R>(caller: Caller, operationName: string | undefined, result: R): R | Results {
       metrics.subscriptions.inc()
       logger.info(
         {

@@ -9,8 +9,8 @@ import type { Caller, StreamedOperations } from './streamed-operations'
 type SocketState = {
   /** The connection's Authorization value, resolved again for every operation. */
   authorization?: unknown
-  /** Who runs each operation being prepared or run (per operation id). */
-  callers?: Map<string, Caller>
+  /** Who runs each operation being prepared or run, and its name (per operation id). */
+  callers?: Map<string, { caller: Caller; name: string | undefined }>
   remoteAddress?: string
 }
 
@@ -46,16 +46,18 @@ export function serveWebSocket(options: {
         const caller = callerOf(id, admission.principal, ctx.extra.authorization)
         const prepared = operations.prepare(payload, caller)
         if (!prepared.ok) return prepared.errors
-        ctx.extra.callers!.set(id, caller)
+        ctx.extra.callers!.set(id, { caller, name: prepared.name })
         return prepared.args
       },
-      onOperation: (ctx, id, payload, _args, result) =>
-        operations.started(ctx.extra.callers!.get(id)!, payload.operationName, result),
+      onOperation: (ctx, id, _payload, _args, result) => {
+        const { caller, name } = ctx.extra.callers!.get(id)!
+        return operations.started(caller, name, result)
+      },
       onNext: (_ctx, _id, _payload, _args, result) => operations.masked(result),
       onError: (_ctx, _id, _payload, errors) => operations.maskedErrors(errors),
       onComplete: (ctx, id) => {
-        const caller = ctx.extra.callers?.get(id)
-        if (caller) operations.completed(caller)
+        const operation = ctx.extra.callers?.get(id)
+        if (operation) operations.completed(operation.caller)
         ctx.extra.callers?.delete(id)
       },
     },
