@@ -25,6 +25,7 @@ import { observabilityPlugin } from './observability'
 import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
+import { requestBudgets } from './request-budgets'
 import { checkRequestBounds } from './request-bounds'
 import { authenticate } from './request-auth'
 import { serveEventStreams } from './event-stream'
@@ -56,6 +57,7 @@ export async function startServer(application: Application): Promise<RunningServ
   const guard = createOperationGuard({
     tokens: services.tokens,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    budgets: requestBudgets(db, config.RATE_LIMIT_PER_MINUTE),
     logger,
   })
 
