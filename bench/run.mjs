@@ -8,6 +8,7 @@ const SCENARIOS = {
   crash: './crash.mjs',
   provision: './provision.mjs',
   'provision-slow': './provision.mjs',
+  fanout: './fanout.mjs',
 }
 const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision']
 
