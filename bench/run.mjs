@@ -10,6 +10,7 @@ const SCENARIOS = {
   'provision-slow': './provision.mjs',
   import: './import.mjs',
   plan: './plan.mjs',
+  fanout: './fanout.mjs',
 }
 const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision', 'plan']
 

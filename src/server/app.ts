@@ -28,8 +28,11 @@ import { dashboardRouter } from './dashboard'
 import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
+import { requestBudgets } from './request-budgets'
 import { checkRequestBounds } from './request-bounds'
 import { authenticate } from './request-auth'
+import { serveEventStreams } from './event-stream'
+import { streamedOperations } from './streamed-operations'
 import { serveWebSocket } from './websocket'
 
 export interface RunningServer {
@@ -62,6 +65,7 @@ export async function startServer(application: Application): Promise<RunningServ
   const guard = createOperationGuard({
     tokens: services.tokens,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    budgets: requestBudgets(db, config.RATE_LIMIT_PER_MINUTE),
     logger,
   })
 
@@ -143,6 +147,10 @@ export async function startServer(application: Application): Promise<RunningServ
       next(error)
     }
   })
+  // WebSocket and Server-Sent Events run operations the same way (documents, limits, masking, logs, revocation).
+  const operations = streamedOperations({ schema, guard, tokens: services.tokens, limits, contextFor, logger, metrics })
+  const eventStreams = serveEventStreams(operations, logger)
+  app.use('/graphql/stream', eventStreams.route)
 
   const apollo = new ApolloServer<Context>({
     // Compiled execution (graphql-jit) is opt-in; documents it refuses run through graphql-js.
@@ -175,6 +183,7 @@ export async function startServer(application: Application): Promise<RunningServ
               await Promise.all([
                 drainHttpServer(httpServer, drainBudgetMs(config.SHUTDOWN_TIMEOUT_MS)),
                 webSocket.dispose(),
+                eventStreams.dispose(),
               ])
             },
           }
@@ -183,16 +192,7 @@ export async function startServer(application: Application): Promise<RunningServ
     ],
   })
 
-  const webSocket = serveWebSocket({
-    httpServer,
-    schema,
-    guard,
-    tokens: services.tokens,
-    limits,
-    contextFor,
-    logger,
-    metrics,
-  })
+  const webSocket = serveWebSocket({ httpServer, guard, operations })
 
   await apollo.start()
   app.use(

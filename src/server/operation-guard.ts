@@ -1,5 +1,5 @@
 import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql'
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Principal } from '../tokens/scopes'
 import type { TokenService } from '../tokens/token-service'
 import { formatError } from './errors'
@@ -36,17 +36,18 @@ export interface OperationGuard {
 export function createOperationGuard(options: {
   tokens: TokenService
   rateLimitPerMinute: number
+  /** The request budgets (server/request-budgets.ts), null when the limit is off. */
+  budgets: RateLimiterAbstract | null
   logger: Logger
 }): OperationGuard {
-  const { tokens, rateLimitPerMinute } = options
-  const limiter = rateLimitPerMinute > 0 ? new RateLimiterMemory({ points: rateLimitPerMinute, duration: 60 }) : null
+  const { tokens, rateLimitPerMinute, budgets } = options
   const format = formatError(options.logger)
 
   /** Consumes one request from the key's budget; resolves to the seconds to wait when over it. */
   const overRateLimit = async (key: string): Promise<number | undefined> => {
-    if (!limiter) return undefined
+    if (!budgets) return undefined
     try {
-      await limiter.consume(key)
+      await budgets.consume(key)
       return undefined
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))

@@ -29,6 +29,8 @@ export interface Database {
    * reconnect. Resolves to a function that stops listening.
    */
   listen(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>
+  /** PostgreSQL's connection pool, for libraries that keep what every process shares in the database (the rate limit); null when embedded. */
+  readonly pgPool: pg.Pool | null
   /** Connections of the pool (the embedded database has exactly one). */
   poolStats(): { total: number; idle: number; waiting: number }
   close(): Promise<void>
@@ -97,6 +99,7 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
     },
     ping: async () => void (await prisma.$queryRaw`SELECT 1`),
     listen: (channel, onNotify) => listenOnPostgres(url, channel, onNotify),
+    pgPool: pool,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect()
@@ -144,6 +147,7 @@ async function openEmbedded(
     },
     ping: async () => void (await instance.query('SELECT 1')),
     listen: (channel, onNotify) => instance.listen(channel, onNotify),
+    pgPool: null,
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     async close() {
       await prisma.$disconnect()

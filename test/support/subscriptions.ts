@@ -18,8 +18,11 @@ export interface Watched<T = any> {
 
 const pollMs = 25
 
+/** A graphql-ws or graphql-sse client: both subscribe with a request and a sink. */
+type Subscriber = Pick<Client, 'subscribe'>
+
 /** Subscribes and keeps every result, so a test can assert on all that arrived, not only the first. */
-export function watch<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): Watched<T> {
+export function watch<T = any>(client: Subscriber, query: string, variables: Record<string, unknown> = {}): Watched<T> {
   const results: T[] = []
   let waiters: { matches: (result: T) => boolean; resolve: (result: T) => void; reject: (error: unknown) => void }[] =
     []
