@@ -90,6 +90,16 @@ export class ProvisioningWorker {
   private readonly unsettled = new Map<bigint, FinishedJob & { tries: number }>()
   private claiming: Promise<void> | null = null
   private claimAgain = false
+  /**
+   * Set when a claim took fewer jobs than it asked for: the queue held nothing more this worker
+   * could take then, beyond the apps named here (those it already held jobs of, each limited to its
+   * room). Until new work may have come (a wake), claiming again is worth it only once one of these
+   * apps has room for a slot's worth of jobs: without this, every finished job would scan the queue
+   * for work that is not there (a single busy app keeps the other slots idle).
+   */
+  private drained: ReadonlySet<string> | null = null
+  /** Counts wakes, so that a claim that raced with one does not mark the queue drained. */
+  private wakes = 0
   private settling: Promise<void> | null = null
   private linger: NodeJS.Timeout | undefined
   private stopped = false
@@ -112,8 +122,15 @@ export class ProvisioningWorker {
     this.wake()
   }
 
-  /** Looks for work now (after a commit that queued some, or when the ready jobs run low). */
+  /** Looks for work now: new work may have come (a commit that queued some, a retry come due). */
   wake(): void {
+    this.wakes++
+    this.drained = null
+    this.refill()
+  }
+
+  /** Claims more jobs if the ready ones run low (after a job started or finished). */
+  private refill(): void {
     if (this.stopped) return
     if (this.claiming) {
       this.claimAgain = true
@@ -125,7 +142,7 @@ export class ProvisioningWorker {
         this.claiming = null
         if (this.claimAgain) {
           this.claimAgain = false
-          this.wake()
+          this.refill()
         }
       })
   }
@@ -172,6 +189,9 @@ export class ProvisioningWorker {
         this.ready.map(({ job }) => job),
       )
       const roomPerApp = new Map([...held].map(([appId, jobs]) => [appId, READY_FACTOR * perApp - jobs]))
+      const roomOf = (appId: string) => roomPerApp.get(appId) ?? READY_FACTOR * perApp
+      if (this.drained && ![...this.drained].some((appId) => roomOf(appId) >= perApp)) return
+      const wakes = this.wakes
       const jobs = await this.deps.db.transaction((sql) =>
         jobRows.claim(sql, {
           workerId: this.id,
@@ -182,12 +202,14 @@ export class ProvisioningWorker {
           perApp: READY_FACTOR * perApp,
         }),
       )
+      const drained = jobs.length < wanted
+      if (drained && wakes === this.wakes) this.drained = new Set(roomPerApp.keys())
       if (jobs.length === 0) return
       // Read `ready` after the await: dispatch may have replaced it meanwhile.
       const prepared = await this.prepare(jobs)
       this.ready.push(...prepared)
       this.dispatch()
-      if (jobs.length < wanted) return
+      if (drained) return
     }
   }
 
@@ -241,7 +263,7 @@ export class ProvisioningWorker {
       this.launch(next)
     }
     this.ready = waiting
-    this.wake()
+    this.refill()
   }
 
   private launch({ job, context }: ReadyJob): void {
