@@ -4,8 +4,10 @@
 // - provision: one assignGroupToApp puts 2,000 ACTIVE users on one app; per app user, the time from the
 //   assignment's commit to PROVISIONED (AppUser.statusChanged), and app users provisioned per second
 //   from that commit to the last PROVISIONED. Baseline, same run: the same POST /Users
-//   requests sent with Node's fetch straight to the same responder, at the worker's concurrency, from
-//   another process (lib/scim-load.mjs).
+//   requests sent with Node's fetch straight to the same responder from another process
+//   (lib/scim-load.mjs), as many in flight as the engine may send to that one downstream: the per-app
+//   cap (PROVISIONING_CONCURRENCY_PER_APP, 4), not the process-wide PROVISIONING_CONCURRENCY (8), which
+//   a single app never gets.
 // - provision-slow: app B provisions 1,000 users alone; then app A's downstream answers every request
 //   after 2 s while B provisions 1,000 more. Ratio: B's rate beside the slow app / B's rate alone.
 import { fork } from 'node:child_process'
@@ -28,7 +30,7 @@ import {
 // Knobs: BENCH_PROVISION_USERS (2000: provision's assignments; provision-slow uses half per phase),
 // BENCH_PROVISION_SLOW_MS (2000: the slow downstream's delay), BENCH_PROVISION_TIMEOUT_SECONDS (600: gives up
 // on a run that stalls). The worker's own settings (PROVISIONING_CONCURRENCY …) are inherited by the server;
-// the baseline uses the same PROVISIONING_CONCURRENCY.
+// the baseline sends at min(PROVISIONING_CONCURRENCY_PER_APP, PROVISIONING_CONCURRENCY) in flight.
 const knobs = {
   users: Number(process.env.BENCH_PROVISION_USERS ?? 2000),
   slowMs: Number(process.env.BENCH_PROVISION_SLOW_MS ?? 2000),
@@ -38,6 +40,8 @@ const knobs = {
   baselineWarmup: 200,
   warmUp: 50,
 }
+/** Requests the engine may have in flight against one downstream: the baseline's concurrency. */
+const perDownstream = Math.min(knobs.perApp, knobs.concurrency)
 const ERRORS = 'userErrors { code message }'
 
 // ---------------------------------------------------------------------------------------------
@@ -81,20 +85,20 @@ function runScimLoad(job) {
 }
 
 /**
- * The raw POST rate at the worker's concurrency (the ratio's denominator), and the rate of the GET+POST
- * pairs a create takes at the per-app cap: the most one app could reach if the engine cost nothing.
+ * The raw POST rate at the engine's in-flight cap for one downstream (the ratio's denominator), and the
+ * rate of the GET+POST pairs a create takes at that cap: the most one app could reach if the engine cost nothing.
  */
 async function baseline(responder, app, requests) {
   const job = {
     baseUrl: responder.baseUrl(app),
     token: responder.token,
-    concurrency: knobs.concurrency,
+    concurrency: perDownstream,
     requests,
     warmup: knobs.baselineWarmup,
   }
-  log(`baseline: ${requests} POST /Users at concurrency ${knobs.concurrency}, GET+POST pairs at ${knobs.perApp}`)
+  log(`baseline: ${requests} POST /Users, then GET+POST pairs, at ${perDownstream} in flight`)
   const post = await runScimLoad(job)
-  const pair = await runScimLoad({ ...job, lookup: true, concurrency: Math.min(knobs.perApp, knobs.concurrency) })
+  const pair = await runScimLoad({ ...job, lookup: true })
   for (const run of [post, pair])
     if (run.failures) throw new Error(`baseline: ${run.failures} failed, e.g. ${run.sample}`)
   return { post, pair }
@@ -303,10 +307,10 @@ async function provision(name) {
     const requests = (await responder.counts()).a
 
     console.log(
-      `provision (${backend()}, ${users} app users, PROVISIONING_CONCURRENCY ${knobs.concurrency}, per app ${knobs.perApp}): assignGroupToApp took ${fmt(assignMs, 0)} ms, all PROVISIONED ${fmt(result.seconds, 2)} s after its commit, server process used ${fmt(serverCores, 2)} cores; downstream answered ${requests.GET} GET + ${requests.POST} POST; baseline POST ${fmt(base.post.rps)} req/s (p50 ${fmt(base.post.p50)} ms, p99 ${fmt(base.post.p99)} ms), GET+POST pairs at ${Math.min(knobs.perApp, knobs.concurrency)} in flight ${fmt(base.pair.rps)}/s (ratio ceiling ${fmt(base.pair.rps / base.post.rps, 2)}); ${note}`,
+      `provision (${backend()}, ${users} app users, PROVISIONING_CONCURRENCY ${knobs.concurrency}, per app ${knobs.perApp}): assignGroupToApp took ${fmt(assignMs, 0)} ms, all PROVISIONED ${fmt(result.seconds, 2)} s after its commit, server process used ${fmt(serverCores, 2)} cores; downstream answered ${requests.GET} GET + ${requests.POST} POST; baseline POST at ${perDownstream} in flight (the per-app cap) ${fmt(base.post.rps)} req/s (p50 ${fmt(base.post.p50)} ms, p99 ${fmt(base.post.p99)} ms), GET+POST pairs at ${perDownstream} in flight ${fmt(base.pair.rps)}/s (ratio ceiling ${fmt(base.pair.rps / base.post.rps, 2)}); ${note}`,
     )
     console.log(
-      `provision: ${fmt(result.rate)} app users/s (p50 ${fmt(result.p50, 0)} ms, p99 ${fmt(result.p99, 0)} ms) vs raw POST ${fmt(base.post.rps)} req/s, ratio ${fmt(result.rate / base.post.rps, 3)}`,
+      `provision: ${fmt(result.rate)} app users/s (p50 ${fmt(result.p50, 0)} ms, p99 ${fmt(result.p99, 0)} ms) vs raw POST ${fmt(base.post.rps)} req/s at ${perDownstream} in flight, ratio ${fmt(result.rate / base.post.rps, 3)}`,
     )
   } finally {
     await context.stop()

@@ -123,7 +123,7 @@ export function createProvisioningWorker(
     store: application.store,
     publish: (events) => relay.committed(events),
     secrets: application.secrets,
-    // markSyncing moves only OUT_OF_SYNC app users, so that is where each one came from.
+    // The worker marks SYNCING only OUT_OF_SYNC app users (readMarkingSyncing), so that is where each one came from.
     onSyncing: (appUsers) =>
       appUsers.forEach((row) =>
         publishAppUserChange(pubSub, {

@@ -67,14 +67,10 @@ export const appRows = {
 
   /**
    * Keeps these apps from being deleted until commit (FOR KEY SHARE: updates of the apps go on), and
-   * returns the ids that still exist. Deleting an app takes its row first, then its app users and
+   * returns those that still exist, as they are. Deleting an app takes its row first, then its app users and
    * their jobs; a transaction that writes those jobs and app users takes this first (store/locks.ts, 4).
    */
-  async keepFromDeletion(sql: Sql, ids: string[]): Promise<string[]> {
-    const rows = await sql.query<{ id: string }>(
-      `SELECT id FROM "App" WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE`,
-      [ids],
-    )
-    return rows.map((row) => row.id)
+  async keepFromDeletion(sql: Sql, ids: string[]): Promise<App[]> {
+    return sql.query<App>(`SELECT * FROM "App" WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE`, [ids])
   },
 }

@@ -66,13 +66,21 @@ export const appUserRows = {
     )
   },
 
-  /** Marks app users SYNCING while their job runs (a failed or held one keeps its state). */
-  async markSyncing(sql: Sql, ids: string[], now: Date): Promise<AppUser[]> {
-    return sql.query<AppUser>(
-      `UPDATE "AppUser" au SET "syncState" = 'SYNCING', "lastUpdated" = $2
-       FROM (SELECT id, "syncState" AS before FROM "AppUser" WHERE id = ANY($1::text[]) FOR NO KEY UPDATE) prior
-       WHERE au.id = prior.id AND prior.before = 'OUT_OF_SYNC'
-       RETURNING au.*`,
+  /**
+   * Locks and reads the app users with these ids, marking SYNCING those OUT_OF_SYNC while their job
+   * runs (a failed or held one keeps its state), in one statement: `marked` says which it changed.
+   * The caller holds their users' locks, so no other writer has changed them since the statement began.
+   */
+  async readMarkingSyncing(sql: Sql, ids: string[], now: Date): Promise<(AppUser & { marked: boolean })[]> {
+    return sql.query<AppUser & { marked: boolean }>(
+      `WITH prior AS (SELECT id, "syncState" AS before FROM "AppUser" WHERE id = ANY($1::text[]) FOR NO KEY UPDATE),
+       marked AS (
+         UPDATE "AppUser" au SET "syncState" = 'SYNCING', "lastUpdated" = $2
+         FROM prior WHERE au.id = prior.id AND prior.before = 'OUT_OF_SYNC'
+         RETURNING au.*)
+       SELECT marked.*, true AS marked FROM marked
+       UNION ALL
+       SELECT au.*, false AS marked FROM "AppUser" au JOIN prior ON prior.id = au.id AND prior.before <> 'OUT_OF_SYNC'`,
       [ids, now],
     )
   },

@@ -55,7 +55,12 @@ async function settle(unit: UnitOfWork, workerId: string, finished: FinishedJob[
   )
   // Before any job or app-user row: deleting an app takes them after the app's row, so settling
   // them first and the app after deadlocked with deleteApp (test/provisioning/adversarial.test.ts).
-  await appRows.keepFromDeletion(sql, [...new Set(finished.map(({ job }) => job.appId))])
+  const apps = new Map(
+    (await appRows.keepFromDeletion(sql, [...new Set(finished.map(({ job }) => job.appId))])).map((app) => [
+      app.id,
+      app,
+    ]),
+  )
   await appRows.holdProvisioningUntil(
     sql,
     finished.flatMap(({ job, outcome: { result } }) =>
@@ -91,9 +96,6 @@ async function settle(unit: UnitOfWork, workerId: string, finished: FinishedJob[
   )
   // A job taken over after its lease is the new holder's to settle: its requests are logged above, nothing more.
   const mine = finished.filter(({ job }) => held.has(job.id))
-  const apps = new Map(
-    (await appRows.byIds(sql, [...new Set(mine.map(({ job }) => job.appId))])).map((app) => [app.id, app]),
-  )
 
   const writes: ProvisioningWrite[] = []
   const followUps: Parameters<typeof outbox.queue>[1] = []
