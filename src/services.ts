@@ -5,6 +5,7 @@ import type { GroupQueries } from './groups/group-queries'
 import type { GroupRuleService } from './groups/group-rule-service'
 import type { GroupService } from './groups/group-service'
 import type { ProvisioningService } from './provisioning/provisioning-service'
+import type { Counters } from './store/counters'
 import type { TokenService } from './tokens/token-service'
 import type { UserQueries } from './users/user-queries'
 import type { UserService } from './users/user-service'
@@ -21,4 +22,6 @@ export interface Services {
   userQueries: UserQueries
   events: EventQueries
   tokens: TokenService
+  /** Counts kept by the database (users per status, app users per app and state, group members). */
+  counters: Counters
 }

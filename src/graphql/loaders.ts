@@ -9,8 +9,9 @@ import {
   type User as UserRow,
 } from '../generated/prisma/client'
 import { grantRows, type Grant } from '../apps/grant-rows'
+import type { Counters } from '../store/counters'
 import type { Prisma } from '../store/database'
-import { pagedRelationLoader, type ChildKeyset, type Tagged } from './paged-loader'
+import { pagedRelationLoader, type ChildKeyset, type PagedRelation, type Tagged } from './paged-loader'
 
 /** Per-request batch loaders: every relation a list can ask for goes through one of these. */
 export type Loaders = ReturnType<typeof createLoaders>
@@ -66,14 +67,16 @@ function rowsByColumn<T extends Record<string, unknown>>(
     cursorTag: string
     keyType?: 'text' | 'bigint'
     newestFirst?: boolean
+    /** Children per parent when a counter keeps them; counted from the table otherwise. */
+    count?: PagedRelation<T>['count']
   },
 ) {
-  const { table, parent, key, cursorTag, keyType, newestFirst } = relation
+  const { table, parent, key, cursorTag, keyType, newestFirst, count } = relation
   return pagedRelationLoader<T>({
     cursorTag,
     ...(keyType === 'bigint' ? { isKey: (cursorKey: string) => /^\d{1,18}$/.test(cursorKey) } : {}),
     keyOf: (row) => String(row[key]),
-    count: (parentIds) => countBy(prisma, table, parent, parentIds),
+    count: count ?? ((parentIds) => countBy(prisma, table, parent, parentIds)),
     fetch: (parentIds, requested, limit) => {
       const keyset = newestFirst ? mirrored(requested) : requested
       return windowed(
@@ -90,13 +93,19 @@ function rowsByColumn<T extends Record<string, unknown>>(
 /** Pages of the rows on the other side of GroupMembership: a user's groups, or a group's members. */
 function acrossMemberships<T extends { id: string }>(
   prisma: Prisma,
-  side: { parent: 'userId' | 'groupId'; other: 'groupId' | 'userId'; table: 'Group' | 'User'; cursorTag: string },
+  side: {
+    parent: 'userId' | 'groupId'
+    other: 'groupId' | 'userId'
+    table: 'Group' | 'User'
+    cursorTag: string
+    count?: PagedRelation<T>['count']
+  },
 ) {
-  const { parent, other, table, cursorTag } = side
+  const { parent, other, table, cursorTag, count } = side
   return pagedRelationLoader<T>({
     cursorTag,
     keyOf: (row) => row.id,
-    count: (parentIds) => countBy(prisma, 'GroupMembership', parent, parentIds),
+    count: count ?? ((parentIds) => countBy(prisma, 'GroupMembership', parent, parentIds)),
     fetch: (parentIds, keyset, limit) =>
       windowed(
         prisma,
@@ -109,7 +118,7 @@ function acrossMemberships<T extends { id: string }>(
   })
 }
 
-export function createLoaders(prisma: Prisma) {
+export function createLoaders(prisma: Prisma, counters: Counters) {
   return {
     userById: byId<UserRow>((ids) => prisma.user.findMany({ where: { id: { in: ids } } })),
     groupById: byId<Group>((ids) => prisma.group.findMany({ where: { id: { in: ids } } })),
@@ -127,6 +136,8 @@ export function createLoaders(prisma: Prisma) {
       other: 'userId',
       table: 'User',
       cursorTag: 'user',
+      // A group's members grow with the directory (Everyone is all of it): counted by a counter.
+      count: (groupIds) => counters.sum('group.members', groupIds),
     }),
 
     appUsersOfUser: rowsByColumn<AppUser>(prisma, {
@@ -140,6 +151,7 @@ export function createLoaders(prisma: Prisma) {
       parent: 'appId',
       key: 'id',
       cursorTag: 'appUser',
+      count: (appIds) => counters.sum('appUser.status', appIds),
     }),
     /** The HTTP requests sent for an app user, newest first. */
     attemptsOfAppUser: rowsByColumn<ProvisioningAttempt>(prisma, {
@@ -183,6 +195,10 @@ export function createLoaders(prisma: Prisma) {
  * A subscription's context lives as long as the subscription, and so would its loaders' caches:
  * each delivered event gets fresh loaders, so "as it is now" is read now, not at the first event.
  */
-export function renewLoaders(context: { loaders: Loaders; db: { prisma: Prisma } }): void {
-  context.loaders = createLoaders(context.db.prisma)
+export function renewLoaders(context: {
+  loaders: Loaders
+  db: { prisma: Prisma }
+  services: { counters: Counters }
+}): void {
+  context.loaders = createLoaders(context.db.prisma, context.services.counters)
 }
