@@ -44,7 +44,11 @@ export class Counters {
   ) {}
 
   /** The count of `counter` per parent, over the given values (every value when omitted); 0 for a parent without rows. */
-  async sum(counter: CounterName, parents: readonly string[], values?: readonly string[]): Promise<Map<string, number>> {
+  async sum(
+    counter: CounterName,
+    parents: readonly string[],
+    values?: readonly string[],
+  ): Promise<Map<string, number>> {
     const rows = await this.prisma.$queryRawUnsafe<{ parent: string; total: bigint; rows: bigint }[]>(
       SUM,
       counter,
