@@ -160,7 +160,8 @@ describe('counts read from the counters', () => {
 })
 
 describe('racing writers', () => {
-  const ROUNDS = 6
+  // The embedded database runs them one after the other: fewer rounds show the same there.
+  const ROUNDS = process.env.DATABASE_URL ? 6 : 2
   const WRITERS = 8
 
   /** One writer's mix: create, activate, suspend, join and leave groups, get and lose app assignments, delete. */
