@@ -20,8 +20,11 @@ const TOKEN_SQL =
   'SELECT "public"."ApiToken"."id", "public"."ApiToken"."name", "public"."ApiToken"."tokenHash", "public"."ApiToken"."scopes", "public"."ApiToken"."created", "public"."ApiToken"."revokedAt" FROM "public"."ApiToken" WHERE ("public"."ApiToken"."tokenHash" = $1 AND 1=1) LIMIT $2 OFFSET $3'
 const USERS_SQL =
   'SELECT "public"."User"."id", "public"."User"."status"::text, "public"."User"."transitioningToStatus"::text, "public"."User"."login", "public"."User"."email", "public"."User"."firstName", "public"."User"."lastName", "public"."User"."displayName", "public"."User"."department", "public"."User"."title", "public"."User"."employeeNumber", "public"."User"."managerId", "public"."User"."mobilePhone", "public"."User"."custom", "public"."User"."passwordHash", "public"."User"."failedSignIns", "public"."User"."created", "public"."User"."activated", "public"."User"."statusChanged", "public"."User"."lastLogin", "public"."User"."lastUpdated", "public"."User"."passwordChanged" FROM "public"."User" WHERE "public"."User"."status" <> CAST($1::text AS "public"."UserStatus") ORDER BY "public"."User"."id" ASC LIMIT $2 OFFSET $3'
-const COUNT_SQL =
-  'SELECT COUNT(*) AS "_count$_all" FROM (SELECT "public"."User"."id" FROM "public"."User" WHERE "public"."User"."status" <> CAST($1::text AS "public"."UserStatus") OFFSET $2) AS "sub"'
+// users' totalCount: the counters' sum (src/store/counters.ts) over every status but DEPROVISIONED.
+const COUNT_SQL = `SELECT parent, sum(delta)::bigint AS total, count(*)::bigint AS rows FROM "CounterDelta"
+  WHERE counter = $1 AND parent = ANY($2::text[]) AND ($3::text[] IS NULL OR value = ANY($3::text[]))
+  GROUP BY parent`
+const LISTED_STATUSES = ['STAGED', 'PROVISIONED', 'ACTIVE', 'RECOVERY', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'SUSPENDED']
 const groupsSql = (n) =>
   `SELECT * FROM (SELECT q.*, row_number() OVER (PARTITION BY q."parentId" ORDER BY q."pageKey") AS "pageRow" FROM (SELECT g.*, m."userId" AS "parentId", g.id AS "pageKey" FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
           WHERE m."userId" IN (${Array.from({ length: n }, (_, i) => `$${i + 1}`).join(',')}) ) q) ranked
@@ -60,7 +63,7 @@ export function baselineHandler(query) {
       const page = rows.slice(0, PAGE)
       const ids = page.map((row) => row.id)
       const [[count], groupRows] = await Promise.all([
-        query(COUNT_SQL, ['DEPROVISIONED', 0]),
+        query(COUNT_SQL, ['user.status', [''], LISTED_STATUSES]),
         ids.length ? query(groupsSql(ids.length), [...ids, GROUP_PAGE + 1]) : [],
       ])
       const groupsOf = new Map(ids.map((id) => [id, []]))
@@ -68,7 +71,7 @@ export function baselineHandler(query) {
       const body = JSON.stringify({
         data: {
           users: {
-            totalCount: Number(count._count$_all),
+            totalCount: Number(count?.total ?? 0),
             edges: page.map((user) => ({
               cursor: cursor('user', user.id),
               node: {

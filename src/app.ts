@@ -23,6 +23,7 @@ import type { Services } from './services'
 import type { Store } from './store/transaction'
 import { TokenService } from './tokens/token-service'
 import { UserQueries } from './users/user-queries'
+import { Counters } from './store/counters'
 import { UserService } from './users/user-service'
 
 /**
@@ -62,6 +63,7 @@ export function composeApplication(
   // Units of work run on the database and follow their facts through the one cascade module.
   const store: Store = { prisma: db.prisma, transaction: db.transaction, followFacts: followFactsWith({ secrets }) }
   const publish = (events: StoredEvent[]) => relay.committed(events)
+  const counters = new Counters(db.prisma, logger)
   const services: Services = {
     users: new UserService({ store, config, publish }),
     groups: new GroupService(store, publish),
@@ -72,7 +74,8 @@ export function composeApplication(
     plans: new PlanQueries(db.prisma, secrets, config.PROVISIONING_TIMEOUT_SECONDS * 1000),
     appQueries: new AppQueries(db.prisma),
     groupQueries: new GroupQueries(db.prisma),
-    userQueries: new UserQueries(db.prisma),
+    userQueries: new UserQueries(db.prisma, counters),
+    counters,
     events: new EventQueries(db.prisma),
     tokens: new TokenService(store, publish, config.TOKEN_CACHE_SECONDS * 1000),
   }

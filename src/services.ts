@@ -7,6 +7,7 @@ import type { GroupService } from './groups/group-service'
 import type { ImportService } from './provisioning/import-service'
 import type { PlanQueries } from './provisioning/plan-queries'
 import type { ProvisioningService } from './provisioning/provisioning-service'
+import type { Counters } from './store/counters'
 import type { TokenService } from './tokens/token-service'
 import type { UserQueries } from './users/user-queries'
 import type { UserService } from './users/user-service'
@@ -25,4 +26,6 @@ export interface Services {
   userQueries: UserQueries
   events: EventQueries
   tokens: TokenService
+  /** Counts kept by the database (users per status, app users per app and state, group members). */
+  counters: Counters
 }

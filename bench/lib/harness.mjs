@@ -23,7 +23,8 @@ export const MAIN = path.join(ROOT, 'dist/src/main.js')
 // Knobs (env): BENCH_SECONDS (measure, default 10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (20),
 // BENCH_MEMORY_REQUESTS (100000: the issue's memory run), BENCH_MEMORY_SECONDS (60: a cap on that run so a
 // default run stays short; 0 lifts it), BENCH_USERS (10000), BENCH_GROUPS (50), BENCH_LOG_LEVEL (warn),
-// BENCH_SERVER_NODE_ARGS (node flags for the server child only, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+// BENCH_SERVER_NODE_ARGS (node flags for the server child only, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof),
+// BENCH_READY_SECONDS (60: how long the server may take to answer /readyz).
 export const env = {
   seconds: Number(process.env.BENCH_SECONDS ?? 10),
   warmup: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
@@ -210,7 +211,10 @@ export function rssMB(pid) {
  * Starts `node dist/src/main.js start` on the scratch database with the bench's settings
  * (RATE_LIMIT_PER_MINUTE=0, LOG_LEVEL=warn unless BENCH_LOG_LEVEL) and waits for /readyz.
  */
-export async function startServer(target, { port, timeoutMs = 60_000, extraEnv = {} } = {}) {
+export async function startServer(
+  target,
+  { port, timeoutMs = Number(process.env.BENCH_READY_SECONDS ?? 60) * 1000, extraEnv = {} } = {},
+) {
   port ??= await freePort()
   const childEnv = {
     ...process.env,

@@ -230,6 +230,8 @@ function assignmentConnection<T extends object>(name: string, node: new () => T)
     @Field(() => [Edge]) edges: Edge[]
     @Field(() => PageInfo) pageInfo: PageInfo
     @Field(() => Int) totalCount: number
+    @Field(() => Boolean, { description: 'Always false: assignments are counted exactly.' })
+    totalCountIsEstimate: boolean
   }
   return Connection
 }

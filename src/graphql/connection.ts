@@ -29,11 +29,32 @@ export class ConnectionArgs {
   before?: string | null
 }
 
-/** A page as services return it; `totalCount` is a thunk so it is only counted when selected. */
+/** A count that may be an estimate (a filter by text matching more items than are counted exactly). */
+export interface TotalCount {
+  count: number
+  isEstimate: boolean
+}
+
+/** How a list counts its items: exactly (a number) or possibly estimated. */
+export type Count = () => Promise<number | TotalCount>
+
+/** A page as services return it; the count is a thunk so it is only counted when selected (once for both fields). */
 export interface Page<T> {
   edges: { cursor: string; node: T }[]
   pageInfo: PageInfo
   totalCount: () => Promise<number>
+  totalCountIsEstimate: () => Promise<boolean>
+}
+
+/** The two count fields of a page, sharing one count. */
+function countFields(count: Count): Pick<Page<unknown>, 'totalCount' | 'totalCountIsEstimate'> {
+  let counted: Promise<TotalCount> | undefined
+  const total = () =>
+    (counted ??= count().then((value) => (typeof value === 'number' ? { count: value, isEstimate: false } : value)))
+  return {
+    totalCount: async () => (await total()).count,
+    totalCountIsEstimate: async () => (await total()).isEstimate,
+  }
 }
 
 /** Declares `<Name>Connection` and `<Name>Edge` for a node type (Relay connections). */
@@ -50,6 +71,11 @@ export function connectionOf<T extends object>(node: ClassType<T>, name: string)
     @Field(() => PageInfo) pageInfo: PageInfo
     @Field(() => Int, { description: 'Number of items matching the filter, across all pages.' })
     totalCount: number
+    @Field(() => Boolean, {
+      description:
+        'Whether totalCount is an estimate: only when a text filter (`q`, `search`) matches more items than are counted exactly. Counts of unfiltered and status-filtered lists are always exact.',
+    })
+    totalCountIsEstimate: boolean
   }
   return Connection
 }
@@ -112,7 +138,7 @@ export function toPage<T>(
   rows: T[],
   request: PageRequest<unknown>,
   cursorOf: (row: T) => string,
-  totalCount: () => Promise<number>,
+  count: Count,
 ): Page<T> {
   const more = rows.length > request.size
   const read = rows.slice(0, request.size)
@@ -127,7 +153,7 @@ export function toPage<T>(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount,
+    ...countFields(count),
   }
 }
 
@@ -154,7 +180,7 @@ export async function idPage<T extends { id: string }>(
   args: ConnectionArgs,
   tag: string,
   fetch: (keyset: Keyset) => Promise<T[]>,
-  count: () => Promise<number>,
+  count: Count,
 ): Promise<Page<T>> {
   const request = pageRequest(args, (cursor) => decodeCursor(tag, cursor))
   const rows = await fetch({

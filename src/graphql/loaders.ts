@@ -10,8 +10,9 @@ import {
 } from '../generated/prisma/client'
 import type { AppUserFilter } from '../apps/app-inputs'
 import { grantRows, type Grant } from '../apps/grant-rows'
+import type { Counters } from '../store/counters'
 import type { Prisma } from '../store/database'
-import { pagedRelationLoader, type ChildKeyset, type Tagged } from './paged-loader'
+import { pagedRelationLoader, type ChildKeyset, type PagedRelation, type Tagged } from './paged-loader'
 
 /** Per-request batch loaders: every relation a list can ask for goes through one of these. */
 export type Loaders = ReturnType<typeof createLoaders>
@@ -69,14 +70,16 @@ function rowsByColumn<T extends Record<string, unknown>>(
     newestFirst?: boolean
     /** More conditions on the rows (`AND ...`, unqualified columns of the table). */
     where?: Sql.Sql
+    /** Children per parent when a counter keeps them; counted from the table otherwise. */
+    count?: PagedRelation<T>['count']
   },
 ) {
-  const { table, parent, key, cursorTag, keyType, newestFirst, where = Sql.empty } = relation
+  const { table, parent, key, cursorTag, keyType, newestFirst, where = Sql.empty, count } = relation
   return pagedRelationLoader<T>({
     cursorTag,
     ...(keyType === 'bigint' ? { isKey: (cursorKey: string) => /^\d{1,18}$/.test(cursorKey) } : {}),
     keyOf: (row) => String(row[key]),
-    count: (parentIds) => countBy(prisma, table, parent, parentIds, where),
+    count: count ?? ((parentIds) => countBy(prisma, table, parent, parentIds, where)),
     fetch: (parentIds, requested, limit) => {
       const keyset = newestFirst ? mirrored(requested) : requested
       return windowed(
@@ -93,13 +96,19 @@ function rowsByColumn<T extends Record<string, unknown>>(
 /** Pages of the rows on the other side of GroupMembership: a user's groups, or a group's members. */
 function acrossMemberships<T extends { id: string }>(
   prisma: Prisma,
-  side: { parent: 'userId' | 'groupId'; other: 'groupId' | 'userId'; table: 'Group' | 'User'; cursorTag: string },
+  side: {
+    parent: 'userId' | 'groupId'
+    other: 'groupId' | 'userId'
+    table: 'Group' | 'User'
+    cursorTag: string
+    count?: PagedRelation<T>['count']
+  },
 ) {
-  const { parent, other, table, cursorTag } = side
+  const { parent, other, table, cursorTag, count } = side
   return pagedRelationLoader<T>({
     cursorTag,
     keyOf: (row) => row.id,
-    count: (parentIds) => countBy(prisma, 'GroupMembership', parent, parentIds),
+    count: count ?? ((parentIds) => countBy(prisma, 'GroupMembership', parent, parentIds)),
     fetch: (parentIds, keyset, limit) =>
       windowed(
         prisma,
@@ -132,7 +141,20 @@ function appUserConditions({ status, syncState }: AppUserFilter): Sql.Sql {
   return Sql.sql`${anyOf('status', 'AppUserStatus', status)} ${anyOf('syncState', 'AppUserSyncState', syncState)}`
 }
 
-export function createLoaders(prisma: Prisma) {
+/**
+ * An app's users counted from the counters when the filter names one dimension (or none); both
+ * dimensions at once have no counter, so the table counts them.
+ */
+function appUserCount(
+  counters: Counters,
+  { status, syncState }: AppUserFilter,
+): PagedRelation<AppUser>['count'] | undefined {
+  if (status?.length && syncState?.length) return undefined
+  if (syncState?.length) return (appIds) => counters.sum('appUser.syncState', appIds, syncState)
+  return (appIds) => counters.sum('appUser.status', appIds, status?.length ? status : undefined)
+}
+
+export function createLoaders(prisma: Prisma, counters: Counters) {
   return {
     userById: byId<UserRow>((ids) => prisma.user.findMany({ where: { id: { in: ids } } })),
     groupById: byId<Group>((ids) => prisma.group.findMany({ where: { id: { in: ids } } })),
@@ -150,6 +172,8 @@ export function createLoaders(prisma: Prisma) {
       other: 'userId',
       table: 'User',
       cursorTag: 'user',
+      // A group's members grow with the directory (Everyone is all of it): counted by a counter.
+      count: (groupIds) => counters.sum('group.members', groupIds),
     }),
 
     appUsersOfUser: rowsByColumn<AppUser>(prisma, {
@@ -166,6 +190,7 @@ export function createLoaders(prisma: Prisma) {
         key: 'id',
         cursorTag: 'appUser',
         where: appUserConditions(filter),
+        count: appUserCount(counters, filter),
       }),
     ),
     /** The HTTP requests sent for an app user, newest first. */
@@ -210,6 +235,10 @@ export function createLoaders(prisma: Prisma) {
  * A subscription's context lives as long as the subscription, and so would its loaders' caches:
  * each delivered event gets fresh loaders, so "as it is now" is read now, not at the first event.
  */
-export function renewLoaders(context: { loaders: Loaders; db: { prisma: Prisma } }): void {
-  context.loaders = createLoaders(context.db.prisma)
+export function renewLoaders(context: {
+  loaders: Loaders
+  db: { prisma: Prisma }
+  services: { counters: Counters }
+}): void {
+  context.loaders = createLoaders(context.db.prisma, context.services.counters)
 }

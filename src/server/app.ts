@@ -75,7 +75,7 @@ export async function startServer(application: Application): Promise<RunningServ
     db,
     config,
     services,
-    loaders: createLoaders(db.prisma),
+    loaders: createLoaders(db.prisma, services.counters),
     pubSub,
     streams: application.streams,
     requestId,

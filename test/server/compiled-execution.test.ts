@@ -249,7 +249,7 @@ function contextFor(caller: Caller = 'admin', brokenLoaders = false): Context {
           },
         },
       ) as Context['loaders'])
-    : createLoaders(api.database.db.prisma)
+    : createLoaders(api.database.db.prisma, api.server.services.counters)
   return {
     principal,
     actor: principal ? { id: principal.tokenId, type: 'ApiToken', displayName: principal.name } : SYSTEM_ACTOR,
