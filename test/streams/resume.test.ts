@@ -73,7 +73,7 @@ test('while 8 writers commit, a resuming subscriber receives exactly the committ
   const writers = await Promise.all(Array.from({ length: 8 }, async () => (await createUser(api)).user))
   for (let round = 0; round < 3; round++) {
     const resumePoint = await lastEvent()
-    let watcher: ReturnType<typeof watch> | undefined
+    let watcher: ReturnType<typeof watch<any>> | undefined
     // Each writer flips its user's status; the subscriber resumes after the first few commits, mid-stream.
     await Promise.all(
       writers.map(async (user, index) => {
