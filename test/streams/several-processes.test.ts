@@ -14,7 +14,6 @@ onPostgres('two server processes on one database', () => {
   let a: ServiceProcess & { url: string }
   let b: ServiceProcess & { url: string }
   let token: string
-  let tokenId: string
   // A long token cache: a revocation must reach the other process through the relay, not by expiry.
   const env = () => ({ ...database.env, TOKEN_CACHE_SECONDS: '300', EVENT_RELAY_POLL_MS: '200' })
 
@@ -26,7 +25,7 @@ onPostgres('two server processes on one database', () => {
   }
   beforeAll(async () => {
     database = await serviceDatabase()
-    ;({ id: tokenId, secret: token } = await issue())
+    ;({ secret: token } = await issue())
     a = await startServer(env())
     b = await startServer(env())
     processes.push(a, b)
@@ -83,5 +82,29 @@ onPostgres('two server processes on one database', () => {
       all.data.events.edges.map((edge: any) => edge.node.sequence),
     )
     expect(resumed.results).toHaveLength(5)
+  })
+
+  test('a token revoked by another process ends its subscription on this one at once, with UNAUTHENTICATED', async () => {
+    const c = await startServer(env())
+    processes.push(c)
+    const revoked = await issue()
+    const subscriber = watch(
+      createClient({
+        url: c.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${revoked.secret}` },
+        retryAttempts: 0,
+      }),
+      EVENTS,
+      { filter: { types: ['user.lifecycle.create'] } },
+    )
+    await subscriber.untilDelivered(() => createUser(a.url, `probe.${Date.now()}@example.com`))
+    // Another process (the command line) revokes it.
+    const cli = runMain(['token', 'revoke', revoked.id], env())
+    await cli.waitFor(/revoked /)
+    await cli.exited
+    // No further event is committed: only the relay can tell process C.
+    const ended = await subscriber.until((result) => Boolean(result.errors))
+    expect(ended.errors[0].extensions.code).toBe('UNAUTHENTICATED')
   })
 })
