@@ -66,11 +66,14 @@ function stream<K extends TopicName>(
   /** The sequence of the last event sent: where the subscriber resumes without a gap. */
   let lastSent = readUpTo
   let replaying = after !== undefined
-  /** Live events were dropped while replaying (the buffer filled): replay reads them from the log. */
+  /** Live events were dropped (the buffer filled): the log is read again before going live. */
   let missedLive = false
   let replayed: TopicPayload<K>[] = []
   let ending: SubscriberTooSlow | undefined
   let finished = false
+  /** Reads by the subscriber, so far and when the buffer last filled. */
+  let reads = 0
+  let readsWhenFull = -1
 
   const finish = () => {
     finished = true
@@ -78,16 +81,21 @@ function stream<K extends TopicName>(
     buffer.close()
   }
   // Listening before the first replay read: anything committed later is buffered, not lost.
+  // A full buffer is dropped (memory stays bounded) and its events read again from the log: a burst
+  // larger than the buffer (one big transaction) costs a reader that keeps reading nothing. A
+  // subscriber that read nothing since the buffer last filled is not reading: it is ended, and
+  // resumes from the last event it was sent.
   const stopListening = deps.pubSub.listen(topic, (payload) => {
     if (!matches(payload) || buffer.offer(payload)) return
-    if (replaying) {
-      buffer.clear()
-      missedLive = true
+    buffer.clear()
+    if (reads === readsWhenFull) {
+      ending = new SubscriberTooSlow(eventCursor({ sequence: lastSent }))
+      finish()
       return
     }
-    // Memory stays bounded: what was buffered is dropped; the subscriber resumes from the log.
-    ending = new SubscriberTooSlow(eventCursor({ sequence: lastSent }))
-    finish()
+    readsWhenFull = reads
+    replaying = true
+    missedLive = true
   })
 
   const send = (payload: TopicPayload<K>): IteratorResult<StreamItem<K>> => {
@@ -109,6 +117,7 @@ function stream<K extends TopicName>(
       return this
     },
     async next(): Promise<IteratorResult<StreamItem<K>>> {
+      reads++
       while (!finished) {
         if (replayed.length > 0) return send(replayed.shift()!)
         if (replaying) {

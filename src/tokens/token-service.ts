@@ -26,6 +26,8 @@ export class TokenService {
    */
   private revocations = 0
   private readonly revokedListeners = new Set<(tokenId: string) => void>()
+  /** Tokens already forgotten: the revoking process hears of its own revocation twice (directly, then from the relay). */
+  private readonly forgotten = new Set<string>()
 
   constructor(
     private readonly store: Store,
@@ -100,6 +102,9 @@ export class TokenService {
    * event relay tells every process), and tells the listeners. Repeating it changes nothing more.
    */
   forgetRevoked(tokenId: string): void {
+    if (this.forgotten.has(tokenId)) return
+    if (this.forgotten.size >= MAX_CACHED_TOKENS) this.forgotten.clear()
+    this.forgotten.add(tokenId)
     this.revocations++
     for (const [hash, entry] of this.cache) if (entry.principal?.tokenId === tokenId) this.cache.delete(hash)
     for (const listener of this.revokedListeners) listener(tokenId)
