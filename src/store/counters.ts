@@ -36,6 +36,7 @@ const FOLD = `WITH folded AS (
 /** Reads the counters, folding the keys reads find long. One per process (it tracks the folds in flight). */
 export class Counters {
   private readonly folding = new Set<string>()
+  private readonly foldsInFlight = new Set<Promise<void>>()
 
   constructor(
     private readonly prisma: Prisma,
@@ -77,10 +78,17 @@ export class Counters {
     const due = parents.filter((parent) => !this.folding.has(`${counter} ${parent}`))
     if (!due.length) return
     for (const parent of due) this.folding.add(`${counter} ${parent}`)
-    this.fold(counter, due)
+    const folding = this.fold(counter, due)
       .catch((error: unknown) => this.logger.warn({ err: error, counter }, 'folding counter deltas failed'))
       .finally(() => {
         for (const parent of due) this.folding.delete(`${counter} ${parent}`)
+        this.foldsInFlight.delete(folding)
       })
+    this.foldsInFlight.add(folding)
+  }
+
+  /** Resolves once the folds started so far have finished (a fold is not part of the read that started it). */
+  async settled(): Promise<void> {
+    await Promise.all(this.foldsInFlight)
   }
 }
