@@ -53,6 +53,8 @@ const MUTATION_SCOPES: Record<string, Scope> = {
   pauseProvisioning: 'apps:manage',
   resumeProvisioning: 'apps:manage',
   importAppUsers: 'apps:manage',
+  releaseProvisioningHold: 'apps:manage',
+  discardProvisioningHold: 'apps:manage',
   createApiToken: 'tokens:manage',
   revokeApiToken: 'tokens:manage',
 }
