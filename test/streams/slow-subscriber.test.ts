@@ -1,8 +1,10 @@
 import 'reflect-metadata'
-import type { StoredEvent } from '../../src/events/event-log'
+import WebSocket from 'ws'
+import { appendEvents, SYSTEM_ACTOR, type StoredEvent } from '../../src/events/event-log'
 import { delivered, SubscriberTooSlow, type StreamItem } from '../../src/events/event-stream'
 import { addMember, createApp, createGroup } from '../support/directory'
 import { startTestServer, type TestServer } from '../support/harness'
+import { watch } from '../support/subscriptions'
 import { createUser, lifecycle } from '../support/users'
 
 // A subscriber that cannot keep up is ended with SUBSCRIBER_TOO_SLOW and resumeFrom, never by
@@ -11,7 +13,13 @@ import { createUser, lifecycle } from '../support/users'
 const BUFFER = 5
 let api: TestServer
 beforeAll(async () => {
-  api = await startTestServer({ SUBSCRIPTION_BUFFER: String(BUFFER) })
+  api = await startTestServer({
+    SUBSCRIPTION_BUFFER: String(BUFFER),
+    // Events appended straight to the log (the last test) reach the relay by polling.
+    EVENT_RELAY_POLL_MS: '20',
+    // The last test selects each event's targets many times over, for results of megabytes.
+    MAX_QUERY_COMPLEXITY: '1000000',
+  })
 })
 afterAll(() => api.close())
 
@@ -147,4 +155,100 @@ test('a subscriber that keeps reading is never ended, even by one commit of many
 
   expect(await reader.until(end.sequence)).toBeNull()
   expect(reader.sent.map((event) => event.sequence)).toEqual(await storedAfter(start.sequence))
+})
+
+// Over graphql-ws the server reads the stream only as fast as the client's socket drains: a client
+// that stops reading fills the socket buffers (tens of megabytes on loopback), then the stream's.
+const COPIES = 40
+const BULKY = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) {
+  sequence cursor ${Array.from({ length: COPIES }, (_, copy) => `t${copy}: targets { displayName }`).join(' ')}
+} }`
+const LIGHT = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) { sequence cursor } }`
+
+/** Appends one event of 10 targets × 5000 characters: sent as BULKY, about 2 MB. */
+async function appendBulkyEvent(index: number): Promise<void> {
+  await api.database.db.transaction((sql) =>
+    appendEvents(sql, [
+      {
+        type: 'user.lifecycle.activate',
+        actor: SYSTEM_ACTOR,
+        targets: Array.from({ length: 10 }, (_, target) => ({
+          id: `bulky-${index}-${target}`,
+          type: 'User',
+          displayName: 'x'.repeat(5000),
+        })),
+      },
+    ]),
+  )
+}
+
+/** A graphql-transport-ws client on a raw socket, so the test can stop reading it. */
+async function rawSubscriber(query: string, variables: Record<string, unknown>) {
+  const socket = new WebSocket(api.url.replace(/^http/, 'ws'), 'graphql-transport-ws')
+  const messages: any[] = []
+  let received = () => {}
+  socket.on('message', (data) => {
+    messages.push(JSON.parse(String(data)))
+    received()
+  })
+  const until = (matches: (message: any) => boolean) =>
+    new Promise<any>((resolve) => {
+      const check = () => {
+        const found = messages.find(matches)
+        if (found) resolve(found)
+      }
+      received = check
+      check()
+    })
+  await new Promise((resolve) => socket.once('open', resolve))
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${api.adminToken}` } }))
+  await until((message) => message.type === 'connection_ack')
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }))
+  return { socket, messages, until }
+}
+
+test('over graphql-ws, a client that stops reading is sent SUBSCRIBER_TOO_SLOW; resuming from resumeFrom misses nothing', async () => {
+  const start = await lastEvent()
+  // Both resume after the start: live before the first event commits.
+  const filter = { types: ['user.lifecycle.activate'], after: start.cursor }
+  const slow = await rawSubscriber(BULKY, { filter })
+  const witness = watch(api.wsClient(), LIGHT, { filter })
+  const isEvent = (message: any) => message.type === 'next' && message.payload.data
+  /** Commits one bulky event and waits until a reader that keeps up received it (it was published). */
+  const append = async (index: number) => {
+    await appendBulkyEvent(index)
+    const last = await lastEvent()
+    await witness.until((result) => result.data.lifecycleEvents.cursor === last.cursor)
+  }
+
+  // The slow client receives the first event, then stops reading while far more events commit,
+  // one per transaction, than the socket buffers and its stream hold.
+  await append(0)
+  await slow.until(isEvent)
+  slow.socket.pause()
+  const count = 80
+  for (let index = 1; index < count; index++) await append(index)
+  const end = await lastEvent()
+  witness.unsubscribe()
+
+  slow.socket.resume()
+  // It is sent what the socket buffers held, then the error (not every event: that would hang on the stream's memory).
+  const ended = await slow.until(
+    (message) => message.payload?.errors || message.payload?.data?.lifecycleEvents.cursor === end.cursor,
+  )
+  expect(ended.payload.errors).toHaveLength(1)
+  await slow.until((message) => message.type === 'complete' && message.id === '1')
+  slow.socket.close()
+  const error = ended.payload.errors[0]
+  const sent = slow.messages.filter(isEvent).map((message) => message.payload.data.lifecycleEvents)
+  expect(error.extensions).toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW', resumeFrom: sent.at(-1).cursor })
+  expect(sent.length).toBeLessThan(count)
+
+  const resumed = watch(api.wsClient(), LIGHT, {
+    filter: { types: ['user.lifecycle.activate'], after: error.extensions.resumeFrom },
+  })
+  await resumed.until((result) => result.data.lifecycleEvents.cursor === end.cursor)
+  resumed.unsubscribe()
+  const delivered = [...sent, ...resumed.results.map((result) => result.data.lifecycleEvents)]
+  expect(delivered.map((event) => BigInt(event.sequence))).toEqual(await storedAfter(start.sequence))
 })
