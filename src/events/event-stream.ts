@@ -74,6 +74,11 @@ function stream<K extends TopicName>(
   /** Reads by the subscriber, so far and when the buffer last filled. */
   let reads = 0
   let readsWhenFull = -1
+  /**
+   * The turn in which the buffer last filled is over. One commit is published in one synchronous
+   * run, so a subscriber cannot read during it: filling again counts only once it had its turn.
+   */
+  let hadTurnSinceFull = false
 
   const finish = () => {
     finished = true
@@ -83,17 +88,20 @@ function stream<K extends TopicName>(
   // Listening before the first replay read: anything committed later is buffered, not lost.
   // A full buffer is dropped (memory stays bounded) and its events read again from the log: a burst
   // larger than the buffer (one big transaction) costs a reader that keeps reading nothing. A
-  // subscriber that read nothing since the buffer last filled is not reading: it is ended, and
-  // resumes from the last event it was sent.
+  // subscriber that read nothing since the buffer last filled, though it had its turn to, is not
+  // reading: it is ended, and resumes from the last event it was sent.
   const stopListening = deps.pubSub.listen(topic, (payload) => {
     if (!matches(payload) || buffer.offer(payload)) return
     buffer.clear()
     if (reads === readsWhenFull) {
+      if (!hadTurnSinceFull) return
       ending = new SubscriberTooSlow(eventCursor({ sequence: lastSent }))
       finish()
       return
     }
     readsWhenFull = reads
+    hadTurnSinceFull = false
+    setImmediate(() => (hadTurnSinceFull = true))
     replaying = true
     missedLive = true
   })

@@ -1,0 +1,261 @@
+import 'reflect-metadata'
+import WebSocket from 'ws'
+import { appendEvents, SYSTEM_ACTOR, type StoredEvent } from '../../src/events/event-log'
+import { delivered, SubscriberTooSlow, type StreamItem } from '../../src/events/event-stream'
+import { addMember, createApp, createGroup } from '../support/directory'
+import { startTestServer, type TestServer } from '../support/harness'
+import { watch } from '../support/subscriptions'
+import { createUser, lifecycle } from '../support/users'
+
+// A subscriber that cannot keep up is ended with SUBSCRIBER_TOO_SLOW and resumeFrom, never by
+// unbounded buffering; one that keeps up is never ended (api.md, Real-time). Streams are opened the
+// way the subscription resolvers open them, so the test decides exactly when the subscriber reads.
+const BUFFER = 5
+let api: TestServer
+beforeAll(async () => {
+  api = await startTestServer({
+    SUBSCRIPTION_BUFFER: String(BUFFER),
+    // Events appended straight to the log (the last test) reach the relay by polling.
+    EVENT_RELAY_POLL_MS: '20',
+    // The last test selects each event's targets many times over, for results of megabytes.
+    MAX_QUERY_COMPLEXITY: '1000000',
+  })
+})
+afterAll(() => api.close())
+
+type Stream = AsyncIterableIterator<StreamItem<'LIFECYCLE_EVENT'>>
+const openStream = (after?: string): Stream =>
+  api.server.streams.open({ topic: 'LIFECYCLE_EVENT', matches: () => true, after })
+
+/** The sequences the log holds after a sequence, ascending. */
+async function storedAfter(sequence: bigint): Promise<bigint[]> {
+  const rows = await api.database.db.prisma.lifecycleEvent.findMany({
+    where: { sequence: { gt: sequence } },
+    orderBy: { sequence: 'asc' },
+    select: { sequence: true },
+  })
+  return rows.map((row) => row.sequence)
+}
+
+/** The last event of the log and the cursor the `events` query gives it. */
+async function lastEvent(): Promise<{ sequence: bigint; cursor: string }> {
+  const page = await api.gql(`{ events(last: 1) { edges { cursor node { sequence } } } }`)
+  const [edge] = page.data.events.edges
+  return { sequence: BigInt(edge.node.sequence), cursor: edge.cursor }
+}
+
+/** The cursor the `events` query gives the event with this sequence (one of the last hundred). */
+async function cursorOf(sequence: bigint): Promise<string> {
+  const page = await api.gql(`{ events(last: 100) { edges { cursor node { sequence } } } }`)
+  return page.data.events.edges.find((edge: any) => BigInt(edge.node.sequence) === sequence).cursor
+}
+
+/** Everything a stream sends, read as fast as it comes, and how it ended. */
+function keepReading(stream: Stream) {
+  const sent: StoredEvent[] = []
+  let ending: SubscriberTooSlow | 'done' | null = null
+  let progressed = () => {}
+  void (async () => {
+    while (!ending) {
+      const { value, done } = await stream.next()
+      if (done) ending = 'done'
+      else if (value instanceof SubscriberTooSlow) ending = value
+      else sent.push(value)
+      progressed()
+    }
+  })()
+  return {
+    sent,
+    /** Once the event with this sequence was sent, or the stream ended. */
+    until: (sequence: bigint) =>
+      new Promise<SubscriberTooSlow | 'done' | null>((resolve) => {
+        const check = () => {
+          if (ending || sent.some((event) => event.sequence >= sequence)) resolve(ending)
+        }
+        progressed = check
+        check()
+      }),
+  }
+}
+
+/** Reads a stream that is not being read until it sends the event with this sequence or ends. */
+async function readUntil(stream: Stream, sequence: bigint) {
+  const sent: StoredEvent[] = []
+  for (;;) {
+    const { value, done } = await stream.next()
+    if (done) return { sent, ending: 'done' as const }
+    if (value instanceof SubscriberTooSlow) return { sent, ending: value }
+    sent.push(value)
+    if (value.sequence >= sequence) return { sent, ending: null }
+  }
+}
+
+/** Commits lifecycle changes of one user, one event each. */
+async function commitEvents(userId: string, count: number): Promise<void> {
+  for (let change = 0; change < count; change++)
+    await lifecycle(api, change % 2 === 0 ? 'suspendUser' : 'unsuspendUser', userId)
+}
+
+/** The GraphQL error a subscription resolver turns the ending into. */
+function asSent(ending: SubscriberTooSlow) {
+  try {
+    delivered(ending)
+  } catch (error) {
+    return error as { extensions: Record<string, unknown> }
+  }
+  throw new Error('the ending was delivered as an event')
+}
+
+test('a subscriber that stops reading is ended with SUBSCRIBER_TOO_SLOW and resumeFrom; resuming misses nothing', async () => {
+  const user = (await createUser(api, { password: 'correct horse battery' })).user
+  const start = await lastEvent()
+  const slow = openStream()
+  // A reader that keeps up tells when every event was published to the slow one too.
+  const witness = keepReading(openStream())
+
+  // It reads while it keeps up…
+  await commitEvents(user.id, 2)
+  const read = await readUntil(slow, (await lastEvent()).sequence)
+  expect(read.ending).toBeNull()
+
+  // …then stops reading while far more events than its buffer holds commit.
+  await commitEvents(user.id, 4 * BUFFER)
+  const end = await lastEvent()
+  expect(await witness.until(end.sequence)).toBeNull()
+  const { sent: late, ending } = await readUntil(slow, end.sequence)
+
+  expect(ending).toBeInstanceOf(SubscriberTooSlow)
+  const error = asSent(ending as SubscriberTooSlow)
+  // It was sent less than everything, and resumeFrom is the cursor of the last event it was sent.
+  const sent = [...read.sent, ...late]
+  expect(sent.at(-1)!.sequence).toBeLessThan(end.sequence)
+  expect(error.extensions).toEqual({ code: 'SUBSCRIBER_TOO_SLOW', resumeFrom: await cursorOf(sent.at(-1)!.sequence) })
+  expect(await slow.next()).toEqual({ done: true, value: undefined })
+
+  // Resuming from resumeFrom sends the rest: together, every event after the start, once, in order.
+  const resumed = openStream(error.extensions.resumeFrom as string)
+  const rest = await readUntil(resumed, end.sequence)
+  await resumed.return!()
+  expect(rest.ending).toBeNull()
+  expect([...sent, ...rest.sent].map((event) => event.sequence)).toEqual(await storedAfter(start.sequence))
+  expect(witness.sent.map((event) => event.sequence)).toEqual(await storedAfter(start.sequence))
+})
+
+test('a subscriber that keeps reading is never ended, even by one commit of many more events than its buffer', async () => {
+  const members = 4 * BUFFER
+  const [app, group] = [await createApp(api), await createGroup(api)]
+  for (let member = 0; member < members; member++) {
+    const user = (await createUser(api, { password: 'correct horse battery' })).user
+    await addMember(api, group.id, user.id)
+  }
+  const start = await lastEvent()
+  const reader = keepReading(openStream())
+
+  const response = await api.gql(
+    `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`,
+    { input: { appId: app.id, groupId: group.id } },
+  )
+  expect(response.data.assignGroupToApp.userErrors).toEqual([])
+  const end = await lastEvent()
+  // One commit (the assignment and an app user per member) of more events than the buffer holds, twice over.
+  expect(end.sequence - start.sequence).toBeGreaterThan(2 * BUFFER + 1)
+
+  expect(await reader.until(end.sequence)).toBeNull()
+  expect(reader.sent.map((event) => event.sequence)).toEqual(await storedAfter(start.sequence))
+})
+
+// Over graphql-ws the server reads the stream only as fast as the client's socket drains: a client
+// that stops reading fills the socket buffers (megabytes on loopback), then the stream's.
+const COPIES = 40
+const BULKY = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) {
+  sequence cursor ${Array.from({ length: COPIES }, (_, copy) => `t${copy}: targets { displayName }`).join(' ')}
+} }`
+const LIGHT = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) { sequence cursor } }`
+
+/** Appends one event of 10 targets × 5000 characters: sent as BULKY, about 2 MB. */
+async function appendBulkyEvent(index: number): Promise<void> {
+  await api.database.db.transaction((sql) =>
+    appendEvents(sql, [
+      {
+        type: 'user.lifecycle.activate',
+        actor: SYSTEM_ACTOR,
+        targets: Array.from({ length: 10 }, (_, target) => ({
+          id: `bulky-${index}-${target}`,
+          type: 'User',
+          displayName: 'x'.repeat(5000),
+        })),
+      },
+    ]),
+  )
+}
+
+/** A graphql-transport-ws client on a raw socket, so the test can stop reading it. */
+async function rawSubscriber(query: string, variables: Record<string, unknown>) {
+  const socket = new WebSocket(api.url.replace(/^http/, 'ws'), 'graphql-transport-ws')
+  const messages: any[] = []
+  let received = () => {}
+  socket.on('message', (data) => {
+    messages.push(JSON.parse(String(data)))
+    received()
+  })
+  const until = (matches: (message: any) => boolean) =>
+    new Promise<any>((resolve) => {
+      const check = () => {
+        const found = messages.find(matches)
+        if (found) resolve(found)
+      }
+      received = check
+      check()
+    })
+  await new Promise((resolve) => socket.once('open', resolve))
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${api.adminToken}` } }))
+  await until((message) => message.type === 'connection_ack')
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }))
+  return { socket, messages, until }
+}
+
+test('over graphql-ws, a client that stops reading is sent SUBSCRIBER_TOO_SLOW; resuming from resumeFrom misses nothing', async () => {
+  const start = await lastEvent()
+  // Both resume after the start: live before the first event commits.
+  const filter = { types: ['user.lifecycle.activate'], after: start.cursor }
+  const slow = await rawSubscriber(BULKY, { filter })
+  const witness = watch(api.wsClient(), LIGHT, { filter })
+  const isEvent = (message: any) => message.type === 'next' && message.payload.data
+  /** Commits one bulky event and waits until a reader that keeps up received it (it was published). */
+  const append = async (index: number) => {
+    await appendBulkyEvent(index)
+    const last = await lastEvent()
+    await witness.until((result) => result.data.lifecycleEvents.cursor === last.cursor)
+  }
+
+  // The slow client receives the first event, then stops reading while far more events commit,
+  // one per transaction, than the socket buffers and its stream hold.
+  await append(0)
+  await slow.until(isEvent)
+  slow.socket.pause()
+  const count = 80
+  for (let index = 1; index < count; index++) await append(index)
+  const end = await lastEvent()
+  witness.unsubscribe()
+
+  slow.socket.resume()
+  // It is sent what the socket buffers held, then the error (not every event: that would hang on the stream's memory).
+  const ended = await slow.until(
+    (message) => message.payload?.errors || message.payload?.data?.lifecycleEvents.cursor === end.cursor,
+  )
+  expect(ended.payload.errors).toHaveLength(1)
+  await slow.until((message) => message.type === 'complete' && message.id === '1')
+  slow.socket.close()
+  const error = ended.payload.errors[0]
+  const sent = slow.messages.filter(isEvent).map((message) => message.payload.data.lifecycleEvents)
+  expect(error.extensions).toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW', resumeFrom: sent.at(-1).cursor })
+  expect(sent.length).toBeLessThan(count)
+
+  const resumed = watch(api.wsClient(), LIGHT, {
+    filter: { types: ['user.lifecycle.activate'], after: error.extensions.resumeFrom },
+  })
+  await resumed.until((result) => result.data.lifecycleEvents.cursor === end.cursor)
+  resumed.unsubscribe()
+  const delivered = [...sent, ...resumed.results.map((result) => result.data.lifecycleEvents)]
+  expect(delivered.map((event) => BigInt(event.sequence))).toEqual(await storedAfter(start.sequence))
+})
