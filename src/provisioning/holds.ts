@@ -1,9 +1,9 @@
 import { onHoldSettled } from '../apps/app-user-rules'
 import { appUserRows } from '../apps/app-user-rows'
-import { appTarget } from '../apps/app-service'
 import type { Actor } from '../events/event-log'
 import type { App, AppUser } from '../generated/prisma/client'
 import type { UnitOfWork } from '../store/transaction'
+import { recordAppUserChanges } from './app-user-change-events'
 import { outbox } from './outbox'
 
 export type HoldDecision = 'release' | 'discard'
@@ -31,31 +31,16 @@ export async function settleHolds(
     held.map((appUser) => ({ id: appUser.id, ...onHoldSettled(appUser) })),
     now,
   )
-  const users = await unit.tx.user.findMany({
-    where: { id: { in: [...new Set(held.map((appUser) => appUser.userId))] } },
-    select: { id: true, login: true },
-  })
-  const logins = new Map(users.map((user) => [user.id, user.login]))
   const after = new Map(written.map((appUser) => [appUser.id, appUser]))
-  for (const appUser of held) {
-    unit.record({
-      type: decision === 'release' ? 'application.provision.guard.release' : 'application.provision.guard.discard',
-      actor,
-      targets: [
-        { id: appUser.id, type: 'AppUser', displayName: null },
-        appTarget(app),
-        { id: appUser.userId, type: 'User', displayName: logins.get(appUser.userId) ?? null },
-      ],
-      data: {
-        appUserId: appUser.id,
-        appId: appUser.appId,
-        userId: appUser.userId,
-        previousStatus: appUser.status,
-        status: after.get(appUser.id)!.status,
-        previousSyncState: appUser.syncState,
-        syncState: after.get(appUser.id)!.syncState,
-      },
-    })
-  }
+  await recordAppUserChanges(unit, {
+    type: decision === 'release' ? 'application.provision.guard.release' : 'application.provision.guard.discard',
+    actor,
+    app,
+    changes: held.map((appUser) => ({
+      appUser,
+      status: after.get(appUser.id)!.status,
+      syncState: after.get(appUser.id)!.syncState,
+    })),
+  })
   return written
 }

@@ -10,6 +10,7 @@ import type { App, AppUser } from '../generated/prisma/client'
 import { lockGrantsExclusively } from '../store/locks'
 import { runUseCase, type Store, type UnitOfWork } from '../store/transaction'
 import { userRows } from '../users/user-rows'
+import { recordAppUserChanges } from './app-user-change-events'
 import { settleHolds, type HoldDecision } from './holds'
 import { outbox } from './outbox'
 
@@ -189,32 +190,12 @@ export class ProvisioningService {
       })),
       now,
     )
-    const users = await unit.tx.user.findMany({
-      where: { id: { in: [...new Set(decided.map(({ appUser }) => appUser.userId))] } },
-      select: { id: true, login: true },
+    await recordAppUserChanges(unit, {
+      type,
+      actor,
+      app,
+      changes: decided.map(({ appUser, change }) => ({ appUser, ...change })),
     })
-    const logins = new Map(users.map((user) => [user.id, user.login]))
-    for (const { appUser, change } of decided) {
-      unit.record({
-        type,
-        actor,
-        targets: [
-          { id: appUser.id, type: 'AppUser', displayName: null },
-          appTarget(app),
-          { id: appUser.userId, type: 'User', displayName: logins.get(appUser.userId) ?? null },
-        ],
-        data: {
-          appUserId: appUser.id,
-          appId: appUser.appId,
-          userId: appUser.userId,
-          previousStatus: appUser.status,
-          status: change.status,
-          previousSyncState: appUser.syncState,
-          syncState: change.syncState,
-          job: change.job,
-        },
-      })
-    }
     return written
   }
 
