@@ -7,7 +7,8 @@
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import { ROOT, backend, fmt, graphql, log, machineLoad, scratchDatabase, seed, startServer } from './lib/harness.mjs'
+import { ROOT, backend, fmt, log, machineLoad, scratchDatabase, seed, startServer } from './lib/harness.mjs'
+import { ERRORS, mutate, scimApp } from './lib/scim-apps.mjs'
 
 // Knob: BENCH_IMPORT_ACCOUNTS (10000). Pages of 200, the import's own page size.
 const knobs = {
@@ -15,7 +16,6 @@ const knobs = {
   page: 200,
   rawRuns: 3,
 }
-const ERRORS = 'userErrors { code message }'
 
 const SEEDED_USERS = 100
 
@@ -53,36 +53,14 @@ async function rawPaging(responder) {
   return read / ((performance.now() - started) / 1000)
 }
 
-async function ok(server, secret, query, input) {
-  const { json } = await graphql(server.url, secret, query, { input })
-  if (json.errors) throw new Error(JSON.stringify(json.errors))
-  const payload = Object.values(json.data)[0]
-  if (payload.userErrors.length) throw new Error(JSON.stringify(payload.userErrors))
-  return payload
-}
-
 /** An ACTIVE app whose connection points at the responder's `key` prefix, importing with autoConfirmNewUsers. */
-async function importingApp(server, secret, responder, key) {
-  const { app } = await ok(
-    server,
-    secret,
-    `mutation($input: CreateAppInput!) { createApp(input: $input) { app { id } ${ERRORS} } }`,
-    { name: 'scim', label: `Bench import ${key}`, signOnMode: 'SAML_2_0' },
-  )
-  await ok(
-    server,
-    secret,
-    `mutation($input: UpdateProvisioningConnectionInput!) { updateProvisioningConnection(input: $input) { app { id } ${ERRORS} } }`,
-    { appId: app.id, baseUrl: responder.baseUrl(key), token: responder.token, authScheme: 'TOKEN', status: 'ENABLED' },
-  )
-  await ok(
-    server,
-    secret,
-    `mutation($input: UpdateAppFeatureInput!) { updateAppFeature(input: $input) { feature { name } ${ERRORS} } }`,
-    {
-      appId: app.id,
+function importingApp(server, secret, responder, key) {
+  return scimApp(server, secret, {
+    responder,
+    key,
+    label: `Bench import ${key}`,
+    feature: {
       name: 'INBOUND_PROVISIONING',
-      status: 'ENABLED',
       capabilities: {
         importRules: {
           userCreateAndMatch: {
@@ -96,8 +74,7 @@ async function importingApp(server, secret, responder, key) {
         },
       },
     },
-  )
-  return app.id
+  })
 }
 
 const IMPORT = `mutation($input: ImportAppUsersInput!) {
@@ -122,7 +99,7 @@ export async function run(name = 'import') {
     // Warm-up: a dry run reads every page and decides it (JIT, pools), writing nothing.
     const appId = await importingApp(server, seeded.secret, responder, 'a')
     log('warm-up: a dry run over the same accounts')
-    const dry = await ok(server, seeded.secret, IMPORT, { appId, dryRun: true })
+    const dry = await mutate(server, seeded.secret, IMPORT, { appId, dryRun: true })
     if (dry.created !== knobs.accounts || dry.matched !== SEEDED_USERS)
       throw new Error(`dry run: ${JSON.stringify(dry)}`)
 
@@ -132,7 +109,7 @@ export async function run(name = 'import') {
     const sampler = setInterval(() => (peak = Math.max(peak, server.rss())), 50)
     log(`importing ${total} accounts`)
     const started = performance.now()
-    const report = await ok(server, seeded.secret, IMPORT, { appId, dryRun: false })
+    const report = await mutate(server, seeded.secret, IMPORT, { appId, dryRun: false })
     const seconds = (performance.now() - started) / 1000
     clearInterval(sampler)
     peak = Math.max(peak, server.rss())

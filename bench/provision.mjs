@@ -26,6 +26,7 @@ import {
   sleep,
   startServer,
 } from './lib/harness.mjs'
+import { ERRORS, mutate, scimApp } from './lib/scim-apps.mjs'
 
 // Knobs: BENCH_PROVISION_USERS (2000: provision's assignments; provision-slow uses half per phase),
 // BENCH_PROVISION_SLOW_MS (2000: the slow downstream's delay), BENCH_PROVISION_TIMEOUT_SECONDS (600: gives up
@@ -42,7 +43,6 @@ const knobs = {
 }
 /** Requests the engine may have in flight against one downstream: the baseline's concurrency. */
 const perDownstream = Math.min(knobs.perApp, knobs.concurrency)
-const ERRORS = 'userErrors { code message }'
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: the responder and the baseline load.
@@ -114,40 +114,14 @@ function cpuSeconds(pid) {
 // ---------------------------------------------------------------------------------------------
 // Through the API.
 
-async function ok(server, secret, query, input) {
-  const { json } = await graphql(server.url, secret, query, { input })
-  if (json.errors) throw new Error(JSON.stringify(json.errors))
-  const payload = Object.values(json.data)[0]
-  if (payload.userErrors.length) throw new Error(JSON.stringify(payload.userErrors))
-  return payload
-}
-
 /** An app whose SCIM connection is ENABLED towards the responder's `key` prefix, with create enabled. */
-async function provisioningApp(server, secret, responder, key) {
-  const { app } = await ok(
-    server,
-    secret,
-    `mutation($input: CreateAppInput!) { createApp(input: $input) { app { id } ${ERRORS} } }`,
-    { name: 'scim', label: `Bench SCIM ${key}`, signOnMode: 'SAML_2_0' },
-  )
-  await ok(
-    server,
-    secret,
-    `mutation($input: UpdateProvisioningConnectionInput!) { updateProvisioningConnection(input: $input) { app { id } ${ERRORS} } }`,
-    { appId: app.id, baseUrl: responder.baseUrl(key), token: responder.token, authScheme: 'TOKEN', status: 'ENABLED' },
-  )
-  await ok(
-    server,
-    secret,
-    `mutation($input: UpdateAppFeatureInput!) { updateAppFeature(input: $input) { feature { name } ${ERRORS} } }`,
-    {
-      appId: app.id,
-      name: 'USER_PROVISIONING',
-      status: 'ENABLED',
-      capabilities: { create: { lifecycleCreate: { status: 'ENABLED' } } },
-    },
-  )
-  return app.id
+function provisioningApp(server, secret, responder, key) {
+  return scimApp(server, secret, {
+    responder,
+    key,
+    label: `Bench SCIM ${key}`,
+    feature: { name: 'USER_PROVISIONING', capabilities: { create: { lifecycleCreate: { status: 'ENABLED' } } } },
+  })
 }
 
 /**
@@ -157,7 +131,7 @@ async function provisioningApp(server, secret, responder, key) {
  */
 async function assignGroup(server, secret, appId, groupId) {
   const started = performance.now()
-  await ok(
+  await mutate(
     server,
     secret,
     `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { priority ${ERRORS} } }`,
@@ -254,7 +228,7 @@ async function warmUp(server, seeded, responder) {
   const appId = await provisioningApp(server, seeded.secret, responder, 'warm')
   log(`warm-up: ${knobs.warmUp} users on an app of their own`)
   for (let i = 0; i < knobs.warmUp; i++) {
-    await ok(
+    await mutate(
       server,
       seeded.secret,
       `mutation($input: AppUserInput!) { assignUserToApp(input: $input) { appUser { id } ${ERRORS} } }`,
