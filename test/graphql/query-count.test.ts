@@ -15,9 +15,8 @@ const USERS = 24
  */
 beforeAll(async () => {
   // The token stays cached for the whole file: a lookup that expired between the small and the
-  // large request would add a statement to one of them (seen once under load). The event relay's
-  // poll of the log is background work too: it must not land inside a measured request.
-  api = await startTestServer({ TOKEN_CACHE_SECONDS: '3600', EVENT_RELAY_POLL_MS: '3600000' }, { recordSql: true })
+  // large request would add a statement to one of them (seen once under load).
+  api = await startTestServer({ TOKEN_CACHE_SECONDS: '3600' }, { recordSql: true })
   const apps = []
   const groups = []
   for (let i = 0; i < APPS; i++) {
