@@ -96,7 +96,7 @@ export class ProvisioningWorker {
   private claimAgain = false
   /**
    * Set when a claim took fewer jobs than it asked for: the queue held nothing more this worker
-   * could take then, beyond the apps named here (those it already held jobs of, each limited to its
+   * could take then, beyond the apps named here (those it held or took jobs of, each limited to its
    * room). Until new work may have come (a wake), claiming again is worth it only once one of these
    * apps has room for half its ready jobs: without this, every finished job would scan the queue
    * for work that is not there (a single busy app keeps the other slots idle), and each claim
@@ -209,7 +209,10 @@ export class ProvisioningWorker {
         }),
       )
       const drained = jobs.length < wanted
-      if (drained && wakes === this.wakes) this.drained = new Set(roomPerApp.keys())
+      // The apps that may hold more than this claim could take: those limited by their room,
+      // which includes every app it took jobs of (the first claim of an app takes up to its room).
+      if (drained && wakes === this.wakes)
+        this.drained = new Set([...roomPerApp.keys(), ...jobs.map((job) => job.appId)])
       if (jobs.length === 0) return
       // Read `ready` after the await: dispatch may have replaced it meanwhile.
       const prepared = await this.prepare(jobs)

@@ -166,33 +166,47 @@ test('appUserStatusChanged streams STAGED -> PROVISIONED through SYNCING, after 
   watched.unsubscribe()
 })
 
+/** Assigns `size` fresh users to a new app through one group (one commit queues every job) and waits for each to be PROVISIONED. */
+async function provisionBurst(server: TestServer, size: number) {
+  const app = await provisionedApp(server, scim)
+  const users = await Promise.all(Array.from({ length: size }, () => activeUser(server)))
+  const group = await server.gql(`mutation { createGroup(input: { name: "burst" }) { group { id } } }`)
+  const groupId = group.data.createGroup.group.id
+  for (const user of users) {
+    await server.gql(`mutation($input: GroupMemberInput!) { addGroupMember(input: $input) { userErrors { code } } }`, {
+      input: { groupId, userId: user.id },
+    })
+  }
+  const assigned = await server.gql(
+    `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`,
+    { input: { appId: app.id, groupId } },
+  )
+  expect(assigned.data.assignGroupToApp.userErrors).toEqual([])
+  for (const user of users) {
+    await appUserWhen(server, app.id, user.id, (row) => row.status === 'PROVISIONED', undefined, 15_000)
+  }
+}
+
 test('a burst of assignments (one group assigned) is provisioned without waiting for any lease to expire', async () => {
   // A lease far longer than this test's patience: a job the worker claimed and then lost track of
   // would only run again after it, and the wait below would give up.
   const patient = await startTestServer({}, { provisioning: { pollMs: 50, leaseSeconds: 600 } })
   try {
-    const app = await provisionedApp(patient, scim)
-    const users = await Promise.all(Array.from({ length: 80 }, () => activeUser(patient)))
-    const group = await patient.gql(`mutation { createGroup(input: { name: "burst" }) { group { id } } }`)
-    const groupId = group.data.createGroup.group.id
-    for (const user of users) {
-      await patient.gql(
-        `mutation($input: GroupMemberInput!) { addGroupMember(input: $input) { userErrors { code } } }`,
-        {
-          input: { groupId, userId: user.id },
-        },
-      )
-    }
-    const assigned = await patient.gql(
-      `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`,
-      { input: { appId: app.id, groupId } },
-    )
-    expect(assigned.data.assignGroupToApp.userErrors).toEqual([])
-    for (const user of users) {
-      await appUserWhen(patient, app.id, user.id, (row) => row.status === 'PROVISIONED', undefined, 15_000)
-    }
+    await provisionBurst(patient, 80)
   } finally {
     await patient.close()
+  }
+})
+
+test('a burst deeper than one claim is provisioned without waiting for the poll', async () => {
+  // No poll within the test: the commit's wake must lead the worker through the whole queue. With
+  // one request per app in flight a claim takes a few jobs of the app; the rest must follow as
+  // slots free, not at the next poll (which once drained a deep queue a claim per second).
+  const sleepy = await startTestServer({}, { provisioning: { pollMs: 3_600_000, perApp: 1 } })
+  try {
+    await provisionBurst(sleepy, 12)
+  } finally {
+    await sleepy.close()
   }
 })
 
