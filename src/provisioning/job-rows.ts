@@ -35,45 +35,60 @@ export interface ClaimOptions {
 
 const UNFINISHED = `('QUEUED', 'RUNNING', 'HELD')`
 
-/**
- * What makes a due job claimable (on alias j): its app has room and is neither paused nor held by a
- * 429, and no earlier job of its app user is unfinished.
- */
-const CLAIMABLE = `NOT (j."appId" = ANY($5::text[]))
-  AND NOT EXISTS (
+/** No earlier job of the same app user (alias j) is unfinished: a job never overtakes the one it follows. */
+const FIRST_OF_ITS_APP_USER = `NOT EXISTS (
     SELECT 1 FROM "ProvisioningJob" earlier
-    WHERE earlier."appUserId" = j."appUserId" AND earlier.id < j.id AND earlier.state IN ${UNFINISHED})
-  AND NOT EXISTS (
-    SELECT 1 FROM "App" a
-    WHERE a.id = j."appId" AND (a."provisioningPaused" OR a."provisioningRateLimitedUntil" > $1))`
+    WHERE earlier."appUserId" = j."appUserId" AND earlier.id < j.id AND earlier.state IN ${UNFINISHED})`
+
+/** An app (alias a) whose jobs wait: paused by an administrator or held by a 429 until after $1. */
+const APP_ON_HOLD = `(a."provisioningPaused" OR a."provisioningRateLimitedUntil" > $1)`
 
 export const jobRows = {
   /**
    * Leases up to `limit` due jobs to the worker and marks them RUNNING, in one statement. Only
    * the oldest unfinished job of an app user is claimable, so a job never overtakes the one it
    * follows (ids grow in commit order per app user: the outbox writes a job while holding its
-   * app user's row). Apps paused by an administrator or held by a 429 are skipped, and at most
-   * the app's room is taken from each app. The lease conditions sit on the locked row itself so
-   * that PostgreSQL re-checks them against a version another claimer committed meanwhile.
-   * Queued jobs and jobs whose lease expired are two scans, each walking the (state, runAfter, id)
-   * index in order and stopping at its limit: a claim costs the same however deep the queue is.
+   * app user's row). Apps paused by an administrator or held by a 429 are skipped.
+   *
+   * Fair per app: the apps with queued jobs are found by a skip scan of the (state, appId, ...)
+   * index, one probe per app, and each app's queue is walked in order up to that app's room, so a
+   * deep backlog of one app never fills a claim that another app's jobs could use. The oldest
+   * candidates across apps are taken. Jobs whose lease expired are one more scan, in order.
+   * The lease conditions sit on the locked rows themselves so that PostgreSQL re-checks them
+   * against a version another claimer committed meanwhile. A claim costs the same however deep
+   * the queue is.
    */
   async claim(sql: Sql, options: ClaimOptions): Promise<ProvisioningJob[]> {
     const { workerId, limit, leaseSeconds, now, roomPerApp = new Map(), perApp = limit } = options
     const full = [...roomPerApp].filter(([, room]) => room <= 0).map(([appId]) => appId)
     const room = [...roomPerApp].filter(([, free]) => free > 0)
     return sql.query<ProvisioningJob>(
-      `WITH queued AS (
-         SELECT j.id, j."appId", j."runAfter" FROM "ProvisioningJob" j
-         WHERE j.state = 'QUEUED' AND j."runAfter" <= $1 AND ${CLAIMABLE}
-         ORDER BY j."runAfter", j.id
-         LIMIT $2 * 4
-         FOR UPDATE OF j SKIP LOCKED),
+      `WITH RECURSIVE queued_apps AS (
+         (SELECT j."appId" FROM "ProvisioningJob" j WHERE j.state = 'QUEUED' ORDER BY j."appId" LIMIT 1)
+         UNION ALL
+         SELECT (SELECT j."appId" FROM "ProvisioningJob" j
+                 WHERE j.state = 'QUEUED' AND j."appId" > q."appId" ORDER BY j."appId" LIMIT 1)
+           FROM queued_apps q WHERE q."appId" IS NOT NULL),
+       open_apps AS (
+         SELECT q."appId", LEAST(COALESCE(r.room, $8), $2) AS room
+           FROM queued_apps q
+           LEFT JOIN unnest($6::text[], $7::int[]) AS r("appId", room) ON r."appId" = q."appId"
+          WHERE q."appId" IS NOT NULL AND NOT (q."appId" = ANY($5::text[]))
+            AND NOT EXISTS (SELECT 1 FROM "App" a WHERE a.id = q."appId" AND ${APP_ON_HOLD})),
+       queued AS (
+         SELECT c.* FROM open_apps o CROSS JOIN LATERAL (
+           SELECT j.id, j."appId", j."runAfter" FROM "ProvisioningJob" j
+            WHERE j.state = 'QUEUED' AND j."appId" = o."appId" AND j."runAfter" <= $1 AND ${FIRST_OF_ITS_APP_USER}
+            ORDER BY j."runAfter", j.id
+            LIMIT o.room
+            FOR UPDATE OF j SKIP LOCKED) c),
        expired AS (
          SELECT j.id, j."appId", j."runAfter" FROM "ProvisioningJob" j
-         WHERE j.state = 'RUNNING' AND j."leaseExpiresAt" <= $1 AND ${CLAIMABLE}
+         WHERE j.state = 'RUNNING' AND j."leaseExpiresAt" <= $1
+           AND NOT (j."appId" = ANY($5::text[])) AND ${FIRST_OF_ITS_APP_USER}
+           AND NOT EXISTS (SELECT 1 FROM "App" a WHERE a.id = j."appId" AND ${APP_ON_HOLD})
          ORDER BY j."runAfter", j.id
-         LIMIT $2 * 4
+         LIMIT $2
          FOR UPDATE OF j SKIP LOCKED),
        candidates AS (SELECT * FROM queued UNION ALL SELECT * FROM expired),
        ranked AS (

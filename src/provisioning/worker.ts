@@ -188,7 +188,9 @@ export class ProvisioningWorker {
     const { concurrency, perApp, leaseSeconds } = this.deps.settings
     while (!this.stopped) {
       const wanted = READY_FACTOR * concurrency - this.running.size - this.ready.length
-      if (this.startable() * 2 >= concurrency || wanted <= 0) return
+      // A claim is worth its statements once it may take half a slot's worth of jobs: below that,
+      // an app at its limit holding ready jobs would make every freed slot claim one job.
+      if (this.startable() * 2 >= concurrency || wanted <= 0 || wanted * 2 < concurrency) return
       const held = countByApp(
         this.running.values(),
         this.ready.map(({ job }) => job),

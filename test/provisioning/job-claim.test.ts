@@ -8,7 +8,9 @@ let db: Database
 beforeAll(async () => {
   database = await freshDatabase()
   db = database.db
-  await db.prisma.app.create({ data: { id: 'app_claim', name: 'scim', label: 'SCIM', signOnMode: 'SAML_2_0' } })
+  await db.prisma.app.createMany({
+    data: ['app_claim', 'app_other'].map((id) => ({ id, name: 'scim', label: id, signOnMode: 'SAML_2_0' as const })),
+  })
 })
 afterAll(() => database.drop())
 beforeEach(() => db.prisma.provisioningJob.deleteMany())
@@ -19,8 +21,9 @@ const LEASE = 30
 type JobType = 'CREATE' | 'UPDATE' | 'DEACTIVATE' | 'REACTIVATE'
 
 let seeded = 0
+const appOf = new Map<string, string>()
 /** A user assigned to the app: its app user id. */
-async function appUser(): Promise<string> {
+async function appUser(appId = 'app_claim'): Promise<string> {
   const n = ++seeded
   await db.prisma.user.create({
     data: { id: `usr_claim_${n}`, status: 'ACTIVE', login: `claim${n}@example.com`, email: `claim${n}@example.com` },
@@ -28,13 +31,14 @@ async function appUser(): Promise<string> {
   await db.prisma.appUser.create({
     data: {
       id: `apu_claim_${n}`,
-      appId: 'app_claim',
+      appId,
       userId: `usr_claim_${n}`,
       scope: 'USER',
       status: 'STAGED',
       syncState: 'OUT_OF_SYNC',
     },
   })
+  appOf.set(`apu_claim_${n}`, appId)
   return `apu_claim_${n}`
 }
 
@@ -43,7 +47,14 @@ async function queue(appUserId: string, types: JobType[], runAfter = T): Promise
   const ids: bigint[] = []
   for (const type of types) {
     const job = await db.prisma.provisioningJob.create({
-      data: { appUserId, appId: 'app_claim', userId: appUserId.replace('apu', 'usr'), type, runAfter, created: T },
+      data: {
+        appUserId,
+        appId: appOf.get(appUserId)!,
+        userId: appUserId.replace('apu', 'usr'),
+        type,
+        runAfter,
+        created: T,
+      },
     })
     ids.push(job.id)
   }
@@ -76,6 +87,17 @@ test('the oldest job of each app user is claimed, several app users at once, up 
   const claimed = await claim('worker-a', at(1), 2)
   expect(claimed.map((job) => job.id).sort()).toEqual([oneFirst, twoFirst])
   expect((await claim('worker-a', at(1))).map((job) => job.id)).toEqual([threeFirst])
+})
+
+test("one app's deep backlog does not keep another app's jobs out of a claim", async () => {
+  for (let n = 0; n < 40; n++) await queue(await appUser('app_claim'), ['CREATE'])
+  const [other] = await queue(await appUser('app_other'), ['CREATE'])
+
+  const claimed = await db.transaction((sql) =>
+    jobRows.claim(sql, { workerId: 'worker-a', limit: 8, leaseSeconds: LEASE, now: at(1), perApp: 4 }),
+  )
+  expect(claimed.filter((job) => job.appId === 'app_claim')).toHaveLength(4)
+  expect(claimed.filter((job) => job.appId === 'app_other').map((job) => job.id)).toEqual([other])
 })
 
 test('a job due in the future is not claimed until its time, and holds back the jobs after it', async () => {
