@@ -13,7 +13,6 @@ import {
   Resolver,
   Root,
 } from 'type-graphql'
-import { GraphQLError } from 'graphql'
 import type {
   AppGroupAssignment,
   AppUser as AppUserRow,
@@ -24,7 +23,7 @@ import type {
 import { ConnectionArgs, type Page } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { mutate } from '../graphql/payload'
-import { listing } from '../graphql/query-errors'
+import { listing, queryFailure } from '../graphql/query-errors'
 import { UserError } from '../graphql/user-error'
 import { Group } from '../groups/group-types'
 import { User } from '../users/user-types'
@@ -142,7 +141,7 @@ export class AppResolver {
   })
   features(@Root() app: AppRow) {
     const result = featuresOf(app)
-    if (!result.ok) throw new GraphQLError(result.errors[0].message, { extensions: { code: result.errors[0].code } })
+    if (!result.ok) queryFailure(result.errors[0])
     return result.value
   }
 

@@ -1,5 +1,11 @@
 import { GraphQLError } from 'graphql'
+import type { DomainError } from '../errors'
 import { PageArgumentError } from './connection'
+
+/** Throws a domain error as a query-level error with its code and field (queries have no userErrors). */
+export function queryFailure({ code, message, field }: DomainError): never {
+  throw new GraphQLError(message, { extensions: { code, field } })
+}
 
 /** Throws a query-level VALIDATION error (queries have no userErrors). */
 export function invalidArgument(message: string, field?: string[]): never {

@@ -1,9 +1,8 @@
-import { GraphQLError } from 'graphql'
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql'
 import { AppUser } from '../apps/app-types'
 import { ConnectionArgs, decodeCursor, encodeCursor, pageRequest, toPage, type Page } from '../graphql/connection'
 import type { Context } from '../graphql/context'
-import { listing } from '../graphql/query-errors'
+import { listing, queryFailure } from '../graphql/query-errors'
 import { User } from '../users/user-types'
 import { ProvisioningPlan, ProvisioningPlanAction, ProvisioningPlanActionConnection } from './plan-types'
 import type { PlanAction, PlanCounts } from './provisioning-plan'
@@ -44,10 +43,7 @@ export class ProvisioningPlanResolver {
   })
   async previewProvisioning(@Arg('appId', () => ID) appId: string, @Ctx() { services }: Context): Promise<PlanRoot> {
     const result = await services.plans.preview(appId)
-    if (!result.ok) {
-      const [error] = result.errors
-      throw new GraphQLError(error.message, { extensions: { code: error.code, field: error.field } })
-    }
+    if (!result.ok) queryFailure(result.errors[0])
     const { plan } = result.value
     return { appId: result.value.appId, counts: plan.counts, planned: plan.actions }
   }

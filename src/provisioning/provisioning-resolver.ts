@@ -1,12 +1,12 @@
-import { GraphQLError } from 'graphql'
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql'
 import { AppUser, AppUserConnection } from '../apps/app-types'
 import type { AppUser as AppUserRow } from '../generated/prisma/client'
 import { ConnectionArgs } from '../graphql/connection'
 import type { Context } from '../graphql/context'
 import { mutate } from '../graphql/payload'
-import { listing } from '../graphql/query-errors'
+import { listing, queryFailure } from '../graphql/query-errors'
 import { toUserErrors } from '../graphql/user-error'
+import { domainError } from '../errors'
 import {
   DiscardProvisioningHoldInput,
   DiscardProvisioningHoldPayload,
@@ -41,7 +41,7 @@ export class ProvisioningResolver {
     @Ctx() { services }: Context,
   ) {
     const holds = await listing(() => services.appQueries.provisioningHolds(appId, page))
-    return holds ?? notFound(`No app with id ${appId}.`, ['appId'])
+    return holds ?? queryFailure(domainError('NOT_FOUND', `No app with id ${appId}.`, ['appId']))
   }
 
   @Authorized('apps:manage')
@@ -148,9 +148,4 @@ export class AppUserAttemptsResolver {
       edges: attempts.edges.map((edge) => ({ ...edge, node: { ...edge.node, id: String(edge.node.id) } })),
     }
   }
-}
-
-/** A query-level NOT_FOUND naming the argument (queries have no userErrors). */
-function notFound(message: string, field: string[]): never {
-  throw new GraphQLError(message, { extensions: { code: 'NOT_FOUND', field } })
 }
