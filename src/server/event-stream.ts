@@ -1,12 +1,5 @@
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express'
-import {
-  execute,
-  GraphQLError,
-  OperationTypeNode,
-  subscribe,
-  type ExecutionResult,
-  type GraphQLFormattedError,
-} from 'graphql'
+import { execute, GraphQLError, OperationTypeNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import { createHandler, type Request as StreamRequest, type Response as StreamResponse } from 'graphql-sse'
 import type { Logger } from '../logger'
 import type { Principal } from '../tokens/scopes'
@@ -49,7 +42,7 @@ export function serveEventStreams(operations: StreamedOperations, logger: Logger
       if (prepared.operation === OperationTypeNode.MUTATION && req.method !== 'POST')
         return errorResponse([badInput('Mutations are sent with POST.')], 405)
       const result = await (prepared.operation === OperationTypeNode.SUBSCRIPTION
-        ? subscribe(prepared.args)
+        ? operations.subscribe(prepared.args)
         : execute(prepared.args))
       if (!isAsyncIterator(result)) {
         const status = refusedStatus(result)

@@ -20,6 +20,7 @@ import type { OperationGuard, Refusal } from './operation-guard'
 import { refusalError } from './operation-guard'
 import { checkQueryLimits, type QueryLimits } from './query-limits'
 import { subscriptionRevocation } from './revocation'
+import { shareKey, sharedSubscriptions } from './shared-subscriptions'
 
 /** The transports that run operations outside Apollo, named in logs. */
 export type Transport = 'ws' | 'sse'
@@ -70,6 +71,20 @@ export function streamedOperations(options: {
 }) {
   const { schema, guard, limits, logger, metrics } = options
   const revocation = subscriptionRevocation(options.tokens)
+  const shared = sharedSubscriptions()
+  /**
+   * Whether an authorization still authenticates, asked once per turn of the event loop however
+   * many subscriptions ask: one published event reaches them all in the same turn.
+   */
+  const checks = new Map<unknown, Promise<boolean>>()
+  const stillValid = (authorization: unknown): Promise<boolean> => {
+    let check = checks.get(authorization)
+    if (!check) {
+      if (checks.size === 0) setImmediate(() => checks.clear())
+      checks.set(authorization, (check = guard.identify(authorization).then((identity) => identity.kind === 'token')))
+    }
+    return check
+  }
 
   return {
     /**
@@ -93,19 +108,19 @@ export function streamedOperations(options: {
       const variables = payload.variables ?? undefined
       const tooComplex = checkQueryLimits(schema, document, variables, payload.operationName, limits)
       if (tooComplex) return { ok: false, errors: [tooComplex] }
-      return {
-        ok: true,
-        operation: operation.operation,
-        name: payload.operationName ?? operation.name?.value,
-        args: {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: variables,
-          contextValue: options.contextFor(caller.principal, caller.requestId),
-        },
+      const args = {
+        schema,
+        document,
+        operationName: payload.operationName,
+        variableValues: variables,
+        contextValue: options.contextFor(caller.principal, caller.requestId),
       }
+      shared.share(args, shareKey(payload.query, payload.operationName, variables, caller.principal?.scopes ?? []))
+      return { ok: true, operation: operation.operation, name: payload.operationName ?? operation.name?.value, args }
     },
+
+    /** Starts a prepared subscription; subscribers of one operation with the same scopes share each event's execution. */
+    subscribe: shared.subscribe,
 
     /** Logs a refused operation; the refusal as a GraphQL error. */
     refused(requestId: string, transport: Transport, refusal: Refusal): GraphQLError {
@@ -129,8 +144,7 @@ export function streamedOperations(options: {
         'operation started',
       )
       if (!caller.principal || !isAsyncIterator(result)) return result
-      const stillValid = async () => (await guard.identify(caller.authorization)).kind === 'token'
-      return revocation.guard(result, caller.principal.tokenId, stillValid)
+      return revocation.guard(result, caller.principal.tokenId, () => stillValid(caller.authorization))
     },
 
     /** A result as sent to the client: catalogued codes kept, everything else masked as INTERNAL. */

@@ -53,6 +53,7 @@ export function serveWebSocket(options: {
         const { caller, name } = ctx.extra.callers!.get(id)!
         return operations.started(caller, name, result)
       },
+      subscribe: operations.subscribe,
       onNext: (_ctx, _id, _payload, _args, result) => operations.masked(result),
       onError: (_ctx, _id, _payload, errors) => operations.maskedErrors(errors),
       onComplete: (ctx, id) => {

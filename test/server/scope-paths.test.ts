@@ -179,6 +179,39 @@ test('node does not tell a token whether an id of a kind it may not read exists'
   }
 })
 
+test('two subscribers of one subscription with different scopes each get what their own token allows, event by event', async () => {
+  // Subscribers of one operation share each event's execution (server/shared-subscriptions.ts):
+  // only those with the same scopes may share it.
+  const watched = (await createUser(api, { password: 'correct horse battery' })).user
+  const query = `subscription($filter: UserStatusChangedFilter) {
+    userStatusChanged(filter: $filter) { status event { type data } } }`
+  const variables = { filter: { userIds: [watched.id] } }
+  const full = watch(api.wsClient(), query, variables)
+  const weak = watch(api.wsClient(await api.tokenWith('users:read')), query, variables)
+  let suspended = false
+  const toggle = async () => {
+    await lifecycle(api, suspended ? 'unsuspendUser' : 'suspendUser', watched.id)
+    suspended = !suspended
+  }
+  await full.untilDelivered(toggle)
+  await weak.untilDelivered(toggle)
+  for (let round = 0; round < 3; round++) {
+    const [fullBefore, weakBefore] = [full.results.length, weak.results.length]
+    await toggle()
+    const status = suspended ? 'SUSPENDED' : 'ACTIVE'
+    const [seenByFull, seenByWeak] = await Promise.all([
+      full.until((result) => full.results.indexOf(result) >= fullBefore),
+      weak.until((result) => weak.results.indexOf(result) >= weakBefore),
+    ])
+    expect(seenByFull.errors).toBeUndefined()
+    expect(seenByFull.data.userStatusChanged).toMatchObject({ status, event: { type: expect.any(String) } })
+    expect(seenByWeak.errors?.map((error: any) => error.extensions?.code)).toEqual(['FORBIDDEN'])
+    expect(JSON.stringify(seenByWeak)).not.toContain('user.lifecycle')
+  }
+  full.unsubscribe()
+  weak.unsubscribe()
+})
+
 test('a userStatusChanged subscriber without events:read gets the change but not the event', async () => {
   const watched = (await createUser(api, { password: 'correct horse battery' })).user
   const reader = await api.tokenWith('users:read')
