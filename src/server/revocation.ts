@@ -23,8 +23,13 @@ export function subscriptionRevocation(tokens: TokenService) {
     /** The subscription's results, ended by one UNAUTHENTICATED result once the token is revoked. */
     guard(source: Results, tokenId: string, stillValid: () => Promise<boolean>): Results {
       let finished = false
-      let end = () => {}
-      const revoked = new Promise<'revoked'>((resolve) => (end = () => resolve('revoked')))
+      let revoked = false
+      /** Settles the pending next() at once on revocation; null while none is pending. */
+      let interrupt: ((value: 'revoked') => void) | null = null
+      const end = () => {
+        revoked = true
+        interrupt?.('revoked')
+      }
       const enders = ending.get(tokenId) ?? new Set()
       ending.set(tokenId, enders.add(end))
       const finish = async () => {
@@ -37,6 +42,13 @@ export function subscriptionRevocation(tokens: TokenService) {
         void finish()
         return { done: false, value: { errors: [unauthenticated()] } }
       }
+      // One promise per next(), settled by the source or the revocation: racing each next() against
+      // one long-lived revocation promise would leave a reaction on it per event, kept until the end.
+      const nextOrRevoked = () =>
+        new Promise<IteratorResult<ExecutionResult> | 'revoked'>((resolve, reject) => {
+          interrupt = resolve
+          source.next().then(resolve, reject)
+        }).finally(() => (interrupt = null))
       // Not an async generator: its return() would wait for a pending next(), so an idle subscription could not be ended.
       return {
         [Symbol.asyncIterator]() {
@@ -44,9 +56,9 @@ export function subscriptionRevocation(tokens: TokenService) {
         },
         async next() {
           if (finished) return { done: true, value: undefined }
-          const next = await Promise.race([source.next(), revoked])
+          const next = revoked ? 'revoked' : await nextOrRevoked()
           if (finished) return { done: true, value: undefined }
-          if (next === 'revoked') return endWithError()
+          if (next === 'revoked' || revoked) return endWithError()
           if (!next.done && !(await stillValid())) return endWithError()
           return next
         },
