@@ -8,6 +8,9 @@
 // Baseline, in the same run: the same clients on a bare `ws` server (its own process) that is
 // handed, at the same moments, the same bytes for each suspension and sends them to every client.
 // Memory: the server's RSS before subscribers, with them all idle, and after the run.
+// fanout-2p (PostgreSQL only): the same with two server processes on one database, the mutations
+// committed through one and the subscribers on the other, so every delivery crosses processes
+// (LISTEN/NOTIFY, then the log read by the subscribers' relay); memory is the subscribers' server's.
 import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
@@ -92,18 +95,23 @@ const summary = (label, result, expected) =>
 
 export async function run(name = 'fanout') {
   const target = await scratchDatabase(name)
+  const acrossProcesses = name === 'fanout-2p'
+  if (acrossProcesses && target.kind !== 'postgres') throw new Error('fanout-2p needs DATABASE_URL=postgresql://…')
   let server
+  let writer
   let raw
   try {
     const seeded = await seed(target, { users: 100, groups: 5 })
     server = await startServer(target)
+    // Mutations go to `writer`, subscribers to `server`: the same process unless across processes.
+    writer = acrossProcesses ? await startServer(target) : server
     const mutations = Math.max(2, Math.round(RATE * env.seconds))
     const suspensions = Math.ceil(mutations / 2)
-    log(`server pid ${server.pid}; creating ${mutations} users`)
-    const users = await activeUsers(server.url, seeded.secret, suspensions)
+    log(`server pid ${server.pid}${acrossProcesses ? `, writer pid ${writer.pid}` : ''}; creating ${mutations} users`)
+    const users = await activeUsers(writer.url, seeded.secret, suspensions)
     // Unsuspended users were suspended beforehand, so no mutation waits on another's commit.
-    const suspended = await activeUsers(server.url, seeded.secret, mutations - suspensions)
-    for (const id of suspended) await graphql(server.url, seeded.secret, lifecycle('suspendUser'), { id })
+    const suspended = await activeUsers(writer.url, seeded.secret, mutations - suspensions)
+    for (const id of suspended) await graphql(writer.url, seeded.secret, lifecycle('suspendUser'), { id })
     const expected = suspensions * CLIENTS
 
     const rssBefore = server.rss()
@@ -126,7 +134,7 @@ export async function run(name = 'fanout') {
     await steady(mutations, RATE, async (i) => {
       const id = i % 2 ? suspended[(i - 1) / 2] : users[i / 2]
       if (i % 2 === 0) sent[id] = now()
-      const response = await graphql(server.url, seeded.secret, lifecycle(i % 2 ? 'unsuspendUser' : 'suspendUser'), {
+      const response = await graphql(writer.url, seeded.secret, lifecycle(i % 2 ? 'unsuspendUser' : 'suspendUser'), {
         id,
       })
       if (response.text.includes('"code"') || response.text.includes('"errors"')) failures++
@@ -171,20 +179,21 @@ export async function run(name = 'fanout') {
 
     const perClientKB = ((rssIdle - rssBefore) * 1024) / CLIENTS
     console.log(
-      `fanout (${backend()}, ${CLIENTS} subscribers, ${RATE} mutations/s for ${env.seconds} s, ${suspensions} pass the filter): ` +
+      `${name} (${backend()}${acrossProcesses ? ', two server processes' : ''}, ${CLIENTS} subscribers, ${RATE} mutations/s for ${env.seconds} s, ${suspensions} pass the filter): ` +
         `${summary('server', oursResult, expected)}${failures ? ` [${failures} failed mutations]` : ''}; ${summary('raw ws', rawResult, expected)}; ${loadNote}`,
     )
     console.log(
-      `fanout memory: server RSS ${fmt(rssBefore)} MB before subscribers, ${fmt(rssIdle)} MB with ${CLIENTS} idle (${fmt(perClientKB)} KB each), ${fmt(rssAfter)} MB after the run; raw ws server ${fmt(rawRssBefore)} -> ${fmt(rawRssIdle)} MB`,
+      `${name} memory: server RSS ${fmt(rssBefore)} MB before subscribers, ${fmt(rssIdle)} MB with ${CLIENTS} idle (${fmt(perClientKB)} KB each), ${fmt(rssAfter)} MB after the run; raw ws server ${fmt(rawRssBefore)} -> ${fmt(rawRssIdle)} MB`,
     )
     console.log(
-      `fanout: ${fmt(oursResult.deliveriesPerSecond)} deliveries/s vs raw ws ${fmt(rawResult.deliveriesPerSecond)} deliveries/s, p50 ${fmt(oursResult.p50)} ms, p99 ${fmt(oursResult.p99)} ms, ratio ${fmt(oursResult.deliveriesPerSecond / rawResult.deliveriesPerSecond, 3)}`,
+      `${name}: ${fmt(oursResult.deliveriesPerSecond)} deliveries/s vs raw ws ${fmt(rawResult.deliveriesPerSecond)} deliveries/s, p50 ${fmt(oursResult.p50)} ms, p99 ${fmt(oursResult.p99)} ms, ratio ${fmt(oursResult.deliveriesPerSecond / rawResult.deliveriesPerSecond, 3)}`,
     )
   } catch (error) {
     if (server) log(`server output:\n${server.tail.join('\n')}`)
     throw error
   } finally {
     raw?.kill()
+    if (writer && writer !== server) await writer.stop()
     if (server) await server.stop()
     await target.drop()
   }

@@ -11,6 +11,7 @@ const SCENARIOS = {
   import: './import.mjs',
   plan: './plan.mjs',
   fanout: './fanout.mjs',
+  'fanout-2p': './fanout.mjs',
 }
 const DEFAULT = ['assign-group', 'activate-rule', 'read', 'write', 'provision', 'plan']
 
