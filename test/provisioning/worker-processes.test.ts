@@ -2,7 +2,7 @@ import { usingPostgres } from '../support/backend'
 import { activeUser, appUserWhen, assign, provisionedApp, remote } from '../support/provisioning'
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy'
 import { startScimServer, type ScimServer } from '../support/scim-server'
-import { runMain, serviceDatabase, startServer, type ServiceProcess } from '../support/service-process'
+import { serviceDatabase, startServer, startWorker, type ServiceProcess } from '../support/service-process'
 
 // Workers as `npm start` and `npm run worker` run them: separate processes sharing one queue.
 
@@ -26,10 +26,9 @@ afterEach(async () => {
   await database.drop()
 })
 
-async function worker(env: Record<string, string> = {}) {
-  const started = runMain(['worker'], { ...database.env, PROVISIONING_POLL_MS: '100', ...env })
+async function worker() {
+  const started = await startWorker({ ...database.env, PROVISIONING_POLL_MS: '100' })
   processes.push(started)
-  await started.waitFor(/provisioning worker \S+ running/)
   return started
 }
 

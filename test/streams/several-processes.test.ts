@@ -1,38 +1,47 @@
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { usingPostgres } from '../support/backend'
-import { runMain, serviceDatabase, startServer, type ServiceProcess } from '../support/service-process'
+import { activeUser, appUserWhen, assign, provisionedApp, remote } from '../support/provisioning'
+import { startScimServer, type ScimServer } from '../support/scim-server'
+import { runMain, serviceDatabase, startServer, startWorker, type ServiceProcess } from '../support/service-process'
 import { watch } from '../support/subscriptions'
 
-// Several server processes on one PostgreSQL: the relay of each delivers what any of them commits.
+// Several server processes and a provisioning worker process on one PostgreSQL: the relay of each
+// server delivers what any of them commits.
 const onPostgres = usingPostgres ? describe : describe.skip
 jest.setTimeout(180_000)
 
-onPostgres('two server processes on one database', () => {
+onPostgres('two server processes and a worker process on one database', () => {
   let database: Awaited<ReturnType<typeof serviceDatabase>>
+  let scim: ScimServer
   const processes: ServiceProcess[] = []
   let a: ServiceProcess & { url: string }
   let b: ServiceProcess & { url: string }
   let token: string
   // A long token cache: a revocation must reach the other process through the relay, not by expiry.
   const env = () => ({ ...database.env, TOKEN_CACHE_SECONDS: '300', EVENT_RELAY_POLL_MS: '200' })
+  // Servers only take requests: every provisioning job runs in the worker process.
+  const serve = () => startServer({ ...env(), PROVISIONING_CONCURRENCY: '0' })
 
   const issue = async () => {
-    const cli = runMain(['token', 'create', '--scopes', 'users:read,users:manage,events:read', '--name', 'p'], env())
+    const scopes = 'users:read,users:manage,apps:read,apps:manage,events:read'
+    const cli = runMain(['token', 'create', '--scopes', scopes, '--name', 'p'], env())
     const [, id, secret] = await cli.waitFor(/id:\s+(\S+)[\s\S]*token:\s+(\S+)/)
     await cli.exited
     return { id, secret }
   }
   beforeAll(async () => {
     database = await serviceDatabase()
+    scim = await startScimServer()
     ;({ secret: token } = await issue())
-    a = await startServer(env())
-    b = await startServer(env())
-    processes.push(a, b)
+    a = await serve()
+    b = await serve()
+    processes.push(a, b, await startWorker({ ...env(), PROVISIONING_POLL_MS: '100' }))
   })
   afterAll(async () => {
     for (const process of processes) process.child.kill('SIGKILL')
     await Promise.all(processes.map((process) => process.exited))
+    await scim.close()
     await database.drop()
   })
 
@@ -58,6 +67,35 @@ onPostgres('two server processes on one database', () => {
       })
     ).data.createUser.user.id
   const EVENTS = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) { sequence cursor } }`
+  const APP_USER_CHANGES = `subscription($filter: AppUserStatusChangedFilter) { appUserStatusChanged(filter: $filter) {
+    previousStatus status appUser { externalId user { id } } } }`
+
+  // Runs first: the next test kills server B.
+  test('an assignment on one server is provisioned by the worker process and its PROVISIONED change reaches an appUserStatusChanged subscriber on the other server', async () => {
+    const onA = remote(a.url, token)
+    const app = await provisionedApp(onA, scim)
+    const subscriber = watch(client(b.url), APP_USER_CHANGES, { filter: { appIds: [app.id] } })
+    // Probe users assigned until the subscription is live (each assignment is a STAGED change).
+    await subscriber.untilDelivered(async () => assign(onA, app.id, (await activeUser(onA)).id))
+    const user = await activeUser(onA)
+    await assign(onA, app.id, user.id)
+    // Bounded: without a worker running the job, this fails by its limit.
+    await appUserWhen(onA, app.id, user.id, (row) => row.status === 'PROVISIONED')
+    const provisioned = await subscriber.until(
+      (result) =>
+        result.data.appUserStatusChanged.appUser.user.id === user.id &&
+        result.data.appUserStatusChanged.status === 'PROVISIONED',
+    )
+    subscriber.unsubscribe()
+
+    const accounts = scim.users().filter((account) => account.userName === user.profile.login)
+    expect(accounts).toHaveLength(1)
+    expect(provisioned.data.appUserStatusChanged).toEqual({
+      previousStatus: 'STAGED',
+      status: 'PROVISIONED',
+      appUser: { externalId: accounts[0].id, user: { id: user.id } },
+    })
+  })
 
   test('a mutation on one process reaches a subscriber on the other; after a kill, resuming elsewhere loses nothing', async () => {
     const subscriber = watch(client(b.url), EVENTS, { filter: { types: ['user.lifecycle.create'] } })
@@ -85,7 +123,7 @@ onPostgres('two server processes on one database', () => {
   })
 
   test('a token revoked by another process ends its subscription on this one at once, with UNAUTHENTICATED', async () => {
-    const c = await startServer(env())
+    const c = await serve()
     processes.push(c)
     const revoked = await issue()
     const subscriber = watch(

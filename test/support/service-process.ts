@@ -59,6 +59,13 @@ export async function startServer(env: Record<string, string>): Promise<ServiceP
   return { ...service, url }
 }
 
+/** Starts `npm run worker`'s provisioning worker (no HTTP) and resolves once it runs. */
+export async function startWorker(env: Record<string, string>): Promise<ServiceProcess> {
+  const worker = runMain(['worker'], env)
+  await worker.waitFor(/provisioning worker \S+ running/)
+  return worker
+}
+
 /** A fresh database for child processes: an embedded data directory, or a PostgreSQL database when DATABASE_URL is set. */
 export async function serviceDatabase(): Promise<{
   env: Record<string, string>
