@@ -5,11 +5,12 @@ import type { Logger } from '../logger'
 import type { Principal } from '../tokens/scopes'
 import { errorBody } from './errors'
 import { isAsyncIterator, type Caller, type StreamedOperations } from './streamed-operations'
+import { writePace, type WritePace } from './write-pace'
 
 /** What the HTTP middlewares before this one established (the same as for POST /graphql). */
 type AdmittedRequest = ExpressRequest & { principal?: Principal | null; requestId?: string }
 
-type StreamContext = { caller?: Caller }
+type StreamContext = { caller?: Caller; pace: WritePace }
 
 const EVENT_STREAM = 'text/event-stream'
 
@@ -21,7 +22,9 @@ const EVENT_STREAM = 'text/event-stream'
  *
  * Like HTTP, an operation that fails before producing anything with an HTTP status in its error
  * (UNAUTHENTICATED without a token: 401) is answered with that status and a JSON body, never a
- * stream; every refusal carries a typed `extensions.code`.
+ * stream; every refusal carries a typed `extensions.code`. As on the WebSocket, an operation's next
+ * result is pulled only once the previous one was written out (write-pace.ts): a client that stops
+ * reading is ended by its subscription's bounded buffer with SUBSCRIBER_TOO_SLOW.
  */
 export function serveEventStreams(operations: StreamedOperations, logger: Logger) {
   const open = new Set<AsyncGenerator<string>>()
@@ -50,7 +53,8 @@ export function serveEventStreams(operations: StreamedOperations, logger: Logger
       }
       req.context.caller = caller
       // graphql-sse takes a returned result without `data` for execution arguments; streamed, it is sent as it is.
-      return operations.started(caller, prepared.name, isAsyncIterator(result) ? result : only(result))
+      const started = operations.started(caller, prepared.name, isAsyncIterator(result) ? result : only(result))
+      return req.context.pace.pace(started)
     },
     onNext: (_ctx, _req, result) => operations.masked(result as ExecutionResult) as ExecutionResult,
     onComplete(_ctx, req) {
@@ -71,14 +75,17 @@ export function serveEventStreams(operations: StreamedOperations, logger: Logger
           .status(406)
           .json(errorBody('BAD_USER_INPUT', `This endpoint streams Server-Sent Events: send Accept: ${EVENT_STREAM}.`))
       try {
-        const [body, init] = await handler(streamRequest(req))
+        const request = streamRequest(req)
+        const [body, init] = await handler(request)
         if (typeof body === 'string' || body === null) return void sendJson(res, body, init)
         open.add(body)
         res.writeHead(init.status, init.headers)
         res.once('close', () => void body.return())
         for await (const chunk of body) {
           if (!res.writable) break
+          // Called back once the socket took the chunk: a client that stops reading stops its results.
           await new Promise((resolve) => res.write(chunk, resolve))
+          request.context.pace.wrote(chunk)
         }
         open.delete(body)
         res.end()
@@ -117,7 +124,7 @@ function streamRequest(req: AdmittedRequest): StreamRequest<AdmittedRequest, Str
     // express.json() parsed a JSON body already; graphql-sse refuses any other content type.
     body: req.body ?? null,
     raw: req,
-    context: {},
+    context: { pace: writePace() },
   }
 }
 

@@ -1,8 +1,10 @@
 import 'reflect-metadata'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
 import { appendEvents, SYSTEM_ACTOR, type StoredEvent } from '../../src/events/event-log'
 import { delivered, SubscriberTooSlow, type StreamItem } from '../../src/events/event-stream'
 import { addMember, createApp, createGroup } from '../support/directory'
+import { sseClient } from '../support/event-streams'
 import { startTestServer, type TestServer } from '../support/harness'
 import { watch } from '../support/subscriptions'
 import { createUser, lifecycle } from '../support/users'
@@ -164,8 +166,9 @@ test('a subscriber that keeps reading is never ended, even by one commit of many
   expect(reader.sent.map((event) => event.sequence)).toEqual(await storedAfter(start.sequence))
 })
 
-// Over graphql-ws the server reads the stream only as fast as the client's socket drains: a client
-// that stops reading fills the socket buffers (megabytes on loopback), then the stream's.
+// Over graphql-ws and SSE alike the server pulls a result only once the previous one was written to
+// the client's socket: a client that stops reading fills the socket buffers (megabytes on loopback),
+// then the stream's.
 const COPIES = 40
 const BULKY = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) {
   sequence cursor ${Array.from({ length: COPIES }, (_, copy) => `t${copy}: targets { displayName }`).join(' ')}
@@ -189,73 +192,132 @@ async function appendBulkyEvent(index: number): Promise<void> {
   )
 }
 
-/** A graphql-transport-ws client on a raw socket, so the test can stop reading it. */
-async function rawSubscriber(query: string, variables: Record<string, unknown>) {
-  const socket = new WebSocket(api.url.replace(/^http/, 'ws'), 'graphql-transport-ws')
+/** One subscription's messages (`next` with its result as payload, `complete`) as they arrive. */
+function inbox() {
   const messages: any[] = []
   let received = () => {}
-  socket.on('message', (data) => {
-    messages.push(JSON.parse(String(data)))
-    received()
-  })
-  const until = (matches: (message: any) => boolean) =>
-    new Promise<any>((resolve) => {
-      const check = () => {
-        const found = messages.find(matches)
-        if (found) resolve(found)
-      }
-      received = check
-      check()
-    })
-  await new Promise((resolve) => socket.once('open', resolve))
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${api.adminToken}` } }))
-  await until((message) => message.type === 'connection_ack')
-  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }))
-  return { socket, messages, until }
+  return {
+    messages,
+    add(message: any) {
+      messages.push(message)
+      received()
+    },
+    /** The first message (past or future) that matches. */
+    until: (matches: (message: any) => boolean) =>
+      new Promise<any>((resolve) => {
+        const check = () => {
+          const found = messages.find(matches)
+          if (found) resolve(found)
+        }
+        received = check
+        check()
+      }),
+  }
 }
 
-test('over graphql-ws, a client that stops reading is sent SUBSCRIBER_TOO_SLOW; resuming from resumeFrom misses nothing', async () => {
-  const start = await lastEvent()
-  // Both resume after the start: live before the first event commits.
-  const filter = { types: ['user.lifecycle.activate'], after: start.cursor }
-  const slow = await rawSubscriber(BULKY, { filter })
-  const witness = watch(api.wsClient(), LIGHT, { filter })
-  const isEvent = (message: any) => message.type === 'next' && message.payload.data
-  /** Commits one bulky event and waits until a reader that keeps up received it (it was published). */
-  const append = async (index: number) => {
-    await appendBulkyEvent(index)
-    const last = await lastEvent()
-    await witness.until((result) => result.data.lifecycleEvents.cursor === last.cursor)
-  }
+/** A subscriber on a raw connection, so the test can stop reading it. */
+interface RawSubscriber extends Pick<ReturnType<typeof inbox>, 'messages' | 'until'> {
+  /** Stops reading the socket: what the server sends stays in the socket buffers. */
+  pause(): void
+  resume(): void
+  close(): void
+}
 
-  // The slow client receives the first event, then stops reading while far more events commit,
-  // one per transaction, than the socket buffers and its stream hold.
-  await append(0)
-  await slow.until(isEvent)
-  slow.socket.pause()
-  const count = 80
-  for (let index = 1; index < count; index++) await append(index)
-  const end = await lastEvent()
-  witness.unsubscribe()
+/** A graphql-transport-ws client on a raw socket. */
+async function rawWsSubscriber(query: string, variables: Record<string, unknown>): Promise<RawSubscriber> {
+  const socket = new WebSocket(api.url.replace(/^http/, 'ws'), 'graphql-transport-ws')
+  const received = inbox()
+  socket.on('message', (data) => received.add(JSON.parse(String(data))))
+  await new Promise((resolve) => socket.once('open', resolve))
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${api.adminToken}` } }))
+  await received.until((message) => message.type === 'connection_ack')
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }))
+  return { ...received, pause: () => socket.pause(), resume: () => socket.resume(), close: () => socket.close() }
+}
 
-  slow.socket.resume()
-  // It is sent what the socket buffers held, then the error (not every event: that would hang on the stream's memory).
-  const ended = await slow.until(
-    (message) => message.payload?.errors || message.payload?.data?.lifecycleEvents.cursor === end.cursor,
-  )
-  expect(ended.payload.errors).toHaveLength(1)
-  await slow.until((message) => message.type === 'complete' && message.id === '1')
-  slow.socket.close()
-  const error = ended.payload.errors[0]
-  const sent = slow.messages.filter(isEvent).map((message) => message.payload.data.lifecycleEvents)
-  expect(error.extensions).toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW', resumeFrom: sent.at(-1).cursor })
-  expect(sent.length).toBeLessThan(count)
-
-  const resumed = watch(api.wsClient(), LIGHT, {
-    filter: { types: ['user.lifecycle.activate'], after: error.extensions.resumeFrom },
+/** A graphql-sse client (distinct connections) on a raw HTTP request; its events as graphql-ws messages. */
+async function rawSseSubscriber(query: string, variables: Record<string, unknown>): Promise<RawSubscriber> {
+  const request = httpRequest(`${api.url}/stream`, {
+    method: 'POST',
+    headers: {
+      accept: 'text/event-stream',
+      'content-type': 'application/json',
+      authorization: `Bearer ${api.adminToken}`,
+    },
   })
-  await resumed.until((result) => result.data.lifecycleEvents.cursor === end.cursor)
-  resumed.unsubscribe()
-  const delivered = [...sent, ...resumed.results.map((result) => result.data.lifecycleEvents)]
-  expect(delivered.map((event) => BigInt(event.sequence))).toEqual(await storedAfter(start.sequence))
-})
+  request.end(JSON.stringify({ query, variables }))
+  const response = await new Promise<IncomingMessage>((resolve) => request.once('response', resolve))
+  expect(response.statusCode).toBe(200)
+  const received = inbox()
+  let unread = ''
+  response.setEncoding('utf8')
+  response.on('data', (text: string) => {
+    // An event ends with a blank line, which may begin at the last character already read (events are megabytes).
+    const from = Math.max(0, unread.length - 1)
+    unread += text
+    for (let end = unread.indexOf('\n\n', from); end >= 0; end = unread.indexOf('\n\n')) {
+      const event = unread.slice(0, end)
+      unread = unread.slice(end + 2)
+      const type = /^event: (.*)$/m.exec(event)?.[1]
+      const data = /^data: (.*)$/m.exec(event)?.[1]
+      // Comments (`:` keep-alives) carry no event.
+      if (type) received.add({ type, payload: data ? JSON.parse(data) : null })
+    }
+  })
+  const socket = response.socket
+  return { ...received, pause: () => socket.pause(), resume: () => socket.resume(), close: () => request.destroy() }
+}
+
+const transports = [
+  { name: 'graphql-ws', rawSubscriber: rawWsSubscriber, client: () => api.wsClient() },
+  { name: 'SSE', rawSubscriber: rawSseSubscriber, client: () => sseClient(api.url, api.adminToken) },
+]
+
+test.each(transports)(
+  'over $name, a client that stops reading is sent SUBSCRIBER_TOO_SLOW; resuming from resumeFrom misses nothing',
+  async ({ rawSubscriber, client }) => {
+    const start = await lastEvent()
+    // Both resume after the start: live before the first event commits.
+    const filter = { types: ['user.lifecycle.activate'], after: start.cursor }
+    const slow = await rawSubscriber(BULKY, { filter })
+    const witness = watch(api.wsClient(), LIGHT, { filter })
+    const isEvent = (message: any) => message.type === 'next' && message.payload.data
+    /** Commits one bulky event and waits until a reader that keeps up received it (it was published). */
+    const append = async (index: number) => {
+      await appendBulkyEvent(index)
+      const last = await lastEvent()
+      await witness.until((result) => result.data.lifecycleEvents.cursor === last.cursor)
+    }
+
+    // The slow client receives the first event, then stops reading while far more events commit,
+    // one per transaction, than the socket buffers and its stream hold.
+    await append(0)
+    await slow.until(isEvent)
+    slow.pause()
+    const count = 80
+    for (let index = 1; index < count; index++) await append(index)
+    const end = await lastEvent()
+    witness.unsubscribe()
+
+    slow.resume()
+    // It is sent what the socket buffers held, then the error (not every event: that would hang on the stream's memory).
+    const ended = await slow.until(
+      (message) => message.payload?.errors || message.payload?.data?.lifecycleEvents.cursor === end.cursor,
+    )
+    expect(ended.payload.errors).toHaveLength(1)
+    await slow.until((message) => message.type === 'complete')
+    slow.close()
+    const error = ended.payload.errors[0]
+    const sent = slow.messages.filter(isEvent).map((message) => message.payload.data.lifecycleEvents)
+    expect(error.extensions).toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW', resumeFrom: sent.at(-1).cursor })
+    expect(sent.length).toBeLessThan(count)
+
+    const resumed = watch(client(), LIGHT, {
+      filter: { types: ['user.lifecycle.activate'], after: error.extensions.resumeFrom },
+    })
+    await resumed.until((result) => result.data.lifecycleEvents.cursor === end.cursor)
+    resumed.unsubscribe()
+    const delivered = [...sent, ...resumed.results.map((result) => result.data.lifecycleEvents)]
+    expect(delivered.map((event) => BigInt(event.sequence))).toEqual(await storedAfter(start.sequence))
+  },
+)
