@@ -48,7 +48,7 @@ export function subscriptionRevocation(tokens: TokenService) {
         new Promise<IteratorResult<ExecutionResult> | 'revoked'>((resolve, reject) => {
           interrupt = resolve
           source.next().then(resolve, reject)
-        }).finally(() => (interrupt = null))
+        })
       // Not an async generator: its return() would wait for a pending next(), so an idle subscription could not be ended.
       return {
         [Symbol.asyncIterator]() {
@@ -57,6 +57,7 @@ export function subscriptionRevocation(tokens: TokenService) {
         async next() {
           if (finished) return { done: true, value: undefined }
           const next = revoked ? 'revoked' : await nextOrRevoked()
+          interrupt = null
           if (finished) return { done: true, value: undefined }
           if (next === 'revoked' || revoked) return endWithError()
           if (!next.done && !(await stillValid())) return endWithError()
