@@ -21,7 +21,7 @@ export function subscriptionRevocation(tokens: TokenService) {
 
   return {
     /** The subscription's results, ended by one UNAUTHENTICATED result once the token is revoked. */
-    guard(source: Results, tokenId: string, stillValid: () => Promise<boolean>): Results {
+    guard(source: Results, tokenId: string, stillValid: () => boolean | Promise<boolean>): Results {
       let finished = false
       let revoked = false
       /** Settles the pending next() at once on revocation; null while none is pending. */
@@ -60,7 +60,9 @@ export function subscriptionRevocation(tokens: TokenService) {
           interrupt = null
           if (finished) return { done: true, value: undefined }
           if (next === 'revoked' || revoked) return endWithError()
-          if (!next.done && !(await stillValid())) return endWithError()
+          if (next.done) return next
+          const valid = stillValid()
+          if (!(valid === true || (valid !== false && (await valid)))) return endWithError()
           return next
         },
         return: finish,

@@ -54,6 +54,8 @@ export function shareKey(
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value
 
+const asValue = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value })
+
 /** The source's events mapped to results; return() ends the source at once even while next() waits. */
 function mapped(source: AsyncIterator<unknown>, map: (event: unknown) => Promise<ExecutionResult>): Results {
   // Not an async generator: its return() would wait for a pending next(), so an idle subscription could not be ended.
@@ -61,10 +63,10 @@ function mapped(source: AsyncIterator<unknown>, map: (event: unknown) => Promise
     [Symbol.asyncIterator]() {
       return this
     },
-    async next() {
-      const next = await source.next()
-      if (next.done) return { done: true, value: undefined }
-      return { done: false, value: await map(next.value) }
+    next() {
+      return source
+        .next()
+        .then((next) => (next.done ? { done: true as const, value: undefined } : map(next.value).then(asValue)))
     },
     async return() {
       await source.return?.()

@@ -76,14 +76,16 @@ export function streamedOperations(options: {
    * Whether an authorization still authenticates, asked once per turn of the event loop however
    * many subscriptions ask: one published event reaches them all in the same turn.
    */
-  const checks = new Map<unknown, Promise<boolean>>()
-  const stillValid = (authorization: unknown): Promise<boolean> => {
+  const checks = new Map<unknown, { pending: Promise<boolean>; valid?: boolean }>()
+  /** The answer itself once known in this turn (no await for the other subscribers), else its promise. */
+  const stillValid = (authorization: unknown): boolean | Promise<boolean> => {
     let check = checks.get(authorization)
     if (!check) {
       if (checks.size === 0) setImmediate(() => checks.clear())
-      checks.set(authorization, (check = guard.identify(authorization).then((identity) => identity.kind === 'token')))
+      const pending = guard.identify(authorization).then((identity) => (check!.valid = identity.kind === 'token'))
+      checks.set(authorization, (check = { pending }))
     }
-    return check
+    return check.valid ?? check.pending
   }
 
   return {
