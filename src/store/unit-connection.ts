@@ -39,9 +39,35 @@ const INT8 = 20
 const toDriver = (params: unknown[] = []) =>
   params.map((value) => (value instanceof Date ? value.toISOString() : value))
 
+/**
+ * The connection of the unit of work a query is made in. Node 20's AsyncLocalStorage pays an async
+ * hook on every promise of the process once enabled, and a subscriber process makes thousands of
+ * promises per event without ever running a unit of work: the storage is enabled only while a unit
+ * runs, and disabled again when the last one ends (a later `run` enables it anew, as the first did).
+ */
+class UnitStorage<T> {
+  private readonly storage = new AsyncLocalStorage<T>()
+  private running = 0
+
+  /** The current unit's connection; undefined outside every unit (and whenever none runs). */
+  current(): T | undefined {
+    return this.running > 0 ? this.storage.getStore() : undefined
+  }
+
+  async run<R>(connection: T, work: () => Promise<R>): Promise<R> {
+    this.running++
+    try {
+      // Awaited inside the context: a Prisma promise runs its query only when awaited.
+      return await this.storage.run(connection, async () => await work())
+    } finally {
+      if (--this.running === 0) this.storage.disable()
+    }
+  }
+}
+
 // --- PostgreSQL (pg) ---
 
-const pgConnection = new AsyncLocalStorage<pg.PoolClient>()
+const pgConnection = new UnitStorage<pg.PoolClient>()
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === TIMESTAMP) return utcTimestamp
@@ -53,13 +79,13 @@ const pgTypes = {
 /** A pool whose queries run on the current unit of work's connection, if there is one. */
 export class UnitRoutingPool extends pg.Pool {
   override query(...args: unknown[]): never {
-    const client = pgConnection.getStore()
+    const client = pgConnection.current()
     const target = client ? client.query.bind(client) : super.query.bind(this)
     return (target as (...a: unknown[]) => never)(...args)
   }
 
   override connect(...args: unknown[]): never {
-    const client = pgConnection.getStore()
+    const client = pgConnection.current()
     if (client) return Promise.resolve(savepointClient(client)) as never
     return (super.connect as (...a: unknown[]) => never).apply(this, args)
   }
@@ -86,8 +112,7 @@ export class UnitRoutingPool extends pg.Pool {
     }
     try {
       await client.query('BEGIN')
-      // Awaited inside the context: a Prisma promise runs its query only when awaited.
-      const value = await pgConnection.run(client, async () => await work(sql))
+      const value = await pgConnection.run(client, () => work(sql))
       if (!ended) await client.query('COMMIT')
       return value
     } catch (error) {
@@ -117,17 +142,17 @@ function savepointClient(client: pg.PoolClient): pg.PoolClient {
 
 // --- Embedded (PGlite) ---
 
-const pgliteConnection = new AsyncLocalStorage<PGliteTransaction>()
+const pgliteConnection = new UnitStorage<PGliteTransaction>()
 const pgliteParsers = { [TIMESTAMP]: utcTimestamp, [INT8]: BigInt }
 
 /** The PGlite instance as Prisma's adapter sees it: queries inside a unit of work run in its transaction. */
 export function routedPGlite(instance: PGlite): PGlite {
-  const current = () => pgliteConnection.getStore() ?? instance
+  const current = () => pgliteConnection.current() ?? instance
   const routed = {
     query: (...args: Parameters<PGlite['query']>) => current().query(...args),
     exec: (...args: Parameters<PGlite['exec']>) => current().exec(...args),
     transaction: async <T>(callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> => {
-      const tx = pgliteConnection.getStore()
+      const tx = pgliteConnection.current()
       return tx ? inSavepoint(tx, callback) : instance.transaction(callback)
     },
   }
@@ -154,6 +179,6 @@ export function pgliteTransaction(instance: PGlite): RunInTransaction {
       const run = async <T>(text: string, params?: unknown[]) =>
         (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
       // In-process: committing as the callback returns costs no round trip.
-      return pgliteConnection.run(tx, async () => await work({ query: run, queryAndCommit: run }))
+      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: run }))
     })
 }

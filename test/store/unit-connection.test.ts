@@ -115,3 +115,28 @@ test('timestamps written and read by hand are the instants Prisma writes and rea
   )
   expect(row.created).toEqual(instant)
 })
+
+test('a unit of work keeps joining its own transaction while other units start and end around it', async () => {
+  // Round after round, so units also start after every earlier one has ended.
+  for (let round = 0; round < 3; round++) {
+    const early = groupRow()
+    const late = groupRow()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const longUnit = database.db.transaction(async () => {
+      await held
+      await database.db.prisma.group.create({ data: { ...late, type: 'OKTA_GROUP' } })
+      throw failure
+    })
+    const shortUnit = database.db.transaction(() =>
+      database.db.prisma.group.create({ data: { ...early, type: 'OKTA_GROUP' } }),
+    )
+    // On PostgreSQL the short unit ends while the long one is still open; PGlite runs them in turn.
+    if (database.db.kind === 'postgres') await shortUnit
+    release()
+    await expect(longUnit).rejects.toBe(failure)
+    await shortUnit
+    expect(await database.db.prisma.group.count({ where: { id: early.id } })).toBe(1)
+    expect(await database.db.prisma.group.count({ where: { id: late.id } })).toBe(0)
+  }
+})
