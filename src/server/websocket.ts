@@ -1,6 +1,6 @@
 import type http from 'node:http'
-import { useServer } from 'graphql-ws/use/ws'
-import { WebSocketServer } from 'ws'
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws'
+import { WebSocketServer, type WebSocket } from 'ws'
 import type { Principal } from '../tokens/scopes'
 import type { OperationGuard } from './operation-guard'
 import { checkRequestBounds } from './request-bounds'
@@ -13,6 +13,14 @@ type SocketState = {
   callers?: Map<string, { caller: Caller; name: string | undefined }>
   remoteAddress?: string
 }
+
+/** graphql-ws's `extra` on this transport: the socket, the upgrade request and the state above. */
+type Extra = { socket: WebSocket; request: http.IncomingMessage } & SocketState
+
+/** A socket with this many bytes queued in the process makes the next message wait until they are written. */
+const SEND_HIGH_WATER_BYTES = 64 * 1024
+/** A ping every this often; a socket that has not answered the previous one by the next is closed. */
+const KEEP_ALIVE_MS = 12_000
 
 /**
  * GraphQL over WebSocket (graphql-ws) on the HTTP server's /graphql, through the same operation
@@ -28,43 +36,90 @@ export function serveWebSocket(options: {
   const { guard, operations } = options
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' })
 
-  const server = useServer<Record<string, unknown>, SocketState>(
-    {
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization
-        ctx.extra.remoteAddress = ctx.extra.request.socket.remoteAddress
-        ctx.extra.callers = new Map()
-        if ((await guard.identify(authorization)).kind === 'invalid') return false
-        ctx.extra.authorization = authorization
-        return true
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        const outOfBounds = checkRequestBounds(payload)
-        if (outOfBounds) return [outOfBounds]
-        const admission = await guard.admit(ctx.extra.authorization, `ip:${ctx.extra.remoteAddress}`)
-        if (!admission.admitted) return [operations.refused(id, 'ws', admission.refusal)]
-        const caller = callerOf(id, admission.principal, ctx.extra.authorization)
-        const prepared = operations.prepare(payload, caller)
-        if (!prepared.ok) return prepared.errors
-        ctx.extra.callers!.set(id, { caller, name: prepared.name })
-        return prepared.args
-      },
-      onOperation: (ctx, id, _payload, _args, result) => {
-        const { caller, name } = ctx.extra.callers!.get(id)!
-        return operations.started(caller, name, result)
-      },
-      subscribe: operations.subscribe,
-      onNext: (_ctx, _id, _payload, _args, result) => operations.masked(result),
-      onError: (_ctx, _id, _payload, errors) => operations.maskedErrors(errors),
-      onComplete: (ctx, id) => {
-        const operation = ctx.extra.callers?.get(id)
-        if (operation) operations.completed(operation.caller)
-        ctx.extra.callers?.delete(id)
-      },
+  const server = makeServer<Record<string, unknown>, Extra>({
+    onConnect: async (ctx) => {
+      const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization
+      ctx.extra.remoteAddress = ctx.extra.request.socket.remoteAddress
+      ctx.extra.callers = new Map()
+      if ((await guard.identify(authorization)).kind === 'invalid') return false
+      ctx.extra.authorization = authorization
+      return true
     },
+    onSubscribe: async (ctx, id, payload) => {
+      const outOfBounds = checkRequestBounds(payload)
+      if (outOfBounds) return [outOfBounds]
+      const admission = await guard.admit(ctx.extra.authorization, `ip:${ctx.extra.remoteAddress}`)
+      if (!admission.admitted) return [operations.refused(id, 'ws', admission.refusal)]
+      const caller = callerOf(id, admission.principal, ctx.extra.authorization)
+      const prepared = operations.prepare(payload, caller)
+      if (!prepared.ok) return prepared.errors
+      ctx.extra.callers!.set(id, { caller, name: prepared.name })
+      return prepared.args
+    },
+    onOperation: (ctx, id, _payload, _args, result) => {
+      const { caller, name } = ctx.extra.callers!.get(id)!
+      return operations.started(caller, name, result)
+    },
+    subscribe: operations.subscribe,
+    onNext: (_ctx, _id, _payload, _args, result) => operations.masked(result),
+    onError: (_ctx, _id, _payload, errors) => operations.maskedErrors(errors),
+    onComplete: (ctx, id) => {
+      const operation = ctx.extra.callers?.get(id)
+      if (operation) operations.completed(operation.caller)
+      ctx.extra.callers?.delete(id)
+    },
+  })
+  wss.options.handleProtocols = handleProtocols
+  wss.on('connection', (socket, request) => serveSocket(server, socket, request))
+  return {
     wss,
+    dispose() {
+      for (const socket of wss.clients) socket.close(1001, 'Going away')
+      return new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())))
+    },
+  }
+}
+
+/**
+ * One connection handed to graphql-ws's protocol server. Written here rather than taken from
+ * `graphql-ws/use/ws`, whose `send` waits for every message's write callback (a promise, a callback
+ * and a tick per message per subscriber); this one waits only while the socket has a backlog, which
+ * keeps the pace the same for a client that stops reading: its subscription's bounded buffer fills.
+ */
+function serveSocket(
+  server: ReturnType<typeof makeServer<Record<string, unknown>, Extra>>,
+  socket: WebSocket,
+  request: http.IncomingMessage,
+) {
+  const closeOnError = () => socket.close(CloseCode.InternalServerError, 'Internal server error')
+  socket.once('error', closeOnError)
+  let answered = true
+  const keepAlive = setInterval(() => {
+    if (!answered) return socket.terminate()
+    answered = false
+    socket.ping()
+  }, KEEP_ALIVE_MS)
+  socket.on('pong', () => (answered = true))
+  const closed = server.opened(
+    {
+      protocol: socket.protocol,
+      send(data) {
+        if (socket.readyState !== socket.OPEN) return
+        if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) return socket.send(data)
+        return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())))
+      },
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (handle) =>
+        socket.on('message', (message) => {
+          handle(String(message)).catch(closeOnError)
+        }),
+    },
+    { socket, request } as Extra,
   )
-  return { wss, dispose: () => server.dispose() }
+  socket.once('close', (code, reason) => {
+    clearInterval(keepAlive)
+    void closed(code, String(reason))
+  })
 }
 
 const callerOf = (requestId: string, principal: Principal | null, authorization: unknown): Caller => ({
