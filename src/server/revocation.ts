@@ -3,6 +3,8 @@ import type { TokenService } from '../tokens/token-service'
 
 type Results = AsyncIterableIterator<ExecutionResult>
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
+
 const unauthenticated = () =>
   new GraphQLError('The API token was revoked.', { extensions: { code: 'UNAUTHENTICATED' } })
 
@@ -36,7 +38,7 @@ export function subscriptionRevocation(tokens: TokenService) {
         finished = true
         enders.delete(end)
         if (enders.size === 0 && ending.get(tokenId) === enders) ending.delete(tokenId)
-        return (await source.return?.()) ?? { done: true as const, value: undefined }
+        return (await source.return?.()) ?? DONE
       }
       const endWithError = (): IteratorResult<ExecutionResult> => {
         void finish()
@@ -44,26 +46,28 @@ export function subscriptionRevocation(tokens: TokenService) {
       }
       // One promise per next(), settled by the source or the revocation: racing each next() against
       // one long-lived revocation promise would leave a reaction on it per event, kept until the end.
-      const nextOrRevoked = () =>
-        new Promise<IteratorResult<ExecutionResult> | 'revoked'>((resolve, reject) => {
-          interrupt = resolve
-          source.next().then(resolve, reject)
-        })
-      // Not an async generator: its return() would wait for a pending next(), so an idle subscription could not be ended.
+      // Written without async/await: this runs once per event per subscriber.
       return {
         [Symbol.asyncIterator]() {
           return this
         },
-        async next() {
-          if (finished) return { done: true, value: undefined }
-          const next = revoked ? 'revoked' : await nextOrRevoked()
-          interrupt = null
-          if (finished) return { done: true, value: undefined }
-          if (next === 'revoked' || revoked) return endWithError()
-          if (next.done) return next
-          const valid = stillValid()
-          if (!(valid === true || (valid !== false && (await valid)))) return endWithError()
-          return next
+        next() {
+          if (finished) return Promise.resolve(DONE)
+          if (revoked) return Promise.resolve(endWithError())
+          return new Promise((resolve, reject) => {
+            const settle = (next: IteratorResult<ExecutionResult> | 'revoked') => {
+              interrupt = null
+              if (finished) return resolve(DONE)
+              if (next === 'revoked' || revoked) return resolve(endWithError())
+              if (next.done) return resolve(next)
+              const valid = stillValid()
+              if (valid === true) return resolve(next)
+              if (valid === false) return resolve(endWithError())
+              valid.then((ok) => resolve(ok ? next : endWithError()), reject)
+            }
+            interrupt = settle
+            source.next().then(settle, reject)
+          })
         },
         return: finish,
         async throw(error: unknown) {
