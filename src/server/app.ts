@@ -29,7 +29,7 @@ import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
 import { requestBudgets } from './request-budgets'
-import { checkRequestBounds } from './request-bounds'
+import { checkRequestBounds, MAX_REQUEST_BYTES } from './request-bounds'
 import { authenticate } from './request-auth'
 import { serveEventStreams } from './event-stream'
 import { streamedOperations } from './streamed-operations'
@@ -124,7 +124,7 @@ export async function startServer(application: Application): Promise<RunningServ
     }
     next()
   })
-  app.use('/graphql', express.json({ limit: '1mb' }))
+  app.use('/graphql', express.json({ limit: MAX_REQUEST_BYTES }))
   app.use('/graphql', (req: Request, res: Response, next: NextFunction) => {
     const request = req.method === 'GET' ? req.query : req.body
     const outOfBounds = request && typeof request === 'object' ? checkRequestBounds(request) : undefined

@@ -1,5 +1,7 @@
 import { GraphQLError, Lexer, Source, TokenKind } from 'graphql'
 
+/** A request body or WebSocket message: larger ones are refused before they are read whole. */
+export const MAX_REQUEST_BYTES = 1024 * 1024
 /** api.md "Input limits": a document at most 100 KB. Variables get the same bound. */
 export const MAX_DOCUMENT_BYTES = 100 * 1024
 export const MAX_VARIABLES_BYTES = 100 * 1024

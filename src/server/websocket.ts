@@ -3,7 +3,7 @@ import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'grap
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Principal } from '../tokens/scopes'
 import type { OperationGuard } from './operation-guard'
-import { checkRequestBounds } from './request-bounds'
+import { checkRequestBounds, MAX_REQUEST_BYTES } from './request-bounds'
 import type { Caller, StreamedOperations } from './streamed-operations'
 
 type SocketState = {
@@ -34,7 +34,8 @@ export function serveWebSocket(options: {
   operations: StreamedOperations
 }) {
   const { guard, operations } = options
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' })
+  // ws would read a message of up to 100 MiB, even from a connection that never authenticates.
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_REQUEST_BYTES })
 
   const server = makeServer<Record<string, unknown>, Extra>({
     onConnect: async (ctx) => {

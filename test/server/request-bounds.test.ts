@@ -1,3 +1,4 @@
+import WebSocket from 'ws'
 import { nextResults, startTestServer, type TestServer } from '../support/harness'
 import { uniqueLogin } from '../support/users'
 
@@ -125,6 +126,19 @@ describe('document and variables limits', () => {
     expectRefusal(response)
     expect(response.body.errors[0].message).not.toMatch(/call stack/i)
     expect(await userExists(login)).toBe(false)
+  })
+
+  test('a WebSocket message over 1 MB, even before the connection is authenticated, closes the socket with 1009 and nothing else', async () => {
+    const socket = new WebSocket(api.url.replace(/^http/, 'ws'), 'graphql-transport-ws')
+    await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)))
+    // Read whole, the message would be answered (connection_ack): the socket must close first.
+    const closed = new Promise<number | string>((resolve) => {
+      socket.once('close', resolve)
+      socket.once('message', (message) => resolve(`answered: ${String(message)}`))
+    })
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(1024 * 1024) } }))
+    expect(await closed).toBe(1009)
+    expect((await api.gql('{ users(first: 1) { totalCount } }')).errors).toBeUndefined()
   })
 
   test('a subscription over the WebSocket is held to the same document limit', async () => {
