@@ -63,7 +63,8 @@ export function subscriptionRevocation(tokens: TokenService) {
               const valid = stillValid()
               if (valid === true) return resolve(next)
               if (valid === false) return resolve(endWithError())
-              valid.then((ok) => resolve(ok ? next : endWithError()), reject)
+              // A revocation in this process while the check ran wins over its (earlier) answer.
+              valid.then((ok) => resolve(finished ? DONE : ok && !revoked ? next : endWithError()), reject)
             }
             interrupt = settle
             source.next().then(settle, reject)

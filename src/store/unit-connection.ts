@@ -46,20 +46,25 @@ const toDriver = (params: unknown[] = []) =>
  * runs, and disabled again when the last one ends (a later `run` enables it anew, as the first did).
  */
 class UnitStorage<T> {
-  private readonly storage = new AsyncLocalStorage<T>()
+  // A callback or timer set inside a unit keeps its context after the unit ended, when the
+  // connection is back in the pool (maybe another unit's) or the PGlite transaction is over:
+  // the unit's entry is emptied as it ends, so such a late query goes to the pool.
+  private readonly storage = new AsyncLocalStorage<{ connection: T | undefined }>()
   private running = 0
 
   /** The current unit's connection; undefined outside every unit (and whenever none runs). */
   current(): T | undefined {
-    return this.running > 0 ? this.storage.getStore() : undefined
+    return this.running > 0 ? this.storage.getStore()?.connection : undefined
   }
 
   async run<R>(connection: T, work: () => Promise<R>): Promise<R> {
+    const unit: { connection: T | undefined } = { connection }
     this.running++
     try {
       // Awaited inside the context: a Prisma promise runs its query only when awaited.
-      return await this.storage.run(connection, async () => await work())
+      return await this.storage.run(unit, async () => await work())
     } finally {
+      unit.connection = undefined
       if (--this.running === 0) this.storage.disable()
     }
   }

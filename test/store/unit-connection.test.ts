@@ -140,3 +140,33 @@ test('a unit of work keeps joining its own transaction while other units start a
     expect(await database.db.prisma.group.count({ where: { id: late.id } })).toBe(0)
   }
 })
+
+test('a query started from a unit of work but made after it ended runs outside every unit, even while another one runs', async () => {
+  // A timer (or any callback) set inside a unit keeps the unit's async context after the unit commits
+  // and its connection goes back to the pool (or its PGlite transaction is over).
+  const straggler = groupRow()
+  const rolledBack = groupRow()
+  let strayWrite!: Promise<unknown>
+  let fired!: () => void
+  const hasFired = new Promise<void>((resolve) => (fired = resolve))
+  let fire!: () => void
+  const firing = new Promise<void>((resolve) => (fire = resolve))
+  await database.db.transaction(async () => {
+    void firing.then(() => {
+      strayWrite = database.db.prisma.group.create({ data: { ...straggler, type: 'OKTA_GROUP' } })
+      void strayWrite.then(fired, fired)
+    })
+  })
+  // Another unit runs (on PostgreSQL, likely on the same pooled connection) when the callback fires.
+  const other = database.db.transaction(async (sql) => {
+    await sql.query(insertGroup, [rolledBack.id, rolledBack.name, new Date()])
+    fire()
+    // PGlite has one connection: a query outside this unit waits for it, so this unit only gives it time to be sent.
+    await (database.db.kind === 'postgres' ? hasFired : new Promise((resolve) => setTimeout(resolve, 100)))
+    throw failure
+  })
+  await expect(other).rejects.toBe(failure)
+  await strayWrite
+  expect(await database.db.prisma.group.count({ where: { id: rolledBack.id } })).toBe(0)
+  expect(await database.db.prisma.group.count({ where: { id: straggler.id } })).toBe(1)
+})
