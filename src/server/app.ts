@@ -192,7 +192,7 @@ export async function startServer(application: Application): Promise<RunningServ
     ],
   })
 
-  const webSocket = serveWebSocket({ httpServer, guard, operations })
+  const webSocket = serveWebSocket({ httpServer, guard, operations, logger })
 
   await apollo.start()
   app.use(
@@ -216,7 +216,7 @@ export async function startServer(application: Application): Promise<RunningServ
     res.status(500).json(errorBody('INTERNAL', 'Internal server error.'))
   })
 
-  await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve))
+  await listening(httpServer, config.PORT, config.HOST)
   const { port } = httpServer.address() as AddressInfo
   const metricsServer =
     config.METRICS_PORT === undefined ? null : await serveMetricsOnly(config.HOST, config.METRICS_PORT, sendMetrics)
@@ -245,6 +245,16 @@ async function serveMetricsOnly(host: string, port: number, send: (res: Response
   const metricsApp = express()
   metricsApp.get('/metrics', (_req, res) => void send(res))
   const server = http.createServer(metricsApp)
-  await new Promise<void>((resolve) => server.listen(port, host, resolve))
+  await listening(server, port, host)
   return server
 }
+
+/** Listens, or rejects with the reason it cannot (a port in use: EADDRINUSE). */
+const listening = (server: http.Server, port: number, host: string) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })

@@ -1,6 +1,7 @@
 import type http from 'node:http'
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
+import type { Logger } from '../logger'
 import type { Principal } from '../tokens/scopes'
 import type { OperationGuard } from './operation-guard'
 import { checkRequestBounds, MAX_REQUEST_BYTES } from './request-bounds'
@@ -32,6 +33,7 @@ export function serveWebSocket(options: {
   httpServer: http.Server
   guard: OperationGuard
   operations: StreamedOperations
+  logger: Logger
 }) {
   const { guard, operations } = options
   // ws would read a message of up to 100 MiB, even from a connection that never authenticates.
@@ -71,6 +73,9 @@ export function serveWebSocket(options: {
     },
   })
   wss.options.handleProtocols = handleProtocols
+  // ws passes on the HTTP server's errors (a port in use, a failed accept): unheard, they would be
+  // thrown and end the process. The HTTP server's own listeners decide what they mean.
+  wss.on('error', (error) => options.logger.warn({ err: error }, 'the HTTP server behind the WebSocket failed'))
   wss.on('connection', (socket, request) => serveSocket(server, socket, request))
   return {
     wss,

@@ -1,6 +1,7 @@
+import net from 'node:net'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
-import { serviceDatabase, startServer, type ServiceProcess } from '../support/service-process'
+import { runMain, serviceDatabase, startServer, type ServiceProcess } from '../support/service-process'
 
 const ADMIN = 'graceful-admin-token'
 const SERVICE_ENV = { BOOTSTRAP_ADMIN_TOKEN: ADMIN, SHUTDOWN_TIMEOUT_MS: '20000' }
@@ -96,3 +97,19 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('on a database a server has used a
     expect(again.output()).toContain('"shut down"')
   }, 180_000)
 })
+
+test('a port already in use: the process says so in one line, without a stack, and exits with code 1', async () => {
+  const other = await serviceDatabase()
+  const taken = net.createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  try {
+    const port = String((taken.address() as net.AddressInfo).port)
+    const second = runMain(['start'], { ...other.env, ...SERVICE_ENV, HOST: '127.0.0.1', PORT: port })
+    expect(await second.exited).toBe(1)
+    expect(second.output()).toContain('EADDRINUSE')
+    expect(second.output()).not.toMatch(/Unhandled 'error' event|\n\s+at /)
+  } finally {
+    taken.close()
+    await other.drop()
+  }
+}, 90_000)
