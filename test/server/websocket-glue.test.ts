@@ -1,6 +1,6 @@
 import 'reflect-metadata'
 import WebSocket from 'ws'
-import { appendEvents, SYSTEM_ACTOR } from '../../src/events/event-log'
+import { appendBulkyEvent, BULKY_SUBSCRIPTION } from '../support/bulky-events'
 import { startTestServer, type TestServer } from '../support/harness'
 
 // The socket glue around graphql-ws's protocol server (src/server/websocket.ts): what a client that
@@ -26,29 +26,6 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
   }
 }
 
-const COPIES = 40
-const BULKY = `subscription { lifecycleEvents { sequence ${Array.from(
-  { length: COPIES },
-  (_, copy) => `t${copy}: targets { displayName }`,
-).join(' ')} } }`
-
-/** One event of about 2 MB as BULKY sends it. */
-async function appendBulkyEvent(index: number) {
-  await api.database.db.transaction((sql) =>
-    appendEvents(sql, [
-      {
-        type: 'user.lifecycle.activate',
-        actor: SYSTEM_ACTOR,
-        targets: Array.from({ length: 10 }, (_, target) => ({
-          id: `glue-${index}-${target}`,
-          type: 'User',
-          displayName: 'x'.repeat(5000),
-        })),
-      },
-    ]),
-  )
-}
-
 async function rawClient(protocol: string | undefined = 'graphql-transport-ws') {
   const socket = new WebSocket(api.url.replace(/^http/, 'ws'), protocol)
   const messages: any[] = []
@@ -69,7 +46,7 @@ test.each([
     const { socket, messages } = await rawClient()
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${api.adminToken}` } }))
     await eventually(() => messages.some((message) => message.type === 'connection_ack'), 'connection_ack')
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: BULKY } }))
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: BULKY_SUBSCRIPTION } }))
     await eventually(async () => (await openSubscriptions()) === before + 1, 'the subscription to start')
     socket.pause()
 
@@ -77,11 +54,11 @@ test.each([
     const [server] = [...api.server.webSockets]
     let index = 0
     await eventually(async () => {
-      await appendBulkyEvent(index++)
+      await appendBulkyEvent(api.database.db, `glue-${index++}`)
       return server.bufferedAmount >= 64 * 1024
     }, 'a backlog on the server socket')
-    await appendBulkyEvent(index++)
-    await appendBulkyEvent(index++)
+    await appendBulkyEvent(api.database.db, `glue-${index++}`)
+    await appendBulkyEvent(api.database.db, `glue-${index++}`)
     await new Promise((resolve) => setTimeout(resolve, 300))
 
     cut(socket)

@@ -1,8 +1,9 @@
 import 'reflect-metadata'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
-import { appendEvents, SYSTEM_ACTOR, type StoredEvent } from '../../src/events/event-log'
+import type { StoredEvent } from '../../src/events/event-log'
 import { delivered, SubscriberTooSlow, type StreamItem } from '../../src/events/event-stream'
+import { appendBulkyEvent, BULKY_SUBSCRIPTION } from '../support/bulky-events'
 import { addMember, createApp, createGroup } from '../support/directory'
 import { sseClient } from '../support/event-streams'
 import { startTestServer, type TestServer } from '../support/harness'
@@ -166,31 +167,10 @@ test('a subscriber that keeps reading is never ended, even by one commit of many
   expect(reader.sent.map((event) => event.sequence)).toEqual(await storedAfter(start.sequence))
 })
 
-// Over graphql-ws and SSE alike the server pulls a result only once the previous one was written to
-// the client's socket: a client that stops reading fills the socket buffers (megabytes on loopback),
-// then the stream's.
-const COPIES = 40
-const BULKY = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) {
-  sequence cursor ${Array.from({ length: COPIES }, (_, copy) => `t${copy}: targets { displayName }`).join(' ')}
-} }`
+// Over graphql-ws and SSE alike the server pulls results only as fast as the client's socket takes
+// them: a client that stops reading fills the socket buffers (megabytes on loopback), then what the
+// server queues for the socket (bounded), then the stream's buffer.
 const LIGHT = `subscription($filter: LifecycleEventsFilter) { lifecycleEvents(filter: $filter) { sequence cursor } }`
-
-/** Appends one event of 10 targets × 5000 characters: sent as BULKY, about 2 MB. */
-async function appendBulkyEvent(index: number): Promise<void> {
-  await api.database.db.transaction((sql) =>
-    appendEvents(sql, [
-      {
-        type: 'user.lifecycle.activate',
-        actor: SYSTEM_ACTOR,
-        targets: Array.from({ length: 10 }, (_, target) => ({
-          id: `bulky-${index}-${target}`,
-          type: 'User',
-          displayName: 'x'.repeat(5000),
-        })),
-      },
-    ]),
-  )
-}
 
 /** One subscription's messages (`next` with its result as payload, `complete`) as they arrive. */
 function inbox() {
@@ -279,12 +259,12 @@ test.each(transports)(
     const start = await lastEvent()
     // Both resume after the start: live before the first event commits.
     const filter = { types: ['user.lifecycle.activate'], after: start.cursor }
-    const slow = await rawSubscriber(BULKY, { filter })
+    const slow = await rawSubscriber(BULKY_SUBSCRIPTION, { filter })
     const witness = watch(api.wsClient(), LIGHT, { filter })
     const isEvent = (message: any) => message.type === 'next' && message.payload.data
     /** Commits one bulky event and waits until a reader that keeps up received it (it was published). */
     const append = async (index: number) => {
-      await appendBulkyEvent(index)
+      await appendBulkyEvent(api.database.db, `bulky-${index}`)
       const last = await lastEvent()
       await witness.until((result) => result.data.lifecycleEvents.cursor === last.cursor)
     }
