@@ -56,11 +56,11 @@ test('a subscription run in GraphiQL receives an event committed over HTTP', asy
     JSON.stringify({ Authorization: `Bearer ${api.adminToken}` }),
   )
   // From the cursor on: the event arrives whether it commits before or after the subscription starts.
-  await replaceEditorText(
-    page,
-    '.graphiql-query-editor',
-    `subscription Feed { lifecycleEvents(filter: { after: "${cursor}" }) { type target { id } } }`,
-  )
+  const subscription = `subscription Feed { lifecycleEvents(filter: { after: "${cursor}" }) { type target { id } } }`
+  await replaceEditorText(page, '.graphiql-query-editor', subscription)
+  // GraphiQL reads an edit 100 ms later (debounced): it saves the text, then learns the operation is a
+  // subscription. Executed before that, it sends the previous operation's kind: a query, over HTTP.
+  await page.waitForFunction((text) => localStorage.getItem('graphiql:query') === text, subscription)
   await lifecycle(api, 'suspendUser', user.user.id)
   await page.getByRole('button', { name: /^Execute query/ }).click()
 
