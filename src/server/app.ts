@@ -28,6 +28,7 @@ import { dashboardRouter } from './dashboard'
 import { graphiqlRouter } from './graphiql'
 import { createOperationGuard } from './operation-guard'
 import { queryLimitsPlugin } from './query-limits'
+import { subscriptionsOverHttpPlugin } from './subscriptions-over-http'
 import { requestBudgets } from './request-budgets'
 import { checkRequestBounds, MAX_REQUEST_BYTES } from './request-bounds'
 import { authenticate } from './request-auth'
@@ -171,6 +172,7 @@ export async function startServer(application: Application): Promise<RunningServ
       observabilityPlugin(logger, metrics),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      subscriptionsOverHttpPlugin(),
       queryLimitsPlugin(limits),
       {
         async serverWillStart() {

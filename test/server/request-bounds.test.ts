@@ -151,6 +151,13 @@ describe('document and variables limits', () => {
 })
 
 describe('client mistakes are never INTERNAL', () => {
+  test('a subscription sent over HTTP is BAD_USER_INPUT naming the WebSocket and SSE, with HTTP 400', async () => {
+    const response = await post(JSON.stringify({ query: 'subscription { lifecycleEvents { type } }' }))
+    expect(response.status).toBe(400)
+    expectRefusal(response)
+    expect(response.body.errors[0].message).toMatch(/WebSocket.*Server-Sent Events/)
+  })
+
   test('a forged events cursor at or past 2^63 is BAD_USER_INPUT naming the argument', async () => {
     const forged = Buffer.from(`event:${2n ** 63n}`).toString('base64url')
     const huge = Buffer.from(`event:${'9'.repeat(40)}`).toString('base64url')
