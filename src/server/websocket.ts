@@ -1,5 +1,5 @@
 import type http from 'node:http'
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws'
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from '../logger'
 import type { Principal } from '../tokens/scopes'
@@ -76,7 +76,7 @@ export function serveWebSocket(options: {
   // ws passes on the HTTP server's errors (a port in use, a failed accept): unheard, they would be
   // thrown and end the process. The HTTP server's own listeners decide what they mean.
   wss.on('error', (error) => options.logger.warn({ err: error }, 'the HTTP server behind the WebSocket failed'))
-  wss.on('connection', (socket, request) => serveSocket(server, socket, request))
+  wss.on('connection', (socket, request) => serveSocket(server, socket, request, options.logger))
   return {
     wss,
     dispose() {
@@ -96,9 +96,16 @@ function serveSocket(
   server: ReturnType<typeof makeServer<Record<string, unknown>, Extra>>,
   socket: WebSocket,
   request: http.IncomingMessage,
+  logger: Logger,
 ) {
-  const closeOnError = () => socket.close(CloseCode.InternalServerError, 'Internal server error')
-  socket.once('error', closeOnError)
+  // A socket error is the client's (an oversized or malformed frame: ws closes with its own code);
+  // a failure handling a message is ours. The client sees only the close code either way.
+  const closeAfter = (level: 'warn' | 'error', message: string) => (error: unknown) => {
+    logger[level]({ err: error }, message)
+    socket.close(CloseCode.InternalServerError, 'Internal server error')
+  }
+  socket.once('error', closeAfter('warn', 'WebSocket client error'))
+  const closeOnError = closeAfter('error', 'handling a WebSocket message failed')
   let answered = true
   const keepAlive = setInterval(() => {
     if (!answered) return socket.terminate()
