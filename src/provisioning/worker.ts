@@ -195,10 +195,14 @@ export class ProvisioningWorker {
         this.running.values(),
         this.ready.map(({ job }) => job),
       )
-      const roomPerApp = new Map([...held].map(([appId, jobs]) => [appId, READY_FACTOR * perApp - jobs]))
-      const roomOf = (appId: string) => roomPerApp.get(appId) ?? READY_FACTOR * perApp
+      const roomOf = (appId: string) => READY_FACTOR * perApp - (held.get(appId) ?? 0)
       const refillAt = (READY_FACTOR * perApp) / 2
       if (this.drained && ![...this.drained].some((appId) => roomOf(appId) >= refillAt)) return
+      // An app still holding over half its share is not topped up: a claim of its last few jobs
+      // costs as many statements as one of many, and its ready jobs keep its slots busy meanwhile.
+      const roomPerApp = new Map(
+        [...held.keys()].map((appId) => [appId, roomOf(appId) >= refillAt ? roomOf(appId) : 0]),
+      )
       const wakes = this.wakes
       const jobs = await this.deps.db.transaction((sql) =>
         jobRows.claim(sql, {

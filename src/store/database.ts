@@ -5,14 +5,20 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client'
 import { lockDataDir } from './data-dir-lock'
+import { PGliteThread, type EmbeddedPGlite } from './pglite-thread'
 import { applyMigrations, type MigrationConnection, type MigrationReport } from './migrate'
 import { pgliteTransaction, routedPGlite, UnitRoutingPool, type RunInTransaction, type Sql } from './unit-connection'
 
 export type Prisma = PrismaClient
 
-/** Where the data lives: an embedded PGlite (a data directory or an instance) or a PostgreSQL URL. */
+/**
+ * Where the data lives: PostgreSQL by URL, or the embedded PGlite: a data directory (none: in
+ * memory), optionally started from a dump file (`pg_dump`ed by PGlite's dumpDataDir), or an
+ * instance running in this thread.
+ */
 export type DatabaseTarget =
-  { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'embedded'; dataDir?: string; instance?: PGlite }
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'embedded'; dataDir?: string; dump?: string; instance?: PGlite }
 
 /** An open database: the Prisma client plus the lower-level handles migrations and health checks need. */
 export interface Database {
@@ -109,7 +115,7 @@ function openPostgres(url: string, poolSize: number, options: DatabaseOptions): 
 }
 
 async function openEmbedded(
-  target: { dataDir?: string; instance?: PGlite },
+  target: { dataDir?: string; dump?: string; instance?: PGlite },
   options: DatabaseOptions,
 ): Promise<Database> {
   // One process per data directory: a second PGlite on the same files would lose the writes of one of them.
@@ -124,10 +130,11 @@ async function openEmbedded(
         }),
     )
   }
-  let instance: PGlite
+  let instance: EmbeddedPGlite
   try {
-    instance = target.instance ?? new PGlite(target.dataDir)
-    await instance.waitReady
+    // A PGlite handed in (tests) runs in this thread; one we open gets a thread of its own.
+    if (target.instance) await target.instance.waitReady
+    instance = target.instance ?? (await PGliteThread.open({ dataDir: target.dataDir, dump: target.dump }))
   } catch (error) {
     await unlock()
     throw error

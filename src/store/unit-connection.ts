@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import pg from 'pg'
+import type { EmbeddedPGlite, ThreadTransaction } from './pglite-thread'
 
 /**
  * Units of work run in transactions we begin and commit ourselves, on one connection, so that
@@ -151,7 +152,7 @@ const pgliteConnection = new UnitStorage<PGliteTransaction>()
 const pgliteParsers = { [TIMESTAMP]: utcTimestamp, [INT8]: BigInt }
 
 /** The PGlite instance as Prisma's adapter sees it: queries inside a unit of work run in its transaction. */
-export function routedPGlite(instance: PGlite): PGlite {
+export function routedPGlite(instance: EmbeddedPGlite): PGlite {
   const current = () => pgliteConnection.current() ?? instance
   const routed = {
     query: (...args: Parameters<PGlite['query']>) => current().query(...args),
@@ -178,12 +179,18 @@ async function inSavepoint<T>(tx: PGliteTransaction, callback: (tx: PGliteTransa
 }
 
 /** Runs work in one PGlite transaction (PGlite has one connection: transactions run one at a time). */
-export function pgliteTransaction(instance: PGlite): RunInTransaction {
+export function pgliteTransaction(instance: EmbeddedPGlite): RunInTransaction {
   return (work) =>
     instance.transaction((tx) => {
       const run = async <T>(text: string, params?: unknown[]) =>
         (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
-      // In-process: committing as the callback returns costs no round trip.
-      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: run }))
+      // On the database's thread the COMMIT goes with the last statement; in this thread,
+      // committing as the callback returns costs no round trip.
+      const commits = (tx as Partial<ThreadTransaction>).queryAndCommit
+      const runAndCommit = commits
+        ? async <T>(text: string, params?: unknown[]) =>
+            (await commits<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
+        : run
+      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: runAndCommit }))
     })
 }

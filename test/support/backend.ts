@@ -1,6 +1,4 @@
-import fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { openDatabase, type Database, type DatabaseOptions } from '../../src/store/database'
 
@@ -64,8 +62,6 @@ export async function freshDatabase(options: DatabaseOptions = {}): Promise<Test
       },
     }
   }
-  const dump = new Blob([fs.readFileSync(templateLocation())])
-  const instance = new PGlite({ loadDataDir: dump })
-  const db = await openDatabase({ kind: 'embedded', instance }, options)
+  const db = await openDatabase({ kind: 'embedded', dump: templateLocation() }, options)
   return { db, drop: () => db.close() }
 }
