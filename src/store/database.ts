@@ -5,7 +5,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client'
 import { lockDataDir } from './data-dir-lock'
-import { PGliteThread, type EmbeddedPGlite } from './pglite-thread'
+import { preparedPGlite, type EmbeddedPGlite } from './prepared-pglite'
 import { applyMigrations, type MigrationConnection, type MigrationReport } from './migrate'
 import { pgliteTransaction, routedPGlite, UnitRoutingPool, type RunInTransaction, type Sql } from './unit-connection'
 
@@ -132,9 +132,8 @@ async function openEmbedded(
   }
   let instance: EmbeddedPGlite
   try {
-    // A PGlite handed in (tests) runs in this thread; one we open gets a thread of its own.
-    if (target.instance) await target.instance.waitReady
-    instance = target.instance ?? (await PGliteThread.open({ dataDir: target.dataDir, dump: target.dump }))
+    const loadDataDir = target.dump ? new Blob([fs.readFileSync(target.dump)]) : undefined
+    instance = await preparedPGlite(target.instance ?? new PGlite({ dataDir: target.dataDir, loadDataDir }))
   } catch (error) {
     await unlock()
     throw error

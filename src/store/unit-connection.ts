@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import pg from 'pg'
-import type { EmbeddedPGlite, ThreadTransaction } from './pglite-thread'
+import type { EmbeddedPGlite } from './prepared-pglite'
 
 /**
  * Units of work run in transactions we begin and commit ourselves, on one connection, so that
@@ -184,13 +184,7 @@ export function pgliteTransaction(instance: EmbeddedPGlite): RunInTransaction {
     instance.transaction((tx) => {
       const run = async <T>(text: string, params?: unknown[]) =>
         (await tx.query<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
-      // On the database's thread the COMMIT goes with the last statement; in this thread,
-      // committing as the callback returns costs no round trip.
-      const commits = (tx as Partial<ThreadTransaction>).queryAndCommit
-      const runAndCommit = commits
-        ? async <T>(text: string, params?: unknown[]) =>
-            (await commits<T>(text, toDriver(params), { parsers: pgliteParsers })).rows
-        : run
-      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: runAndCommit }))
+      // In-process: committing as the callback returns costs no round trip.
+      return pgliteConnection.run(tx, () => work({ query: run, queryAndCommit: run }))
     })
 }

@@ -1,18 +1,18 @@
 import { Prisma } from '../../src/generated/prisma/client'
 import { freshDatabase, usingPostgres, type TestDatabase } from '../support/backend'
 
-// The embedded database runs on a thread of its own (store/pglite-thread.ts), with its statements
-// prepared once and run by name. What crosses the thread must arrive as PGlite in this thread gave it.
+// The embedded database prepares its statements once and runs them by name (store/prepared-pglite.ts):
+// what they return and how they fail must be what PGlite's own query() gives.
 const describeEmbedded = usingPostgres ? describe.skip : describe
 
-describeEmbedded('the embedded database on its own thread', () => {
+describeEmbedded('the embedded database, its statements prepared', () => {
   let database: TestDatabase
   beforeAll(async () => {
     database = await freshDatabase()
   })
   afterAll(() => database.drop())
 
-  test('values cross the thread as their types: UTC timestamps, bigints, JSON, byte strings, arrays, enums and nulls', async () => {
+  test('values come back as their types: UTC timestamps, bigints, JSON, byte strings, arrays, enums and nulls', async () => {
     const at = new Date('2026-03-04T05:06:07.089Z')
     const [row] = await database.db.transaction((sql) =>
       sql.query<Record<string, unknown>>(
@@ -33,10 +33,10 @@ describeEmbedded('the embedded database on its own thread', () => {
     })
   })
 
-  test('Prisma reads and writes through the thread, and a unique violation is still its P2002', async () => {
-    const name = `thread group ${Date.now()}`
+  test('Prisma reads and writes through prepared statements, and a unique violation is still its P2002', async () => {
+    const name = `prepared group ${Date.now()}`
     const group = await database.db.prisma.group.create({
-      data: { id: `grp_thread_${Date.now().toString(36)}`, type: 'OKTA_GROUP', name },
+      data: { id: `grp_prepared_${Date.now().toString(36)}`, type: 'OKTA_GROUP', name },
     })
     expect(await database.db.prisma.group.findUnique({ where: { id: group.id } })).toMatchObject({ name })
     const duplicate = database.db.prisma.group.create({ data: { id: group.id, type: 'OKTA_GROUP', name: 'again' } })
@@ -45,7 +45,7 @@ describeEmbedded('the embedded database on its own thread', () => {
   })
 
   test('a failed statement keeps its SQLSTATE, fails only its own unit of work, and the unit rolls back', async () => {
-    const id = `grp_thread_rollback_${Date.now().toString(36)}`
+    const id = `grp_prepared_rollback_${Date.now().toString(36)}`
     const unit = database.db.transaction(async (sql) => {
       await sql.query(
         `INSERT INTO "Group" (id, type, name, created, "lastUpdated") VALUES ($1, 'OKTA_GROUP', $1, now(), now())`,
@@ -59,23 +59,12 @@ describeEmbedded('the embedded database on its own thread', () => {
     expect(one).toBe(1)
   })
 
-  test('the last statement of a unit of work commits it', async () => {
-    const id = `grp_thread_commit_${Date.now().toString(36)}`
-    await database.db.transaction((sql) =>
-      sql.queryAndCommit(
-        `INSERT INTO "Group" (id, type, name, created, "lastUpdated") VALUES ($1, 'OKTA_GROUP', $1, now(), now())`,
-        [id],
-      ),
-    )
-    expect(await database.db.prisma.group.count({ where: { id } })).toBe(1)
-  })
-
-  test('a notification crosses the thread once its transaction commits', async () => {
+  test('a notification arrives once its transaction commits', async () => {
     const received: (string | undefined)[] = []
-    const stop = await database.db.listen('thread_test', (payload) => received.push(payload))
+    const stop = await database.db.listen('prepared_test', (payload) => received.push(payload))
     try {
       await database.db.transaction(async (sql) => {
-        await sql.query(`SELECT pg_notify('thread_test', 'after commit')`)
+        await sql.query(`SELECT pg_notify('prepared_test', 'after commit')`)
         expect(received).toEqual([])
       })
       await eventually(() => received.length > 0)
@@ -101,7 +90,7 @@ describeEmbedded('the embedded database on its own thread', () => {
   })
 
   test('a prepared statement whose table changed shape runs again, prepared anew', async () => {
-    const table = `thread_shape_${Date.now().toString(36)}`
+    const table = `prepared_shape_${Date.now().toString(36)}`
     await database.db.prisma.$executeRawUnsafe(`CREATE TABLE ${table} (a int)`)
     await database.db.prisma.$executeRawUnsafe(`INSERT INTO ${table} VALUES (1)`)
     const read = () => database.db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM ${table}`)
