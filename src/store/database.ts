@@ -13,8 +13,8 @@ export type Prisma = PrismaClient
 
 /**
  * Where the data lives: PostgreSQL by URL, or the embedded PGlite: a data directory (none: in
- * memory), optionally started from a dump file (`pg_dump`ed by PGlite's dumpDataDir), or an
- * instance running in this thread.
+ * memory), optionally started from a dump file (a data-directory tarball from PGlite's
+ * dumpDataDir), or an instance opened by the caller.
  */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
