@@ -95,7 +95,9 @@ export async function preparedPGlite(db: PGlite): Promise<EmbeddedPGlite> {
     }
   }
 
-  const query = <T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
+  const query = async <T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
+    // As PGlite's query(): a closed database says so (its backend is gone: sending to it fails obscurely).
+    await db._checkReady()
     const once = () => db._runExclusiveQuery(() => run<T>(text, params, options, false))
     return db._runExclusiveTransaction(() => once().catch((error) => (isStale(error) ? once() : Promise.reject(error))))
   }

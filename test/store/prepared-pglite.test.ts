@@ -105,6 +105,7 @@ describeEmbedded('a closed embedded database', () => {
     const database = await freshDatabase()
     await database.drop()
     await expect(database.db.transaction((sql) => sql.query('SELECT 1'))).rejects.toThrow(/closed/)
+    await expect(database.db.ping()).rejects.toThrow(/closed/)
   })
 })
 
