@@ -104,9 +104,9 @@ async function baseline(responder, app, requests) {
   return { post, pair }
 }
 
-/** CPU seconds (user + system) a process has used so far (Linux /proc). */
-function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+/** CPU seconds (user + system) a process, or one of its threads, has used so far (Linux /proc). */
+function cpuSeconds(pid, thread) {
+  const stat = fs.readFileSync(thread ? `/proc/${pid}/task/${thread}/stat` : `/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
@@ -273,7 +273,11 @@ async function provision(name) {
     const cpuBefore = cpuSeconds(server.pid)
     log(`assigning ${users} users (one assignGroupToApp)`)
     const { ms: assignMs, committedAt } = await assignGroup(server, seeded.secret, appId, groupId(seeded, 0))
+    const mainAfterAssign = cpuSeconds(server.pid, server.pid)
+    const allAfterAssign = cpuSeconds(server.pid)
     await untilPosted(responder, 'a', users, server)
+    const mainPerUser = ((cpuSeconds(server.pid, server.pid) - mainAfterAssign) * 1000) / users
+    const othersPerUser = ((cpuSeconds(server.pid) - allAfterAssign) * 1000) / users - mainPerUser
     const rows = await appUsers(server, seeded.secret, appId, users)
     const note = load.note()
     const result = measure(rows, committedAt)
@@ -281,7 +285,7 @@ async function provision(name) {
     const requests = (await responder.counts()).a
 
     console.log(
-      `provision (${backend()}, ${users} app users, PROVISIONING_CONCURRENCY ${knobs.concurrency}, per app ${knobs.perApp}): assignGroupToApp took ${fmt(assignMs, 0)} ms, all PROVISIONED ${fmt(result.seconds, 2)} s after its commit, server process used ${fmt(serverCores, 2)} cores; downstream answered ${requests.GET} GET + ${requests.POST} POST; baseline POST at ${perDownstream} in flight (the per-app cap) ${fmt(base.post.rps)} req/s (p50 ${fmt(base.post.p50)} ms, p99 ${fmt(base.post.p99)} ms), GET+POST pairs at ${perDownstream} in flight ${fmt(base.pair.rps)}/s (ratio ceiling ${fmt(base.pair.rps / base.post.rps, 2)}); ${note}`,
+      `provision (${backend()}, ${users} app users, PROVISIONING_CONCURRENCY ${knobs.concurrency}, per app ${knobs.perApp}): assignGroupToApp took ${fmt(assignMs, 0)} ms, all PROVISIONED ${fmt(result.seconds, 2)} s after its commit, server process used ${fmt(serverCores, 2)} cores (per app user after the commit: ${fmt(mainPerUser, 2)} ms of its main thread, ${fmt(othersPerUser, 2)} ms of its other threads); downstream answered ${requests.GET} GET + ${requests.POST} POST; baseline POST at ${perDownstream} in flight (the per-app cap) ${fmt(base.post.rps)} req/s (p50 ${fmt(base.post.p50)} ms, p99 ${fmt(base.post.p99)} ms), GET+POST pairs at ${perDownstream} in flight ${fmt(base.pair.rps)}/s (ratio ceiling ${fmt(base.pair.rps / base.post.rps, 2)}); ${note}`,
     )
     console.log(
       `provision: ${fmt(result.rate)} app users/s (p50 ${fmt(result.p50, 0)} ms, p99 ${fmt(result.p99, 0)} ms) vs raw POST ${fmt(base.post.rps)} req/s at ${perDownstream} in flight, ratio ${fmt(result.rate / base.post.rps, 3)}`,
