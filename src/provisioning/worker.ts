@@ -55,6 +55,7 @@ type ClaimedJob = Awaited<ReturnType<typeof jobRows.claim>>[number]
 /** What a job is run with: its app user, with the user and the app. */
 type JobContext = Prisma.AppUserGetPayload<{ include: { user: true; app: true } }>
 type ReadyJob = { job: ClaimedJob; context: JobContext | undefined }
+type Downstream = { client: ScimClient; capabilities: UserProvisioningCapabilities } | { error: string }
 
 /** A failed settlement is retried this many times before its jobs are left to expire and run again. */
 const SETTLE_TRIES = 3
@@ -110,6 +111,8 @@ export class ProvisioningWorker {
   private stopped = false
   private timers: NodeJS.Timeout[] = []
   private unlisten: () => Promise<void> = async () => {}
+  /** Per app row read by a claim: held only while that claim's jobs hold the row. */
+  private readonly downstreams = new WeakMap<JobContext['app'], Downstream>()
 
   constructor(private readonly deps: WorkerDependencies) {
     this.now = deps.now ?? (() => new Date())
@@ -318,14 +321,9 @@ export class ProvisioningWorker {
     const { app, user } = context
     const unavailable = (why: string) => failedUnsent(job.type, user, app, why)
     if (app.provisioningStatus !== 'ENABLED') return unavailable('provisioning is not enabled for the app')
-    let client: ScimClient
-    try {
-      client = new ScimClient(scimConnectionOf(app, this.deps.secrets, this.deps.settings.timeoutMs))
-    } catch (error) {
-      return unavailable((error as Error).message)
-    }
-    const capabilities = featureOf((app.features ?? {}) as StoredFeatures, 'USER_PROVISIONING')
-      .capabilities as UserProvisioningCapabilities
+    const downstream = this.downstreamOf(app)
+    if ('error' in downstream) return unavailable(downstream.error)
+    const { client, capabilities } = downstream
     try {
       return await runJob(
         {
@@ -344,6 +342,27 @@ export class ProvisioningWorker {
       this.deps.logger.error({ err: error, jobId: String(job.id) }, 'provisioning: job crashed')
       return unavailable('an internal error stopped the job')
     }
+  }
+
+  /**
+   * The app's SCIM client and provisioning capabilities, made once per claim: the jobs of one app in
+   * a claim share its row (prepare), so its token is opened once for them all, not once per job.
+   */
+  private downstreamOf(app: JobContext['app']): Downstream {
+    let downstream = this.downstreams.get(app)
+    if (!downstream) {
+      try {
+        downstream = {
+          client: new ScimClient(scimConnectionOf(app, this.deps.secrets, this.deps.settings.timeoutMs)),
+          capabilities: featureOf((app.features ?? {}) as StoredFeatures, 'USER_PROVISIONING')
+            .capabilities as UserProvisioningCapabilities,
+        }
+      } catch (error) {
+        downstream = { error: (error as Error).message }
+      }
+      this.downstreams.set(app, downstream)
+    }
+    return downstream
   }
 
   /** Settles every finished job in one transaction; one settlement at a time. */

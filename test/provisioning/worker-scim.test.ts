@@ -1,3 +1,4 @@
+import { ephemeralBox } from '../../src/provisioning/secrets'
 import { startTestServer, type TestServer } from '../support/harness'
 import { startScimServer, type ScimServer } from '../support/scim-server'
 import {
@@ -77,6 +78,26 @@ test('with create disabled nothing is created or linked: ERROR "user not found d
   expect(failed).toMatchObject({ status: 'STAGED', externalId: null })
   expect(failed.provisioningError.summary).toBe('user not found downstream')
   expect(downstreamUser(user.profile.login)).toBeUndefined()
+  expect(scim.requestCount()).toBe(before)
+})
+
+test('a connection token sealed under another SECRET_KEY fails each job of the app unsent, naming SECRET_KEY', async () => {
+  const app = await provisionedApp(api, scim)
+  await api.database.db.prisma.app.update({
+    where: { id: app.id },
+    data: { provisioningToken: ephemeralBox().seal(scim.token) },
+  })
+  const users = [await activeUser(api), await activeUser(api), await activeUser(api)]
+  const before = scim.requestCount()
+  // Paused while assigning, so that one claim takes the three jobs: each is refused, not only the first.
+  await pause(api, app.id)
+  for (const user of users) await assign(api, app.id, user.id)
+  await resume(api, app.id)
+  for (const user of users) {
+    const failed = await appUserWhen(api, app.id, user.id, (row) => row.syncState === 'ERROR')
+    expect(failed).toMatchObject({ status: 'STAGED', externalId: null })
+    expect(failed.provisioningError.causes.join(' ')).toMatch(/SECRET_KEY is not the key that sealed it/)
+  }
   expect(scim.requestCount()).toBe(before)
 })
 
