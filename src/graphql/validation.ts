@@ -2,6 +2,10 @@ import { getMetadataStorage as validationMetadata, validate, type ValidationErro
 import {
   getNamedType,
   GraphQLError,
+  isListType,
+  type GraphQLField,
+  type GraphQLNonNull,
+  type GraphQLOutputType,
   isNonNullType,
   isObjectType,
   isScalarType,
@@ -53,17 +57,19 @@ export function argumentValidator({ maxItems }: { maxItems: number }): Validator
 
 /**
  * Gives each mutation that returns a payload with `userErrors` its refusal as a payload: the
- * argument problems as VALIDATION userErrors, every other field null (non-null flags false).
- * Nothing of the mutation ran: type-graphql validates before calling the resolver.
+ * argument problems as VALIDATION userErrors, every other field empty: null, or where the field is
+ * non-null, false, 0 or an empty list (a count of nothing done). Nothing of the mutation ran:
+ * type-graphql validates before calling the resolver.
  */
 export function refusedInputsAsUserErrors(schema: GraphQLSchema): GraphQLSchema {
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
     const payload = getNamedType(field.type)
     if (!isObjectType(payload) || !payload.getFields().userErrors || !field.resolve) continue
-    const flags = Object.values(payload.getFields()).filter(
-      (flag) => isNonNullType(flag.type) && getNamedType(flag.type).name === 'Boolean',
+    const refused = Object.fromEntries(
+      Object.values(payload.getFields())
+        .filter((part) => part.name !== 'userErrors' && isNonNullType(part.type))
+        .map((part) => [part.name, emptyValue(payload.name, part)]),
     )
-    const refused = Object.fromEntries(flags.map((flag) => [flag.name, false]))
     const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve
     field.resolve = async (source, args, context, info) => {
       try {
@@ -75,6 +81,16 @@ export function refusedInputsAsUserErrors(schema: GraphQLSchema): GraphQLSchema 
     }
   }
   return schema
+}
+
+/** What a refused payload answers for a non-null field; a payload with a field no refusal can fill is a schema bug. */
+function emptyValue(payload: string, field: GraphQLField<unknown, unknown>): unknown {
+  const type = (field.type as GraphQLNonNull<GraphQLOutputType>).ofType
+  if (isListType(type)) return []
+  const name = isScalarType(type) ? type.name : undefined
+  if (name === 'Boolean') return false
+  if (name === 'Int' || name === 'Float') return 0
+  throw new Error(`${payload}.${field.name} is non-null ${String(type)}: a refused input could not answer it`)
 }
 
 /** Validates instances against the class-validator rules declared on their classes (and nested classes). */

@@ -133,6 +133,29 @@ describe('mutations answer VALIDATION userErrors naming the input path, and chan
       userErrors: [{ code: 'VALIDATION', field: ['login'] }],
     })
   })
+
+  const manyIds = Array.from({ length: 101 }, (_, i) => `apu_${i}`)
+  test.each([
+    ['releaseProvisioningHold', 'ReleaseProvisioningHoldInput', 'released', { appId: 'app_x', appUserIds: manyIds }],
+    ['discardProvisioningHold', 'DiscardProvisioningHoldInput', 'discarded', { appId: 'app_x', appUserIds: manyIds }],
+    ['retryAppProvisioning', 'RetryAppProvisioningInput', 'requeued', { appId: 'app_\u0000' }],
+    [
+      'importAppUsers',
+      'ImportAppUsersInput',
+      'created matched unmatched ambiguous unchanged errors dryRun resultsTruncated results { action }',
+      { appId: 'app_\u0000' },
+    ],
+  ])('a refused %s answers its non-null counts as nothing done, never INTERNAL', async (name, type, fields, input) => {
+    const response = await api.gql(
+      `mutation($input: ${type}!) { ${name}(input: $input) { ${fields} userErrors { code field } } }`,
+      { input },
+    )
+    expect(response.errors).toBeUndefined()
+    const payload = response.data[name]
+    expect(payload.userErrors).toEqual([{ code: 'VALIDATION', field: [Object.keys(input).at(-1)] }])
+    for (const [field, value] of Object.entries(payload))
+      if (field !== 'userErrors') expect([0, false, []]).toContainEqual(value)
+  })
 })
 
 test('text holding U+0000 is refused at the edge, never INTERNAL: VALIDATION in a mutation, BAD_USER_INPUT in a query', async () => {
