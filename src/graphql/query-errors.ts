@@ -7,12 +7,10 @@ export function queryFailure({ code, message, field }: DomainError): never {
   throw new GraphQLError(message, { extensions: { code, field } })
 }
 
-/** Throws a query-level VALIDATION error (queries have no userErrors). */
-export function invalidArgument(message: string, field?: string[]): never {
-  throw new GraphQLError(message, { extensions: { code: 'VALIDATION', field } })
-}
-
-/** Throws a query-level BAD_USER_INPUT naming the argument: a value the server never issued or allows. */
+/**
+ * Throws a query-level BAD_USER_INPUT naming the argument: a value the server never issued or allows
+ * (api.md: top-level errors are for transport, auth and limits; a bad argument is BAD_USER_INPUT).
+ */
 export function badArgument(message: string, field: string[]): never {
   throw new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } })
 }

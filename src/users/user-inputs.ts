@@ -1,6 +1,7 @@
 import {
   IsEmail,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   Matches,
   MaxLength,
@@ -36,8 +37,10 @@ abstract class ProfileAttributesInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(TEXT_MAX) mobilePhone?: string | null
   @Field(() => JSONScalar, {
     nullable: true,
-    description: 'Attributes beyond the base profile; on update they merge and null removes a key.',
+    description: 'Attributes beyond the base profile (an object); on update they merge and null removes a key.',
   })
+  @IsOptional()
+  @IsObject({ message: 'custom must be an object of attributes' })
   custom?: Record<string, unknown> | null
 }
 

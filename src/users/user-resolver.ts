@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql'
 import { EventFilter } from '../events/event-resolver'
-import { invalidArgument, listing } from '../graphql/query-errors'
+import { badArgument, listing } from '../graphql/query-errors'
 import { LifecycleEventConnection } from '../events/event-types'
 import type { User as UserRow } from '../generated/prisma/client'
 import { ConnectionArgs } from '../graphql/connection'
@@ -61,7 +61,7 @@ export class UserResolver {
   async user(@Args(() => UserLookupArgs) { id, login }: UserLookupArgs, @Ctx() { loaders, services }: Context) {
     if (id) return loaders.userById.load(id)
     if (login) return services.userQueries.byLogin(login)
-    return invalidArgument('Give either id or login.', ['id'])
+    return badArgument('Give either id or login.', ['id'])
   }
 
   @Authorized('users:read')
@@ -74,7 +74,7 @@ export class UserResolver {
     @Ctx() { services }: Context,
   ) {
     const result = await listing(() => services.userQueries.list(filter, page))
-    if (!result.ok) return invalidArgument(result.errors[0].message, result.errors[0].field)
+    if (!result.ok) return badArgument(result.errors[0].message, result.errors[0].field ?? ['filter'])
     return result.value
   }
 

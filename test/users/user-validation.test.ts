@@ -66,6 +66,9 @@ describe('creating a user with invalid input', () => {
     { name: 'a firstName of 51 characters', profile: { firstName: 'F'.repeat(51) }, field: ['profile', 'firstName'] },
     { name: 'a lastName of 51 characters', profile: { lastName: 'L'.repeat(51) }, field: ['profile', 'lastName'] },
     { name: 'a password of 7 characters', credentials: { password: 'short77' }, field: ['credentials', 'password'] },
+    { name: 'custom attributes given as a string', profile: { custom: 'tags' }, field: ['profile', 'custom'] },
+    { name: 'custom attributes given as a list', profile: { custom: [1, 2] }, field: ['profile', 'custom'] },
+    { name: 'custom attributes given as a number', profile: { custom: 42 }, field: ['profile', 'custom'] },
   ]
 
   test.each(cases)(
@@ -194,11 +197,16 @@ describe('invalid list filters', () => {
     expect(response.data).toBeUndefined()
   })
 
-  test('an unknown status inside search is a top-level VALIDATION error on ["filter","search"]', async () => {
+  test('user() with neither id nor login is a top-level BAD_USER_INPUT on ["id"]', async () => {
+    const response = await api.gql('{ user { id } }')
+    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field: ['id'] }])
+  })
+
+  test('an unknown status inside search is a top-level BAD_USER_INPUT error on ["filter","search"]', async () => {
     await createUser(api)
     const response = await listUsers('status eq "BOGUS"')
     expect(response.errors).toHaveLength(1)
-    expect(response.errors![0].extensions).toEqual({ code: 'VALIDATION', field: ['filter', 'search'] })
+    expect(response.errors![0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: ['filter', 'search'] })
     expect(response.errors![0].message).toContain('BOGUS')
     expect(response.data?.users ?? null).toBeNull()
   })
@@ -210,12 +218,15 @@ describe('invalid list filters', () => {
     ['a dangling and', 'status eq "ACTIVE" and'],
     ['an unknown attribute', 'nickname eq "Ada"'],
     ['a date attribute compared with something that is not a date', 'lastUpdated gt "yesterday"'],
-  ])('a malformed SCIM filter (%s) is a top-level VALIDATION error on ["filter","search"]', async (_name, search) => {
-    const response = await listUsers(search)
-    expect(response.errors).toHaveLength(1)
-    expect(response.errors![0].extensions).toEqual({ code: 'VALIDATION', field: ['filter', 'search'] })
-    expect(response.data?.users ?? null).toBeNull()
-  })
+  ])(
+    'a malformed SCIM filter (%s) is a top-level BAD_USER_INPUT error on ["filter","search"]',
+    async (_name, search) => {
+      const response = await listUsers(search)
+      expect(response.errors).toHaveLength(1)
+      expect(response.errors![0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: ['filter', 'search'] })
+      expect(response.data?.users ?? null).toBeNull()
+    },
+  )
 
   // api.md: "a SCIM `search` at most 1,000".
   test('a search of 1,000 characters is parsed; 1,001 is refused with BAD_USER_INPUT on ["filter","search"]', async () => {
