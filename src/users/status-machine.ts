@@ -65,6 +65,25 @@ export const USER_TRANSITIONS = {
 
 export type UserOperation = keyof typeof USER_TRANSITIONS
 
+/** The API mutation that asks for each operation: a refusal names it, as the caller knows it. */
+export const MUTATION_OF: Record<UserOperation, string> = {
+  activate: 'activateUser',
+  reactivate: 'reactivateUser',
+  deactivate: 'deactivateUser',
+  suspend: 'suspendUser',
+  unsuspend: 'unsuspendUser',
+  unlock: 'unlockUser',
+  resetPassword: 'resetPassword',
+  expirePassword: 'expirePassword',
+  updateProfile: 'updateUser',
+  delete: 'deleteUser',
+  completeActivation: 'setPassword',
+  completeReset: 'setPassword',
+  changePassword: 'changePassword',
+  signIn: 'authenticate',
+  lockOut: 'authenticate',
+}
+
 /** The lifecycle event type each operation writes (domain.md section 7). */
 const USER_EVENT_TYPES: Record<Exclude<UserOperation, 'delete'>, EventType> = {
   activate: 'user.lifecycle.activate',
@@ -111,7 +130,10 @@ export function transition(operation: UserOperation, user: { status: UserStatus;
   if (cell === undefined) {
     return {
       ok: false,
-      error: domainError('INVALID_TRANSITION', `Cannot ${operation} a user whose status is ${user.status}.`),
+      error: domainError(
+        'INVALID_TRANSITION',
+        `${MUTATION_OF[operation]} is not allowed for a user whose status is ${user.status}.`,
+      ),
     }
   }
   const to = typeof cell === 'object' ? (user.hasPassword ? cell.withPassword : cell.withoutPassword) : cell

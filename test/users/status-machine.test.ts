@@ -1,6 +1,7 @@
 import {
   eventTypesFor,
   isAllowed,
+  MUTATION_OF,
   transition,
   USER_STATUSES,
   USER_TRANSITIONS,
@@ -22,7 +23,7 @@ describe.each(EXPECTED_CELLS)('$operation from $from', ({ operation, from, expec
         if (!result.ok) {
           expect(result.error.code).toBe('INVALID_TRANSITION')
           expect(result.error.message).toContain(from)
-          expect(result.error.message).toContain(operation)
+          expect(result.error.message).toContain(MUTATION_OF[operation])
         }
         expect(isAllowed(operation, from)).toBe(false)
       } else {
