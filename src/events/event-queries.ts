@@ -32,6 +32,19 @@ export function decodeEventCursor(cursor: string): bigint | undefined {
   return sequence <= MAX_SEQUENCE ? sequence : undefined
 }
 
+/**
+ * The sequences of these cursors that the log issued: each names an event it holds (the log is never
+ * pruned), or 0, where a subscriber of an empty log resumes. A well-formed cursor past the log's end
+ * was never issued: taken as a resume point it would skip every event until the log reached it.
+ */
+export async function issuedEventSequences(prisma: Prisma, sequences: bigint[]): Promise<Set<bigint>> {
+  const asked = sequences.filter((sequence) => sequence > 0n)
+  const held = asked.length
+    ? await prisma.lifecycleEvent.findMany({ where: { sequence: { in: asked } }, select: { sequence: true } })
+    : []
+  return new Set([...(sequences.includes(0n) ? [0n] : []), ...held.map((row) => row.sequence)])
+}
+
 /** Read side of the lifecycle event log, oldest first (ascending sequence). */
 export class EventQueries {
   constructor(private readonly prisma: Prisma) {}
@@ -45,6 +58,14 @@ export class EventQueries {
       if (resumeAfter === undefined)
         throw new PageArgumentError('The cursor is not one this log issued.', ['filter', 'after'])
     }
+    const cursors = new Map<string, bigint>()
+    if (request.after !== undefined) cursors.set('after', request.after)
+    if (request.before !== undefined) cursors.set('before', request.before)
+    if (resumeAfter !== undefined) cursors.set('filter.after', resumeAfter)
+    const issued = await issuedEventSequences(this.prisma, [...cursors.values()])
+    for (const [argument, sequence] of cursors)
+      if (!issued.has(sequence))
+        throw new PageArgumentError('The cursor is not one this log issued.', argument.split('.'))
     const where: PrismaTypes.LifecycleEventWhereInput = {
       ...(filter?.types?.length ? { type: { in: filter.types } } : {}),
       // Any target, not only the primary one: a provisioning event names the app user, the app and the user.

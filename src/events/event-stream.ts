@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql'
 import type { Prisma } from '../store/database'
 import type { StoredEvent } from './event-log'
-import { decodeEventCursor, eventCursor } from './event-queries'
+import { decodeEventCursor, eventCursor, issuedEventSequences } from './event-queries'
 import type { EventRelay } from './relay'
 import { SubscriberBuffer } from './subscriber-buffer'
 import { eventOf, TOPIC_PAYLOADS, type PubSub, type TopicName, type TopicPayload } from './topics'
@@ -41,11 +41,11 @@ export class EventStreams {
   constructor(private readonly deps: { prisma: Prisma; pubSub: PubSub; relay: EventRelay; bufferSize: number }) {}
 
   /** Throws BAD_USER_INPUT for a cursor the log did not issue. */
-  open<K extends TopicName>(request: StreamRequest<K>): AsyncIterableIterator<StreamItem<K>> {
+  async open<K extends TopicName>(request: StreamRequest<K>): Promise<AsyncIterableIterator<StreamItem<K>>> {
     let after: bigint | undefined
     if (request.after) {
       after = decodeEventCursor(request.after)
-      if (after === undefined)
+      if (after === undefined || !(await issuedEventSequences(this.deps.prisma, [after])).has(after))
         throw new GraphQLError('The cursor is not one this log issued.', {
           extensions: { code: 'BAD_USER_INPUT', field: ['filter', 'after'] },
         })

@@ -16,7 +16,12 @@ import { UserSubscriptionResolver } from '../users/user-subscriptions'
 import { authChecker } from './auth'
 import { NodeResolver } from './node-resolver'
 import { enforceReadScopes } from './read-scopes'
-import { argumentValidator, MAX_LIST_ITEMS, refusedInputsAsUserErrors } from './validation'
+import {
+  argumentValidator,
+  boundedSubscriptionArguments,
+  MAX_LIST_ITEMS,
+  refusedInputsAsUserErrors,
+} from './validation'
 import { DateTime } from './scalars'
 
 /** Builds the executable schema from the type-graphql resolvers, each type readable only with its scope. */
@@ -49,7 +54,9 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
     // Every argument is validated before its resolver runs; mutations get their refusals as userErrors.
     validateFn: argumentValidator({ maxItems: MAX_LIST_ITEMS }),
   })
-  return enforceReadScopes(refusedInputsAsUserErrors(schema))
+  return enforceReadScopes(
+    boundedSubscriptionArguments(refusedInputsAsUserErrors(schema), { maxItems: MAX_LIST_ITEMS }),
+  )
 }
 
 /** The SDL committed as schema.graphql (sorted, so diffs stay small). */

@@ -93,6 +93,25 @@ function emptyValue(payload: string, field: GraphQLField<unknown, unknown>): unk
   throw new Error(`${payload}.${field.name} is non-null ${String(type)}: a refused input could not answer it`)
 }
 
+/**
+ * Bounds every subscription's arguments as queries' are, before it subscribes: type-graphql
+ * validates a subscription's arguments only when it resolves an event, so a filter of 101 ids
+ * (or text with U+0000) would be taken and then fail on every event. Refused with a top-level
+ * BAD_USER_INPUT naming the argument path, on every transport.
+ */
+export function boundedSubscriptionArguments(schema: GraphQLSchema, { maxItems }: { maxItems: number }): GraphQLSchema {
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+    const subscribe = field.subscribe
+    if (!subscribe) continue
+    field.subscribe = (source, args, context, info) => {
+      const [first] = shapeProblems(args, maxItems, [])
+      if (first) throw new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT', field: first.field } })
+      return subscribe(source, args, context, info)
+    }
+  }
+  return schema
+}
+
 /** Validates instances against the class-validator rules declared on their classes (and nested classes). */
 async function declaredRuleProblems(items: object[]): Promise<DomainError[]> {
   const problems = await Promise.all(

@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../support/harness'
+import { sseClient } from '../support/event-streams'
 import { watch } from '../support/subscriptions'
 import { createUser, lifecycle } from '../support/users'
 
@@ -68,6 +69,47 @@ test('a cursor the log did not issue is BAD_USER_INPUT', async () => {
     expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: ['filter', 'after'] } }),
   ])
 })
+
+test('a well-formed cursor past the end of the log was never issued: BAD_USER_INPUT, on the stream and on events', async () => {
+  const end = await lastEvent()
+  const past = Buffer.from(`event:${end.sequence + 100000}`).toString('base64url')
+  const watcher = watch(api.wsClient(), EVENTS, { filter: { after: past } })
+  const [result] = await watcher.ended
+  expect(result.errors).toEqual([
+    expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: ['filter', 'after'] } }),
+  ])
+  for (const [query, field] of [
+    [`{ events(first: 3, after: "${past}") { totalCount } }`, ['after']],
+    [`{ events(last: 3, before: "${past}") { totalCount } }`, ['before']],
+    [`{ events(filter: { after: "${past}" }) { totalCount } }`, ['filter', 'after']],
+  ] as const) {
+    const response = await api.gql(query)
+    expect(response.errors?.map((error) => error.extensions)).toEqual([{ code: 'BAD_USER_INPUT', field }])
+  }
+  // The cursor of the last event is still a resume point: nothing after it yet, then live events.
+  const live = watch(api.wsClient(), EVENTS, { filter: { after: end.cursor } })
+  await live.untilDelivered(() => createUser(api))
+  live.unsubscribe()
+  expect(live.results[0].data.lifecycleEvents.sequence).toBeGreaterThan(end.sequence)
+})
+
+test.each([
+  ['lifecycleEvents', EVENTS, { types: Array.from({ length: 101 }, (_, i) => `user.type.${i}`) }, ['filter', 'types']],
+  ['userStatusChanged', STATUS, { userIds: Array.from({ length: 101 }, (_, i) => `usr_${i}`) }, ['filter', 'userIds']],
+])(
+  '%s with a filter list of 101 items is refused with BAD_USER_INPUT, over WebSocket and SSE',
+  async (_name, query, filter, field) => {
+    for (const client of [api.wsClient(), sseClient(api.url, api.adminToken)]) {
+      const watcher = watch(client, query, { filter })
+      const [result] = await watcher.ended.then(
+        (results) => results,
+        (error) => [error],
+      )
+      const errors = result.errors ?? result
+      expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field } })])
+    }
+  },
+)
 
 test('while 8 writers commit, a resuming subscriber receives exactly the committed events after its cursor, in order', async () => {
   const writers = await Promise.all(Array.from({ length: 8 }, async () => (await createUser(api)).user))

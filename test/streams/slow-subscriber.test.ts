@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 type Stream = AsyncIterableIterator<StreamItem<'LIFECYCLE_EVENT'>>
-const openStream = (after?: string): Stream =>
+const openStream = (after?: string): Promise<Stream> =>
   api.server.streams.open({ topic: 'LIFECYCLE_EVENT', matches: () => true, after })
 
 /** The sequences the log holds after a sequence, ascending. */
@@ -112,9 +112,9 @@ function asSent(ending: SubscriberTooSlow) {
 test('a subscriber that stops reading is ended with SUBSCRIBER_TOO_SLOW and resumeFrom; resuming misses nothing', async () => {
   const user = (await createUser(api, { password: 'correct horse battery' })).user
   const start = await lastEvent()
-  const slow = openStream()
+  const slow = await openStream()
   // A reader that keeps up tells when every event was published to the slow one too.
-  const witness = keepReading(openStream())
+  const witness = keepReading(await openStream())
 
   // It reads while it keeps up…
   await commitEvents(user.id, 2)
@@ -136,7 +136,7 @@ test('a subscriber that stops reading is ended with SUBSCRIBER_TOO_SLOW and resu
   expect(await slow.next()).toEqual({ done: true, value: undefined })
 
   // Resuming from resumeFrom sends the rest: together, every event after the start, once, in order.
-  const resumed = openStream(error.extensions.resumeFrom as string)
+  const resumed = await openStream(error.extensions.resumeFrom as string)
   const rest = await readUntil(resumed, end.sequence)
   await resumed.return!()
   expect(rest.ending).toBeNull()
@@ -152,7 +152,7 @@ test('a subscriber that keeps reading is never ended, even by one commit of many
     await addMember(api, group.id, user.id)
   }
   const start = await lastEvent()
-  const reader = keepReading(openStream())
+  const reader = keepReading(await openStream())
 
   const response = await api.gql(
     `mutation($input: AssignGroupToAppInput!) { assignGroupToApp(input: $input) { userErrors { code } } }`,
