@@ -113,6 +113,6 @@ describe('structured logs', () => {
       .map((entry) => JSON.parse(entry))
       .reverse()
       .find((entry) => entry.operation === 'Broken')
-    expect(line).toMatchObject({ outcome: 'error', errorCodes: ['VALIDATION'] })
+    expect(line).toMatchObject({ outcome: 'error', errorCodes: ['BAD_USER_INPUT'] })
   })
 })
