@@ -10,7 +10,8 @@ export type MembershipChange = MembershipRow
 /**
  * Writes membership additions and removals set-based (a few statements however many rows),
  * with one `group.user_membership.add/remove` event each; the groups' lastMembershipUpdated is
- * written at the end of the transaction (Everyone's row is touched by every new user).
+ * written at the end of the transaction (Everyone's row is touched by every new user). Returns
+ * that time, for a caller that answers with a group read before it is written.
  */
 export async function writeMemberships(
   unit: UnitOfWork,
@@ -18,10 +19,10 @@ export async function writeMemberships(
   actor: Actor,
   /** Display names the caller already has (saves reading them back). */
   known: { groupNames?: Map<string, string>; logins?: Map<string, string> } = {},
-): Promise<void> {
+): Promise<Date | undefined> {
   const { tx } = unit
   const { added, removed } = changes
-  if (added.length === 0 && removed.length === 0) return
+  if (added.length === 0 && removed.length === 0) return undefined
   const now = new Date()
   await membershipRows.insert(unit.sql, added, now)
   await membershipRows.delete(unit.sql, removed)
@@ -56,6 +57,7 @@ export async function writeMemberships(
     })
   added.forEach(record('group.user_membership.add'))
   removed.forEach(record('group.user_membership.remove'))
+  return now
 }
 
 /** Direct membership changes are allowed only on OKTA_GROUP groups (APP_GROUP: imports; BUILT_IN: the system). */

@@ -105,14 +105,15 @@ export class GroupService {
       if (!membershipIsManagedHere(group)) unit.abort(notModifiable(group, 'membership'))
       await this.lockUser(unit, userId)
       const existing = await unit.tx.groupMembership.findFirst({ where: { groupId, userId } })
+      let changedAt: Date | undefined
       if (existing?.ruleId) {
         // An admin adding a rule-managed member makes the membership direct (it outlives the rule).
         await membershipRows.setRule(unit.sql, [{ groupId, userId, ruleId: null }])
       } else if (!existing) {
-        await writeMemberships(unit, { added: [{ groupId, userId, ruleId: null }], removed: [] }, actor)
+        changedAt = await writeMemberships(unit, { added: [{ groupId, userId, ruleId: null }], removed: [] }, actor)
         unit.fact({ kind: 'membershipsChanged', userIds: [userId], actor })
       }
-      return unit.tx.group.findFirstOrThrow({ where: { id: groupId } })
+      return asChanged(await unit.tx.group.findFirstOrThrow({ where: { id: groupId } }), changedAt)
     })
   }
 
@@ -146,9 +147,9 @@ export class GroupService {
           })
         }
       }
-      await writeMemberships(unit, { added: [], removed: [membership] }, actor)
+      const changedAt = await writeMemberships(unit, { added: [], removed: [membership] }, actor)
       unit.fact({ kind: 'membershipsChanged', userIds: [userId], actor })
-      return unit.tx.group.findFirstOrThrow({ where: { id: groupId } })
+      return asChanged(await unit.tx.group.findFirstOrThrow({ where: { id: groupId } }), changedAt)
     })
   }
 
@@ -182,3 +183,7 @@ function safeGroupIds(expression: string): string[] {
     return []
   }
 }
+
+/** The group as its payload shows it: lastMembershipUpdated is written at commit (writeMemberships). */
+const asChanged = (group: Group, membershipChangedAt: Date | undefined): Group =>
+  membershipChangedAt ? { ...group, lastMembershipUpdated: membershipChangedAt } : group

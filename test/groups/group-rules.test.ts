@@ -725,6 +725,23 @@ describe('groups', () => {
     )
   })
 
+  test('addGroupMember and removeGroupMember answer the group as changed: its payload matches a read afterwards', async () => {
+    const target = await group()
+    const member = await user()
+    for (const mutation of ['addGroupMember', 'removeGroupMember'] as const) {
+      const response = await api.gql(
+        `mutation($input: GroupMemberInput!) { ${mutation}(input: $input) { group { lastUpdated lastMembershipUpdated } ${ERRORS} } }`,
+        { input: { groupId: target, userId: member } },
+      )
+      await expectNoErrors(response)
+      const stored = await api.gql(`query($id: ID!) { group(id: $id) { lastUpdated lastMembershipUpdated } }`, {
+        id: target,
+      })
+      expect(response.data[mutation].group.lastMembershipUpdated).not.toBeNull()
+      expect(response.data[mutation].group).toEqual(stored.data.group)
+    }
+  })
+
   test('group names are unique: creating or renaming to a taken name is CONFLICT and changes nothing', async () => {
     const name = `Design ${tag()}`
     const original = await createGroup(name, 'the first one')
