@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql'
-import { kindOfId, type EntityKind } from '../store/ids'
+import { asAttemptNode, attemptNumber, kindOfId, type EntityKind } from '../store/ids'
 import { requireScopes } from './auth'
 import type { Context } from './context'
 import { Node } from './node'
@@ -18,6 +18,11 @@ const NODE_SOURCES: Record<EntityKind, (context: Context, id: string) => Promise
   AppUser: ({ db }, id) => db.prisma.appUser.findUnique({ where: { id } }),
   LifecycleEvent: ({ db }, id) => db.prisma.lifecycleEvent.findUnique({ where: { id } }),
   ApiToken: ({ db }, id) => db.prisma.apiToken.findUnique({ where: { id } }),
+  ProvisioningAttempt: async ({ db }, id) => {
+    const number = attemptNumber(id)
+    const row = number === undefined ? null : await db.prisma.provisioningAttempt.findUnique({ where: { id: number } })
+    return row && asAttemptNode(row)
+  },
 }
 
 /** Checks the kind's read scope before loading, so a token cannot learn whether an id it may not read exists. */

@@ -6,6 +6,7 @@ import type { Context } from '../graphql/context'
 import { mutate } from '../graphql/payload'
 import { listing, queryFailure } from '../graphql/query-errors'
 import { toUserErrors } from '../graphql/user-error'
+import { asAttemptNode } from '../store/ids'
 import { domainError } from '../errors'
 import {
   DiscardProvisioningHoldInput,
@@ -142,10 +143,6 @@ export class AppUserAttemptsResolver {
     @Ctx() { loaders }: Context,
   ) {
     const attempts = await listing(() => loaders.attemptsOfAppUser.load({ parentId: appUser.id, args: page }))
-    // Ids are bigints in the table; GraphQL's ID carries them as strings.
-    return {
-      ...attempts,
-      edges: attempts.edges.map((edge) => ({ ...edge, node: { ...edge.node, id: String(edge.node.id) } })),
-    }
+    return { ...attempts, edges: attempts.edges.map((edge) => ({ ...edge, node: asAttemptNode(edge.node) })) }
   }
 }

@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { App, AppUser } from '../apps/app-types'
 import type { App as AppRow } from '../generated/prisma/client'
 import { connectionOf } from '../graphql/connection'
+import { Node } from '../graphql/node'
 import { entityPayload } from '../graphql/payload'
 import { DateTime } from '../graphql/scalars'
 import { UserError } from '../graphql/user-error'
@@ -25,9 +26,12 @@ export const ProvisioningAttemptOutcomeEnum = {
 registerEnumType(ProvisioningAttemptOutcomeEnum, { name: 'ProvisioningAttemptOutcome' })
 
 /** One HTTP request sent downstream for an app user. Never a token or password in `path` or `detail`. */
-@ObjectType({ simpleResolvers: true, description: 'One HTTP request sent downstream for an app user.' })
-export class ProvisioningAttempt {
-  @Field(() => ID) id: string
+@ObjectType({
+  implements: Node,
+  simpleResolvers: true,
+  description: 'One HTTP request sent downstream for an app user.',
+})
+export class ProvisioningAttempt extends Node {
   @Field(() => ProvisioningOperationEnum) operation: string
   @Field(() => String, { description: 'GET, POST, PUT or PATCH.' }) method: string
   @Field(() => String, { description: 'Relative to the connection base URL, e.g. /Users/abc.' }) path: string

@@ -20,6 +20,8 @@ export const ID_PREFIXES = {
   AppUser: 'apu',
   ApiToken: 'tok',
   LifecycleEvent: 'evt',
+  /** Attempts are numbered by the table (a bigint): their global id is the prefix and that number. */
+  ProvisioningAttempt: 'att',
 } as const
 
 export type EntityKind = keyof typeof ID_PREFIXES
@@ -32,6 +34,18 @@ export function newId(kind: EntityKind): string {
   const time = base32(BigInt(Date.now()), 10)
   const random = base32(BigInt('0x' + randomBytes(10).toString('hex')), 16)
   return `${ID_PREFIXES[kind]}_${time}${random}`
+}
+
+/** The global id of a provisioning attempt, from its row's number. */
+export const attemptId = (id: bigint) => `${ID_PREFIXES.ProvisioningAttempt}_${id}`
+
+/** An attempt row as GraphQL shows it: its number as a global id. */
+export const asAttemptNode = <T extends { id: bigint }>(row: T) => ({ ...row, id: attemptId(row.id) })
+
+/** The row number of an attempt's global id, or undefined for any other id. */
+export function attemptNumber(id: string): bigint | undefined {
+  const match = /^att_(\d{1,19})$/.exec(id)
+  return match && BigInt(match[1]) < 2n ** 63n ? BigInt(match[1]) : undefined
 }
 
 /** The entity kind an id belongs to, or undefined for a foreign or malformed id. */

@@ -328,7 +328,7 @@ describe('AppUser.attempts', () => {
     const first = await page({ first: 2 })
     expect(first.totalCount).toBe(5)
     expect(first.edges[0].node).toEqual({
-      id: expect.stringMatching(/^\d+$/),
+      id: expect.stringMatching(/^att_\d+$/),
       operation: 'LINK',
       method: 'GET',
       path: '/Users',
@@ -357,6 +357,36 @@ describe('AppUser.attempts', () => {
       after: Buffer.from('attempt:1 OR 1=1').toString('base64url'),
     })
     expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+  })
+
+  test('an attempt is a Node: node(id) reads it with apps:read and refuses it without', async () => {
+    const { app, user, appUser: row } = await assigned()
+    await api.database.db.prisma.provisioningAttempt.create({
+      data: {
+        appUserId: row.id,
+        appId: app.id,
+        operation: 'CREATE',
+        method: 'POST',
+        path: '/Users',
+        durationMs: 5,
+        outcome: 'SUCCEEDED',
+      },
+    })
+    const listed = await api.gql(ATTEMPTS, { appId: app.id, userId: user.id, first: 1 })
+    const attempt = listed.data.appUser.attempts.edges[0].node
+    const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on ProvisioningAttempt { operation method path } } }`
+    const read = await api.gql(NODE, { id: attempt.id }, await api.tokenWith('apps:read'))
+    expect(read.data.node).toEqual({
+      __typename: 'ProvisioningAttempt',
+      id: attempt.id,
+      operation: 'CREATE',
+      method: 'POST',
+      path: '/Users',
+    })
+    const refused = await api.gql(NODE, { id: attempt.id }, await api.tokenWith('users:read'))
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN'])
+    for (const id of ['att_99999999', 'att_x', `att_${2n ** 64n}`])
+      expect((await api.gql(NODE, { id })).data.node).toBeNull()
   })
 
   test('an app user with no attempts has an empty list', async () => {
