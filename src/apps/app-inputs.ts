@@ -2,7 +2,6 @@ import {
   ArrayMaxSize,
   IsIn,
   IsInt,
-  IsNotEmpty,
   IsOptional,
   IsUrl,
   Max,
@@ -12,6 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator'
 import { Field, ID, InputType, Int } from 'type-graphql'
+import { NotBlank } from '../graphql/validation'
 import {
   AppFeatureCapabilities,
   AppFeatureNameEnum,
@@ -59,8 +59,8 @@ export class AppUserFilter {
 
 @InputType()
 export class CreateAppInput {
-  @Field(() => String, { description: 'The app\'s key, e.g. "slack".' }) @IsNotEmpty() @MaxLength(255) name: string
-  @Field(() => String) @IsNotEmpty() @MaxLength(255) label: string
+  @Field(() => String, { description: 'The app\'s key, e.g. "slack".' }) @NotBlank() @MaxLength(255) name: string
+  @Field(() => String) @NotBlank() @MaxLength(255) label: string
   @Field(() => String, { defaultValue: 'SAML_2_0', description: `One of ${SIGN_ON_MODES.join(', ')}.` })
   @IsIn(SIGN_ON_MODES, { message: `signOnMode must be one of ${SIGN_ON_MODES.join(', ')}` })
   signOnMode: string
@@ -69,7 +69,7 @@ export class CreateAppInput {
 @InputType()
 export class UpdateAppInput {
   @Field(() => ID) id: string
-  @Field(() => String, { nullable: true }) @IsOptional() @IsNotEmpty() @MaxLength(255) label?: string | null
+  @Field(() => String, { nullable: true }) @IsOptional() @NotBlank() @MaxLength(255) label?: string | null
   @Field(() => String, { nullable: true })
   @IsOptional()
   @IsIn(SIGN_ON_MODES, { message: `signOnMode must be one of ${SIGN_ON_MODES.join(', ')}` })

@@ -30,10 +30,12 @@ export interface ConnectionInput {
   deprovisioningGuard?: { maxCount?: number | null; maxPercent?: number | null; windowMinutes?: number | null } | null
 }
 
-const provisioningNotEnabled = (app: App) =>
+/** `field` names the input that chose the app, for a mutation's userError. */
+const provisioningNotEnabled = (app: App, field?: string[]) =>
   domainError(
     'PROVISIONING_NOT_ENABLED',
     `Provisioning is not enabled for the app instance ${app.label} (enable its provisioning connection first).`,
+    field,
   )
 
 // The user's own password would wait for its push in clear: refused rather than stored so.
@@ -170,7 +172,7 @@ export class AppService {
   ) {
     return this.run(async (unit) => {
       const app = await this.load(unit, appId)
-      if (app.provisioningStatus !== 'ENABLED') unit.abort(provisioningNotEnabled(app))
+      if (app.provisioningStatus !== 'ENABLED') unit.abort(provisioningNotEnabled(app, ['appId']))
       const updated = updateFeature(app.features as StoredFeatures, name, change)
       if (!updated.ok) return unit.abort(updated.error)
       if (change.capabilities?.update?.password?.seed === 'OKTA' && !this.secrets.configured)

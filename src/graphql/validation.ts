@@ -1,4 +1,4 @@
-import { getMetadataStorage as validationMetadata, validate, type ValidationError } from 'class-validator'
+import { getMetadataStorage as validationMetadata, Matches, validate, type ValidationError } from 'class-validator'
 import {
   getNamedType,
   GraphQLError,
@@ -18,6 +18,9 @@ import { toUserErrors } from './user-error'
 
 /** api.md "Input limits": list arguments at most 100 items, wherever they sit in an input. */
 export const MAX_LIST_ITEMS = 100
+
+/** A name or label must hold more than whitespace (an empty one is refused too). */
+export const NotBlank = () => Matches(/\S/, { message: '$property must not be blank' })
 
 /** A mutation argument that breaks its declared rules; `problems` name paths inside the argument. */
 class InvalidInputError extends Error {

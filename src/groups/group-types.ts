@@ -1,5 +1,6 @@
 import { ArrayMaxSize, ArrayNotEmpty, IsNotEmpty, IsOptional, MaxLength } from 'class-validator'
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql'
+import { NotBlank } from '../graphql/validation'
 import { connectionOf } from '../graphql/connection'
 import { Node } from '../graphql/node'
 import { entityPayload } from '../graphql/payload'
@@ -63,14 +64,14 @@ export class GroupFilter {
 
 @InputType()
 export class CreateGroupInput {
-  @Field(() => String) @IsNotEmpty() @MaxLength(255) name: string
+  @Field(() => String) @NotBlank() @MaxLength(255) name: string
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(1024) description?: string | null
 }
 
 @InputType()
 export class UpdateGroupInput {
   @Field(() => ID) id: string
-  @Field(() => String, { nullable: true }) @IsOptional() @IsNotEmpty() @MaxLength(255) name?: string | null
+  @Field(() => String, { nullable: true }) @IsOptional() @NotBlank() @MaxLength(255) name?: string | null
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(1024) description?: string | null
 }
 
@@ -87,7 +88,7 @@ export class GroupMemberInput {
 
 @InputType()
 export class CreateGroupRuleInput {
-  @Field(() => String) @IsNotEmpty() @MaxLength(50) name: string
+  @Field(() => String) @NotBlank() @MaxLength(50) name: string
   @Field(() => String) @IsNotEmpty() @MaxLength(4000) expression: string
   @Field(() => [ID], { description: 'OKTA_GROUP groups the rule adds matching users to.' })
   @ArrayMaxSize(100)
@@ -102,7 +103,7 @@ export class CreateGroupRuleInput {
 @InputType({ description: 'Replaces a rule while it is INACTIVE; its target groups cannot change.' })
 export class UpdateGroupRuleInput {
   @Field(() => ID) id: string
-  @Field(() => String) @IsNotEmpty() @MaxLength(50) name: string
+  @Field(() => String) @NotBlank() @MaxLength(50) name: string
   @Field(() => String) @IsNotEmpty() @MaxLength(4000) expression: string
   @Field(() => [ID], { nullable: true }) @IsOptional() @ArrayMaxSize(1000) excludedUsers?: string[] | null
 }

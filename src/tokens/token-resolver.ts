@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql'
-import { ArrayNotEmpty, IsNotEmpty, MaxLength } from 'class-validator'
+import { ArrayNotEmpty, MaxLength } from 'class-validator'
 import { Arg, Authorized, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql'
+import { NotBlank } from '../graphql/validation'
 import type { ApiToken as ApiTokenRow } from '../generated/prisma/client'
 import type { Context } from '../graphql/context'
 import { Node } from '../graphql/node'
@@ -28,7 +29,7 @@ export class Viewer {
 
 @InputType()
 export class CreateApiTokenInput {
-  @Field(() => String) @IsNotEmpty() @MaxLength(255) name: string
+  @Field(() => String) @NotBlank() @MaxLength(255) name: string
   @Field(() => [String], { description: 'e.g. ["users:read", "users:manage"]' }) @ArrayNotEmpty() scopes: string[]
 }
 

@@ -165,7 +165,7 @@ describe('provisioning connection', () => {
     noErrors(response)
     expect(response.data.updateAppFeature).toEqual({
       feature: null,
-      userErrors: [{ code: 'PROVISIONING_NOT_ENABLED', message: expect.any(String), field: null }],
+      userErrors: [{ code: 'PROVISIONING_NOT_ENABLED', message: expect.any(String), field: ['appId'] }],
     })
 
     noErrors(await updateConnection({ appId: app.id, baseUrl: BASE_URL, status: 'ENABLED' }))

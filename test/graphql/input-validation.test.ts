@@ -120,6 +120,27 @@ describe('mutations answer VALIDATION userErrors naming the input path, and chan
     expect((await api.gql('{ apiTokens { id } }')).data.apiTokens).toHaveLength(before)
   })
 
+  test.each([
+    ['createGroup', 'CreateGroupInput', 'group { id }', { name: '   ' }, 'name'],
+    ['createApp', 'CreateAppInput', 'app { id }', { name: 'blank', label: ' \t ' }, 'label'],
+    ['createApiToken', 'CreateApiTokenInput', 'apiToken { id }', { name: '  ', scopes: ['users:read'] }, 'name'],
+    [
+      'createGroupRule',
+      'CreateGroupRuleInput',
+      'groupRule { id }',
+      { name: ' ', expression: 'user.department == "x"', assignToGroups: ['grp_x'] },
+      'name',
+    ],
+  ])('%s with a name or label of only whitespace is VALIDATION on it', async (name, type, entity, input, field) => {
+    const response = await api.gql(
+      `mutation($input: ${type}!) { ${name}(input: $input) { ${entity} userErrors { code field } } }`,
+      {
+        input,
+      },
+    )
+    expect(response.data[name].userErrors).toEqual([{ code: 'VALIDATION', field: [field] }])
+  })
+
   test('a refused authenticate still answers its non-null flags: success and passwordChangeRequired are false', async () => {
     const response = await api.gql(
       'mutation($input: AuthenticateInput!) { authenticate(input: $input) { success passwordChangeRequired user { id } userErrors { code field } } }',
