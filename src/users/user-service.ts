@@ -9,7 +9,7 @@ import type { Sql } from '../store/unit-connection'
 import { hashSecret, newSecret } from '../tokens/secret'
 import { hashPassword, spendDecoyVerification, temporaryPassword, verifyPassword } from './password'
 import { displayNameOf, profileWrites, type ProfilePatch } from './profile'
-import { eventTypesFor, isAllowed, transition, type UserOperation } from './status-machine'
+import { eventTypesFor, isAllowed, MUTATION_OF, transition, type UserOperation } from './status-machine'
 import { oneTimeTokenRows, userRows, type OneTimeTokenPurpose } from './user-rows'
 
 export interface UserServiceDeps {
@@ -116,6 +116,7 @@ export class UserService {
       const user = await this.load(unit, id)
       const writes: Writes = {}
       if (tempHash) Object.assign(writes, { passwordHash: tempHash, passwordChanged: now })
+      if (operation === 'expirePassword') writes.passwordExpired = true
       if (operation === 'unlock') writes.failedSignIns = 0
       const changed = await this.changeStatus(unit, actor, user, operation, writes, now)
       if (tempPassword) unit.fact({ kind: 'passwordChanged', userId: user.id, password: tempPassword })
@@ -142,7 +143,7 @@ export class UserService {
         actor,
         stored.user,
         operation,
-        { passwordHash, passwordChanged: now, failedSignIns: 0 },
+        { passwordHash, passwordChanged: now, passwordExpired: false, failedSignIns: 0 },
         now,
       )
       unit.fact({ kind: 'passwordChanged', userId: stored.userId, password })
@@ -165,7 +166,7 @@ export class UserService {
         actor,
         user,
         'changePassword',
-        { passwordHash, passwordChanged: now, failedSignIns: 0 },
+        { passwordHash, passwordChanged: now, passwordExpired: false, failedSignIns: 0 },
         now,
       )
       unit.fact({ kind: 'passwordChanged', userId: user.id, password: next })
@@ -187,7 +188,13 @@ export class UserService {
     if (await verifyPassword(password, user.passwordHash)) {
       const signedIn = await this.run(async (unit) => {
         const now = new Date()
-        return this.changeStatus(unit, actor, user, 'signIn', { lastLogin: now, failedSignIns: 0 }, now)
+        // domain.md 1.5: a sign-in with an expired password makes an ACTIVE user PASSWORD_EXPIRED. The
+        // password stays expired when the user left PASSWORD_EXPIRED without changing it (locked out, unlocked).
+        const current =
+          user.passwordExpired && user.status === 'ACTIVE'
+            ? (await this.changeStatus(unit, actor, user, 'expirePassword', {}, now)).user!
+            : user
+        return this.changeStatus(unit, actor, current, 'signIn', { lastLogin: now, failedSignIns: 0 }, now)
       })
       if (!signedIn.ok) return fail(SIGN_IN_REFUSED)
       const current = signedIn.value.user!
@@ -249,7 +256,7 @@ export class UserService {
     const sideEffects: Writes = {}
     if (to === 'DEPROVISIONED' || (operation === 'reactivate' && user.status === 'RECOVERY')) {
       // Deactivation deletes the password for good; a restarted activation starts without one.
-      Object.assign(sideEffects, { passwordHash: null, failedSignIns: 0 })
+      Object.assign(sideEffects, { passwordHash: null, passwordExpired: false, failedSignIns: 0 })
       await oneTimeTokenRows.deleteAll(unit.sql, user.id)
     }
     if (to === 'PROVISIONED' && operation !== 'updateProfile') {
@@ -277,7 +284,10 @@ export class UserService {
     const current = await unit.tx.user.findFirst({ where: { id }, select: { status: true } })
     if (!current) return unit.abort(notFound(id))
     return unit.abort(
-      domainError('CONFLICT', `The user changed concurrently (now ${current.status}); ${operation} was not applied.`),
+      domainError(
+        'CONFLICT',
+        `The user changed concurrently (now ${current.status}); ${MUTATION_OF[operation]} was not applied.`,
+      ),
     )
   }
 

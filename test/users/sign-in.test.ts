@@ -98,6 +98,34 @@ test('signing in with an expired password succeeds but requires a change', async
   })
 })
 
+test('an expired password stays expired through a lockout and an unlock: the next sign-in requires a change', async () => {
+  const { user } = await createUser(api, { password: PASSWORD })
+  await lifecycle(api, 'expirePassword', user.id)
+  for (let attempt = 1; attempt <= 3; attempt++) await signIn(user.profile.login, 'wrong password')
+  expect((await getUser(api, user.id)).status).toBe('LOCKED_OUT')
+  await lifecycle(api, 'unlockUser', user.id)
+  expect((await getUser(api, user.id)).status).toBe('ACTIVE')
+  expect(await signIn(user.profile.login, PASSWORD)).toMatchObject({
+    success: true,
+    passwordChangeRequired: true,
+    user: { status: 'PASSWORD_EXPIRED' },
+  })
+  const types = (await eventsFor(api, user.id)).slice(-2).map((event: { type: string }) => event.type)
+  expect(types).toEqual(['user.account.expire_password', 'user.session.start'])
+
+  // A new password ends the expiry: the next sign-in is an ordinary one.
+  const changed = await api.gql(
+    `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { user { status } userErrors { code } } }`,
+    { input: { login: user.profile.login, currentPassword: PASSWORD, newPassword: `${PASSWORD} 2` } },
+  )
+  expect(changed.data.changePassword).toEqual({ user: { status: 'ACTIVE' }, userErrors: [] })
+  expect(await signIn(user.profile.login, `${PASSWORD} 2`)).toMatchObject({
+    success: true,
+    passwordChangeRequired: false,
+    user: { status: 'ACTIVE' },
+  })
+})
+
 test('users who cannot sign in are refused without revealing why', async () => {
   const staged = (await createUser(api, { activate: false, password: PASSWORD })).user
   const suspended = (await createUser(api, { password: PASSWORD })).user
