@@ -19,7 +19,7 @@ export interface ParsedRule {
   ast: Expression
   /** Profile attributes the expression reads (a change to one re-runs the rule). */
   attributes: string[]
-  /** Groups named by isMemberOfGroup (deleting one invalidates the rule). */
+  /** Groups named by isMemberOfGroup or isMemberOfAnyGroup (deleting one invalidates the rule). */
   groupIds: string[]
 }
 
@@ -36,6 +36,11 @@ const STRING_FUNCTIONS: Record<string, (text: string, argument: string) => boole
   stringContains: (text, argument) => text.includes(argument),
   startsWith: (text, argument) => text.startsWith(argument),
   endsWith: (text, argument) => text.endsWith(argument),
+}
+/** Okta EL's boolean Arrays functions; anything that is not an array (a missing attribute) is empty. */
+const ARRAY_FUNCTIONS: Record<string, { arity: number; test: (array: unknown[], ...args: unknown[]) => boolean }> = {
+  contains: { arity: 2, test: (array, value) => value !== null && array.includes(value) },
+  isEmpty: { arity: 1, test: (array) => array.length === 0 },
 }
 const KNOWN_ATTRIBUTES = new Set<string>(PROFILE_COLUMNS)
 
@@ -87,12 +92,21 @@ function check(node: Expression, attributes: Set<string>, groupIds: Set<string>)
     case 'CallExpression': {
       const name = functionName(node.callee as Expression)
       const args = node.arguments as Expression[]
-      if (name === 'isMemberOfGroup') {
-        const [group] = args
-        if (args.length !== 1 || group.type !== 'Literal' || typeof group.value !== 'string') {
-          throw new RuleSyntaxError('isMemberOfGroup takes one group id as a string literal', 0)
+      if (name === 'isMemberOfGroup' || name === 'isMemberOfAnyGroup') {
+        const one = name === 'isMemberOfGroup'
+        const literal = (arg: Expression) => arg.type === 'Literal' && typeof arg.value === 'string'
+        if ((one ? args.length !== 1 : args.length === 0) || !args.every(literal)) {
+          throw new RuleSyntaxError(`${name} takes ${one ? 'one group id' : 'group ids'} as string literals`, 0)
         }
-        groupIds.add(group.value)
+        for (const group of args) groupIds.add(group.value as string)
+        return
+      }
+      const arrays = name.startsWith('Arrays.')
+        ? ownAttribute(ARRAY_FUNCTIONS, name.slice('Arrays.'.length))
+        : undefined
+      if (arrays) {
+        if (args.length !== arrays.arity) throw new RuleSyntaxError(`${name} takes ${arrays.arity} argument(s)`, 0)
+        args.forEach((arg) => check(arg, attributes, groupIds))
         return
       }
       if (name.startsWith('String.') && ownAttribute(STRING_FUNCTIONS, name.slice('String.'.length))) {
@@ -102,6 +116,9 @@ function check(node: Expression, attributes: Set<string>, groupIds: Set<string>)
       }
       throw new RuleSyntaxError(`unknown function ${name}`, 0)
     }
+    case 'Compound':
+      // jsep reads `a and b` (a lower-case word between two conditions) as two expressions side by side.
+      throw new RuleSyntaxError('conditions are combined with && or AND, || or OR', 0)
     default:
       throw new RuleSyntaxError(`unsupported expression: ${node.type}`, 0)
   }
@@ -155,7 +172,12 @@ function evaluate(node: Expression, subject: RuleSubject): unknown {
     case 'CallExpression': {
       const name = functionName(node.callee as Expression)
       const args = (node.arguments as Expression[]).map((arg) => evaluate(arg, subject))
-      if (name === 'isMemberOfGroup') return subject.groupIds.has(args[0] as string)
+      if (name === 'isMemberOfGroup' || name === 'isMemberOfAnyGroup')
+        return args.some((group) => subject.groupIds.has(group as string))
+      if (name.startsWith('Arrays.')) {
+        const [array, ...rest] = args
+        return ARRAY_FUNCTIONS[name.slice('Arrays.'.length)].test(Array.isArray(array) ? array : [], ...rest)
+      }
       const [text, argument] = args
       if (typeof text !== 'string' || typeof argument !== 'string') return false
       return STRING_FUNCTIONS[name.slice('String.'.length)](text, argument)

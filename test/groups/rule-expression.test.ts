@@ -42,6 +42,8 @@ describe('parsing', () => {
     'user.a == "x" OR user.b == "y"',
     '!(user.a == "x")',
     'isMemberOfGroup("grp_a")',
+    'isMemberOfAnyGroup("grp_a", "grp_b")',
+    'Arrays.contains(user.tags, "x") && !Arrays.isEmpty(user.tags)',
     'String.stringContains(user.email, "@")',
     'true',
     'false',
@@ -70,13 +72,18 @@ describe('parsing', () => {
 
   test.each([
     ['user.level == 3', 'only string and boolean literals are allowed, not 3'],
-    ['isMemberOfGroup(1)', 'isMemberOfGroup takes one group id as a string literal'],
-    ['isMemberOfGroup(user.group)', 'isMemberOfGroup takes one group id as a string literal'],
-    ['isMemberOfGroup("a", "b")', 'isMemberOfGroup takes one group id as a string literal'],
+    ['isMemberOfGroup(1)', 'isMemberOfGroup takes one group id as string literals'],
+    ['isMemberOfGroup(user.group)', 'isMemberOfGroup takes one group id as string literals'],
+    ['isMemberOfGroup("a", "b")', 'isMemberOfGroup takes one group id as string literals'],
+    ['isMemberOfAnyGroup()', 'isMemberOfAnyGroup takes group ids as string literals'],
+    ['isMemberOfAnyGroup("a", user.group)', 'isMemberOfAnyGroup takes group ids as string literals'],
+    ['Arrays.contains(user.tags)', 'Arrays.contains takes 2 argument(s)'],
+    ['Arrays.isEmpty(person.tags)', 'attributes are written user.<attribute>'],
+    ['Arrays.toString(user.tags)', 'unknown function Arrays.toString'],
+    ['user.a == "x" and user.b == "y"', 'conditions are combined with && or AND, || or OR'],
     ['String.startsWith(user.email)', 'String.startsWith takes two arguments'],
     ['String.endsWith(user.email, "a", "b")', 'String.endsWith takes two arguments'],
     ['String.matches(user.email, "a")', 'unknown function String.matches'],
-    ['Arrays.contains(user.email, "a")', 'unknown function Arrays.contains'],
     ['Custom.startsWith(user.email, "a")', 'unknown function Custom.startsWith'],
     ['hasRole("admin")', 'unknown function hasRole'],
     ['user.a.b() == "x"', 'unsupported function call'],
@@ -179,6 +186,25 @@ describe('evaluation', () => {
     ['String.startsWith(user.email, user.email)', true],
   ])('%s is %s', (expression, expected) => {
     expect(matches(expression)).toBe(expected)
+  })
+
+  test('isMemberOfAnyGroup is true for a member of any of the groups it names', () => {
+    expect(matches('isMemberOfAnyGroup("grp_x", "grp_b")', {}, ['grp_a', 'grp_b'])).toBe(true)
+    expect(matches('isMemberOfAnyGroup("grp_x", "grp_y")', {}, ['grp_a', 'grp_b'])).toBe(false)
+    expect(parseRuleExpression('isMemberOfAnyGroup("grp_x", "grp_y")').groupIds).toEqual(['grp_x', 'grp_y'])
+  })
+
+  test.each([
+    ['Arrays.contains(user.tags, "blue")', { custom: { tags: ['red', 'blue'] } }, true],
+    ['Arrays.contains(user.tags, "green")', { custom: { tags: ['red', 'blue'] } }, false],
+    ['Arrays.contains(user.tags, "blue")', { custom: { tags: 'blue' } }, false],
+    ['Arrays.contains(user.tags, user.department)', { custom: { tags: ['Engineering'] } }, true],
+    ['Arrays.contains(user.tags, user.title)', { custom: { tags: [null] } }, false],
+    ['Arrays.isEmpty(user.tags)', { custom: { tags: [] } }, true],
+    ['Arrays.isEmpty(user.tags)', { custom: {} }, true],
+    ['!Arrays.isEmpty(user.tags)', { custom: { tags: ['red'] } }, true],
+  ])('%s on %j is %s', (expression, profile, expected) => {
+    expect(matches(expression, profile)).toBe(expected)
   })
 
   test('a String function with a missing attribute as its argument is false, never a match on "null"', () => {
