@@ -22,7 +22,7 @@ import type { Principal } from '../tokens/scopes'
 import { compiledGateway } from './compiled-execution'
 import { drainHttpServer } from './drain'
 import { drainBudgetMs } from './shutdown'
-import { errorBody, formatError } from './errors'
+import { formatError, sendError } from './errors'
 import { observabilityPlugin } from './observability'
 import { dashboardRouter } from './dashboard'
 import { graphiqlRouter } from './graphiql'
@@ -93,9 +93,9 @@ export async function startServer(application: Application): Promise<RunningServ
   app.get('/metrics', async (req, res) => {
     const authentication = await authenticate(services.tokens, req.headers.authorization)
     if (authentication.kind !== 'token')
-      return void res.status(401).json(errorBody('UNAUTHENTICATED', 'A token with metrics:read is required.'))
+      return void sendError(req, res, 401, 'UNAUTHENTICATED', 'A token with metrics:read is required.')
     if (!authentication.principal.scopes.has('metrics:read'))
-      return void res.status(403).json(errorBody('FORBIDDEN', 'This token lacks the scope metrics:read.'))
+      return void sendError(req, res, 403, 'FORBIDDEN', 'This token lacks the scope metrics:read.')
     await sendMetrics(res)
   })
 
@@ -129,7 +129,7 @@ export async function startServer(application: Application): Promise<RunningServ
   app.use('/graphql', (req: Request, res: Response, next: NextFunction) => {
     const request = req.method === 'GET' ? req.query : req.body
     const outOfBounds = request && typeof request === 'object' ? checkRequestBounds(request) : undefined
-    if (outOfBounds) return void res.status(400).json(errorBody('BAD_USER_INPUT', outOfBounds.message))
+    if (outOfBounds) return void sendError(req, res, 400, 'BAD_USER_INPUT', outOfBounds.message)
     next()
   })
   app.use('/graphql', async (req: AuthenticatedRequest, res: Response, next: NextFunction) => {
@@ -140,7 +140,7 @@ export async function startServer(application: Application): Promise<RunningServ
       if (!admission.admitted) {
         const { refusal } = admission
         if (refusal.retryAfter !== undefined) res.setHeader('Retry-After', String(refusal.retryAfter))
-        return void res.status(refusal.httpStatus).json(errorBody(refusal.code, refusal.message))
+        return void sendError(req, res, refusal.httpStatus, refusal.code, refusal.message)
       }
       req.principal = admission.principal
       next()
@@ -207,15 +207,15 @@ export async function startServer(application: Application): Promise<RunningServ
     }),
   )
   // Bad JSON and other failures before GraphQL: a GraphQL-shaped body, never an HTML error page.
-  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (error.type === 'entity.parse.failed' || error.status === 400) {
-      return void res.status(400).json(errorBody('BAD_USER_INPUT', 'The request body is not valid JSON.'))
+      return void sendError(req, res, 400, 'BAD_USER_INPUT', 'The request body is not valid JSON.')
     }
     // body-parser's refusals: 413 over the size limit, 415 an unknown charset or content-encoding.
     if (error.status === 413 || error.status === 415)
-      return void res.status(error.status).json(errorBody('BAD_USER_INPUT', error.message))
+      return void sendError(req, res, error.status, 'BAD_USER_INPUT', error.message)
     logger.error({ err: error }, 'request failed')
-    res.status(500).json(errorBody('INTERNAL', 'Internal server error.'))
+    sendError(req, res, 500, 'INTERNAL', 'Internal server error.')
   })
 
   await listening(httpServer, config.PORT, config.HOST)

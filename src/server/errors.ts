@@ -1,3 +1,4 @@
+import type { Request, Response } from 'express'
 import type { GraphQLFormattedError } from 'graphql'
 import { ErrorCodes } from '../errors'
 import type { Logger } from '../logger'
@@ -43,3 +44,19 @@ export function formatError(logger: Logger) {
 
 /** A GraphQL-shaped error body for failures outside GraphQL execution (bad JSON, auth, limits). */
 export const errorBody = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] })
+
+const GRAPHQL_RESPONSE = 'application/graphql-response+json'
+
+/**
+ * Answers a failure outside GraphQL execution with a GraphQL-shaped body, in the media type the
+ * client prefers: application/graphql-response+json when it asks for that over application/json
+ * (GraphQL over HTTP), as Apollo answers the requests it executes.
+ */
+export function sendError(req: Request, res: Response, status: number, code: string, message: string): void {
+  const type =
+    req.accepts(['application/json', GRAPHQL_RESPONSE]) === GRAPHQL_RESPONSE ? GRAPHQL_RESPONSE : 'application/json'
+  res
+    .status(status)
+    .type(type)
+    .send(JSON.stringify(errorBody(code, message)))
+}

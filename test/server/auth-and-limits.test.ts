@@ -57,6 +57,26 @@ describe('authentication', () => {
     expect(response.data?.viewer ?? null).toBeNull()
   })
 
+  test('a refusal before execution answers in the media type the client asked for', async () => {
+    for (const [accept, expected] of [
+      ['application/graphql-response+json', 'application/graphql-response+json'],
+      ['application/json', 'application/json'],
+      ['application/graphql-response+json, application/json;q=0.9', 'application/graphql-response+json'],
+    ]) {
+      const response = await fetch(`${api.url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, authorization: 'Bearer lgw_never-issued' },
+        body: JSON.stringify({ query: '{ viewer { tokenId } }' }),
+      })
+      expect({ accept, status: response.status, type: response.headers.get('content-type') }).toEqual({
+        accept,
+        status: 401,
+        type: expect.stringMatching(new RegExp(`^${expected.replace('+', '\\+')}`)),
+      })
+      expect((await response.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED')
+    }
+  })
+
   test('introspection works without a token', async () => {
     const response = await api.gql('{ __schema { queryType { name } } }', {}, null)
     expect(response.status).toBe(200)
