@@ -9,6 +9,7 @@ import {
   type Page,
 } from '../graphql/connection'
 import type { Prisma } from '../store/database'
+import { bigintKey } from '../store/ids'
 import type { StoredEvent } from './event-log'
 
 export interface EventListFilter {
@@ -22,14 +23,10 @@ const CURSOR_TAG = 'event'
 /** The cursor of an event: its commit-ordered sequence, opaque to clients. */
 export const eventCursor = (event: Pick<StoredEvent, 'sequence'>) => encodeCursor(CURSOR_TAG, event.sequence.toString())
 
-/** The largest sequence the log's bigint column holds; a larger one was never issued. */
-const MAX_SEQUENCE = 2n ** 63n - 1n
-
+/** The sequence a cursor names, or undefined for one no event could have (another tag, past the bigint column). */
 export function decodeEventCursor(cursor: string): bigint | undefined {
   const value = decodeCursor(CURSOR_TAG, cursor)
-  if (!value || !/^\d{1,19}$/.test(value)) return undefined
-  const sequence = BigInt(value)
-  return sequence <= MAX_SEQUENCE ? sequence : undefined
+  return value ? bigintKey(value) : undefined
 }
 
 /**

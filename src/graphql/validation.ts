@@ -14,6 +14,7 @@ import {
 } from 'graphql'
 import { getMetadataStorage, type ResolverData, type ValidatorFn } from 'type-graphql'
 import { domainError, type DomainError } from '../errors'
+import { badArgument } from './query-errors'
 import { toUserErrors } from './user-error'
 
 /** api.md "Input limits": list arguments at most 100 items, wherever they sit in an input. */
@@ -108,7 +109,7 @@ export function boundedSubscriptionArguments(schema: GraphQLSchema, { maxItems }
     if (!subscribe) continue
     field.subscribe = (source, args, context, info) => {
       const [first] = shapeProblems(args, maxItems, [])
-      if (first) throw new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT', field: first.field } })
+      if (first) badArgument(first.message, first.field ?? [])
       return subscribe(source, args, context, info)
     }
   }

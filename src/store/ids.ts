@@ -42,10 +42,20 @@ export const attemptId = (id: bigint) => `${ID_PREFIXES.ProvisioningAttempt}_${i
 /** An attempt row as GraphQL shows it: its number as a global id. */
 export const asAttemptNode = <T extends { id: bigint }>(row: T) => ({ ...row, id: attemptId(row.id) })
 
+/** The largest value of a PostgreSQL bigint column: a larger number names no row. */
+const MAX_BIGINT = 2n ** 63n - 1n
+
+/** A bigint column's value written in decimal, or undefined for other text or a number past the column's range. */
+export function bigintKey(text: string): bigint | undefined {
+  if (!/^\d{1,19}$/.test(text)) return undefined
+  const value = BigInt(text)
+  return value <= MAX_BIGINT ? value : undefined
+}
+
 /** The row number of an attempt's global id, or undefined for any other id. */
 export function attemptNumber(id: string): bigint | undefined {
-  const match = /^att_(\d{1,19})$/.exec(id)
-  return match && BigInt(match[1]) < 2n ** 63n ? BigInt(match[1]) : undefined
+  const prefix = `${ID_PREFIXES.ProvisioningAttempt}_`
+  return id.startsWith(prefix) ? bigintKey(id.slice(prefix.length)) : undefined
 }
 
 /** The entity kind an id belongs to, or undefined for a foreign or malformed id. */
