@@ -110,6 +110,15 @@ export function onJobSucceeded(
 }
 
 /**
+ * A job claimed by a worker but not yet sent, whose app user has since lost the app (or is gone):
+ * only a deactivation is still owed. A create, reactivation, profile or password push is withdrawn
+ * unsent, as a queued one is cancelled: superseded work is collapsed, not sent and then undone.
+ */
+export function isWithdrawn(job: JobType, current: { status: AppUserStatus } | null): boolean {
+  return current === null || (current.status === 'DEPROVISIONED' && job !== 'DEACTIVATE')
+}
+
+/**
  * A job stopped short of success. A failure puts the app user in ERROR; a retry waits (SYNCING goes
  * back to OUT_OF_SYNC); a skip (the capability was switched off meanwhile) is a success that sent
  * nothing: its status moves as a success's would, its syncState waits.

@@ -10,6 +10,12 @@ import { decideDeactivations, type GuardInput } from './deprovisioning-guard'
  * at commit: workers in this process and in others wake as soon as the work is visible, never before.
  */
 export const PROVISIONING_CHANNEL = 'provisioning_jobs'
+/**
+ * The payload of a notification on PROVISIONING_CHANNEL that queues nothing but withdraws work a
+ * worker may hold claimed and unsent: it re-reads those jobs' app users before sending any
+ * (app-user-rules.ts isWithdrawn). Queued work notifies with an empty payload.
+ */
+export const WITHDRAWN = 'withdrawn'
 
 export interface QueuedJob {
   appUserId: string
@@ -101,13 +107,19 @@ export const outbox = {
 
   /**
    * Drops the work not yet started, queued or held: a queued create (or update) must not run for
-   * an assignment that is gone, nor a held deactivation for one granted again. A job already
-   * running finishes; the worker re-reads the app user when it settles.
+   * an assignment that is gone, nor a held deactivation for one granted again. A job a worker has
+   * claimed is its to withdraw before sending (WITHDRAWN, after commit); one already sent finishes,
+   * and the worker re-reads the app user when it settles. The notification goes out whenever these
+   * app users had claimable or claimed work as this statement began: a job claimed while the DELETE
+   * waited for its row is no longer queued when the DELETE gets to it.
    */
   async cancelQueued(sql: Sql, appUserIds: string[]): Promise<void> {
     if (appUserIds.length === 0) return
     await sql.query(
-      `DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'HELD')`,
+      `WITH cancelled AS (
+         DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'HELD'))
+       SELECT pg_notify('${PROVISIONING_CHANNEL}', '${WITHDRAWN}')
+        WHERE EXISTS (SELECT 1 FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'RUNNING'))`,
       [appUserIds],
     )
   },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import { isWithdrawn } from '../apps/app-user-rules'
 import { featureOf, type StoredFeatures, type UserProvisioningCapabilities } from '../apps/features'
 import { appRows } from '../apps/app-rows'
 import { appUserRows } from '../apps/app-user-rows'
@@ -12,7 +13,7 @@ import { userRows } from '../users/user-rows'
 import { jobRows } from './job-rows'
 import { failedUnsent, runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
-import { PROVISIONING_CHANNEL } from './outbox'
+import { PROVISIONING_CHANNEL, WITHDRAWN } from './outbox'
 import { scimConnectionOf } from './connection'
 import { ScimClient } from './scim-client'
 import type { SecretBox } from './secrets'
@@ -54,7 +55,8 @@ export interface WorkerDependencies {
 type ClaimedJob = Awaited<ReturnType<typeof jobRows.claim>>[number]
 /** What a job is run with: its app user, with the user and the app. */
 type JobContext = Prisma.AppUserGetPayload<{ include: { user: true; app: true } }>
-type ReadyJob = { job: ClaimedJob; context: JobContext | undefined }
+/** `checked`: the withdrawal notices this worker had received when the job's app user was last read. */
+type ReadyJob = { job: ClaimedJob; context: JobContext | undefined; checked: number }
 type Downstream = { client: ScimClient; capabilities: UserProvisioningCapabilities } | { error: string }
 
 /** A failed settlement is retried this many times before its jobs are left to expire and run again. */
@@ -79,6 +81,9 @@ const SETTLE_LINGER_MS = 100
  * user, at 16 (claims of 32) 1.0 ms.
  */
 const READY_FACTOR = 16
+
+/** A job withdrawn before it was sent: nothing went downstream, and the app user's state decides the rest. */
+const unsent = (): JobOutcome => ({ attempts: [], result: { kind: 'SKIPPED', reason: 'withdrawn before it was sent' } })
 
 /** How many of these jobs each app has. */
 function countByApp(...jobs: Iterable<{ appId: string }>[]): Map<string, number> {
@@ -110,6 +115,12 @@ export class ProvisioningWorker {
   private drained: ReadonlySet<string> | null = null
   /** Counts wakes, so that a claim that raced with one does not mark the queue drained. */
   private wakes = 0
+  /**
+   * Counts WITHDRAWN notices: work was cancelled that this worker may hold claimed. A ready job read
+   * before the latest notice is not started until its app user is read again (recheck).
+   */
+  private notices = 0
+  private rechecking = false
   private settling: Promise<void> | null = null
   private linger: NodeJS.Timeout | undefined
   private stopped = false
@@ -125,7 +136,11 @@ export class ProvisioningWorker {
 
   async start(): Promise<void> {
     const { settings } = this.deps
-    this.unlisten = await this.deps.db.listen(PROVISIONING_CHANNEL, () => this.wake())
+    // No payload: the listener reconnected and may have missed either kind of notification.
+    this.unlisten = await this.deps.db.listen(PROVISIONING_CHANNEL, (payload) => {
+      if (payload === WITHDRAWN || payload === undefined) this.noticeWithdrawal()
+      if (payload !== WITHDRAWN) this.wake()
+    })
     this.timers = [
       setInterval(() => this.wake(), settings.pollMs),
       setInterval(() => void this.heartbeat(), (settings.leaseSeconds * 1000) / 3),
@@ -139,6 +154,12 @@ export class ProvisioningWorker {
     this.wakes++
     this.drained = null
     this.refill()
+  }
+
+  /** Work was withdrawn: ready jobs wait until their app users are read again. */
+  private noticeWithdrawal(): void {
+    this.notices++
+    this.dispatch()
   }
 
   /** Claims more jobs if the ready ones run low (after a job started or finished). */
@@ -241,6 +262,7 @@ export class ProvisioningWorker {
    */
   private async prepare(jobs: ClaimedJob[]): Promise<ReadyJob[]> {
     const now = this.now()
+    const checked = this.notices
     const { contexts, syncing } = await this.deps.db.transaction(async (sql) => {
       const users = new Map(
         (await userRows.lock(sql, [...new Set(jobs.map((job) => job.userId))])).map((user) => [user.id, user]),
@@ -264,7 +286,7 @@ export class ProvisioningWorker {
       return { contexts, syncing }
     })
     if (syncing.length) this.deps.onSyncing?.(syncing)
-    return jobs.map((job) => ({ job, context: contexts.get(job.appUserId) }))
+    return jobs.map((job) => ({ job, context: contexts.get(job.appUserId), checked }))
   }
 
   /** Ready jobs whose app is below its limit: those a freed slot could start. */
@@ -273,14 +295,18 @@ export class ProvisioningWorker {
     return this.ready.filter(({ job }) => (inFlight.get(job.appId) ?? 0) < this.deps.settings.perApp).length
   }
 
-  /** Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit. */
+  /**
+   * Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit and
+   * jobs read before the latest withdrawal notice (those are read again first).
+   */
   private dispatch(): void {
     const { concurrency, perApp } = this.deps.settings
     const inFlight = countByApp(this.running.values())
     const waiting: ReadyJob[] = []
     for (const next of this.ready) {
       const appId = next.job.appId
-      if (this.stopped || this.running.size >= concurrency || (inFlight.get(appId) ?? 0) >= perApp) {
+      const stale = next.checked < this.notices
+      if (this.stopped || stale || this.running.size >= concurrency || (inFlight.get(appId) ?? 0) >= perApp) {
         waiting.push(next)
         continue
       }
@@ -288,7 +314,52 @@ export class ProvisioningWorker {
       this.launch(next)
     }
     this.ready = waiting
+    if (waiting.some((next) => next.checked < this.notices)) this.recheck()
     this.refill()
+  }
+
+  /**
+   * Reads again the app users of ready jobs read before the latest withdrawal notice, in one
+   * statement: a job whose app user lost the app meanwhile is settled unsent (SKIPPED), the others
+   * may start. One recheck at a time; a notice that comes during it makes another.
+   */
+  private recheck(): void {
+    if (this.rechecking || this.stopped) return
+    this.rechecking = true
+    const notices = this.notices
+    const stale = this.ready.filter((next) => next.checked < notices)
+    this.deps.db
+      .transaction((sql) =>
+        appUserRows.byIds(
+          sql,
+          stale.map(({ job }) => job.appUserId),
+        ),
+      )
+      .then(
+        (rows) => {
+          const current = new Map(rows.map((row) => [row.id, row]))
+          // Jobs started or handed back meanwhile are not this recheck's to settle.
+          const still = new Set(this.ready)
+          const withdrawn = new Set<ReadyJob>()
+          for (const next of stale) {
+            if (!still.has(next)) continue
+            next.checked = notices
+            if (isWithdrawn(next.job.type, current.get(next.job.appUserId) ?? null)) withdrawn.add(next)
+          }
+          if (withdrawn.size === 0) return
+          this.ready = this.ready.filter((next) => !withdrawn.has(next))
+          for (const { job } of withdrawn) this.unsettled.set(job.id, { job, outcome: unsent(), tries: 0 })
+          this.scheduleFlush()
+        },
+        (error: unknown) => {
+          this.deps.logger.error({ err: error }, 'provisioning: reading withdrawn jobs failed')
+          return new Promise<void>((resolve) => setTimeout(resolve, SETTLE_RETRY_MS).unref())
+        },
+      )
+      .finally(() => {
+        this.rechecking = false
+        this.dispatch()
+      })
   }
 
   private launch({ job, context }: ReadyJob): void {
@@ -320,8 +391,8 @@ export class ProvisioningWorker {
   }
 
   private async run(job: ClaimedJob, context: JobContext | undefined): Promise<JobOutcome> {
-    // The app user (or its app) was deleted after the job was claimed: the job went with it.
-    if (!context) return { attempts: [], result: { kind: 'SKIPPED', reason: 'the app user is gone' } }
+    // The app user lost the app, or it (or its app) was deleted, after the job was claimed.
+    if (!context || isWithdrawn(job.type, context)) return unsent()
     const { app, user } = context
     const unavailable = (why: string) => failedUnsent(job.type, user, app, why)
     if (app.provisioningStatus !== 'ENABLED') return unavailable('provisioning is not enabled for the app')

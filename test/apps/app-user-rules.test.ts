@@ -1,4 +1,5 @@
 import {
+  isWithdrawn,
   onJobStopped,
   onGrant,
   onPasswordChange,
@@ -178,5 +179,29 @@ describe('a job stops short of success', () => {
       syncState: nextSyncState,
       job: null,
     })
+  })
+})
+
+describe('a job claimed but not yet sent, once its app user lost the app', () => {
+  test.each(['CREATE', 'REACTIVATE', 'UPDATE', 'PASSWORD'] as const)(
+    'a %s for a DEPROVISIONED app user is withdrawn unsent',
+    (job) => expect(isWithdrawn(job, { status: 'DEPROVISIONED' })).toBe(true),
+  )
+
+  test('the deactivation a DEPROVISIONED app user is owed is still sent', () => {
+    expect(isWithdrawn('DEACTIVATE', { status: 'DEPROVISIONED' })).toBe(false)
+  })
+
+  test.each(['STAGED', 'PROVISIONED', 'ACTIVE', 'INACTIVE'] as const)(
+    'no job of a %s app user is withdrawn',
+    (status) => {
+      for (const job of ['CREATE', 'REACTIVATE', 'UPDATE', 'PASSWORD', 'DEACTIVATE'] as const)
+        expect(isWithdrawn(job, { status })).toBe(false)
+    },
+  )
+
+  test('every job of an app user that is gone is withdrawn', () => {
+    for (const job of ['CREATE', 'REACTIVATE', 'UPDATE', 'PASSWORD', 'DEACTIVATE'] as const)
+      expect(isWithdrawn(job, null)).toBe(true)
   })
 })
