@@ -552,30 +552,40 @@ test("an app user's jobs run one after another: a reactivation waits for the slo
 })
 
 test('an unassign withdraws a create the worker has claimed but not yet sent: nothing reaches the downstream for it', async () => {
-  const target = await app()
-  const users = []
-  for (let i = 0; i < 6; i++) users.push(await activeUser(api))
-  await pause(api, target.id)
-  for (const user of users) await assign(api, target.id, user.id)
-  // The first four lookups are slow: they fill the app's four slots, and one claim holds the last two ready.
-  proxy.inject({ kind: 'delay', ms: 1_000 }, { method: 'GET', times: 4 })
-  await resume(api, target.id)
-  const [kept, withdrawn] = [users.slice(0, 4), users.slice(4)]
-  const appUserIds = await Promise.all(users.map(async (user) => (await appUser(api, target.id, user.id)).id))
-  await eventually('every job claimed', async () => {
-    const jobs = await Promise.all(appUserIds.map((id) => jobsOf(api, id)))
-    return jobs.every((of) => of.length === 1 && of[0] === 'CREATE:RUNNING') ? true : null
-  })
-  for (const user of withdrawn) await unassign(api, target.id, user.id)
+  // A server of its own whose requests never time out, so that four lookups left unanswered keep the app's
+  // four slots taken for as long as the test needs: the last two jobs stay claimed and unsent, whatever the load.
+  const patient = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0, timeoutMs: 600_000 } })
+  try {
+    const target = await provisionedApp(patient, { baseUrl: proxy.baseUrl, token: scim.token })
+    const users = []
+    for (let i = 0; i < 6; i++) users.push(await activeUser(patient))
+    await pause(patient, target.id)
+    for (const user of users) await assign(patient, target.id, user.id)
+    proxy.inject({ kind: 'hang' }, { method: 'GET', times: 4 })
+    await resume(patient, target.id)
+    const appUserIds = await Promise.all(users.map(async (user) => (await appUser(patient, target.id, user.id)).id))
+    await eventually('every job claimed', async () => {
+      const jobs = await Promise.all(appUserIds.map((id) => jobsOf(patient, id)))
+      return jobs.every((of) => of.length === 1 && of[0] === 'CREATE:RUNNING') ? true : null
+    })
+    await eventually('four lookups in flight', () => sent('GET').length === 4)
 
-  for (const user of kept) await provisioned(target.id, user.id)
-  for (const user of withdrawn) {
-    const row = await appUserWhen(api, target.id, user.id, (row) => row.syncState !== 'SYNCING')
-    expect(row).toMatchObject({ status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', externalId: null })
-    expect(await attemptsOf(target.id, user.id)).toEqual([])
-    expect(accountsOf(user.profile.login)).toEqual([])
-    expect(sent().filter((request) => request.path.includes(encodeURIComponent(user.profile.login)))).toEqual([])
+    const withdrawn = users.slice(4)
+    for (const user of withdrawn) await unassign(patient, target.id, user.id)
+    for (const [index, user] of withdrawn.entries()) {
+      const row = await appUserWhen(patient, target.id, user.id, (row) => row.syncState !== 'SYNCING')
+      expect(row).toMatchObject({ status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', externalId: null })
+      expect(await jobsOf(patient, appUserIds[4 + index])).toEqual(['CREATE:SUCCEEDED'])
+      const attempts = await appUser(patient, target.id, user.id, 'attempts(first: 10) { edges { node { path } } }')
+      expect(attempts.attempts.edges).toEqual([])
+    }
+    // The four slots are still taken: had the withdrawn jobs been left ready, they would wait for one, not settle.
+    expect(sent()).toHaveLength(4)
+    expect(
+      sent().filter(({ path }) => withdrawn.some((user) => path.includes(encodeURIComponent(user.profile.login)))),
+    ).toEqual([])
+  } finally {
+    await proxy.close()
+    await patient.close()
   }
-  for (const id of appUserIds.slice(4)) expect(await jobsOf(api, id)).toEqual(['CREATE:SUCCEEDED'])
-  expect(sent('POST')).toHaveLength(4)
 })
