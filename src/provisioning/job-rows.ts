@@ -56,7 +56,8 @@ export const jobRows = {
    * candidates across apps are taken. Jobs whose lease expired are one more scan, in order.
    * The lease conditions sit on the locked rows themselves so that PostgreSQL re-checks them
    * against a version another claimer committed meanwhile. A claim costs the same however deep
-   * the queue is.
+   * the queue is. The jobs come back oldest first, the order the worker starts them in (an
+   * UPDATE's own RETURNING follows the table's physical order, which retries reshuffle).
    */
   async claim(sql: Sql, options: ClaimOptions): Promise<ProvisioningJob[]> {
     const { workerId, limit, leaseSeconds, now, roomPerApp = new Map(), perApp = limit } = options
@@ -97,11 +98,13 @@ export const jobRows = {
            FROM candidates c
            LEFT JOIN unnest($6::text[], $7::int[]) AS r("appId", room) ON r."appId" = c."appId"),
        chosen AS (
-         SELECT id FROM ranked WHERE place <= room ORDER BY "runAfter", id LIMIT $2)
-       UPDATE "ProvisioningJob" j
-       SET state = 'RUNNING', "leasedBy" = $3, "leaseExpiresAt" = $1::timestamp + make_interval(secs => $4)
-       FROM chosen WHERE j.id = chosen.id
-       RETURNING j.*`,
+         SELECT id FROM ranked WHERE place <= room ORDER BY "runAfter", id LIMIT $2),
+       claimed AS (
+         UPDATE "ProvisioningJob" j
+         SET state = 'RUNNING', "leasedBy" = $3, "leaseExpiresAt" = $1::timestamp + make_interval(secs => $4)
+         FROM chosen WHERE j.id = chosen.id
+         RETURNING j.*)
+       SELECT * FROM claimed ORDER BY "runAfter", id`,
       [now, limit, workerId, leaseSeconds, full, room.map(([appId]) => appId), room.map(([, free]) => free), perApp],
     )
   },

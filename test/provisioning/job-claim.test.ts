@@ -89,6 +89,17 @@ test('the oldest job of each app user is claimed, several app users at once, up 
   expect((await claim('worker-a', at(1))).map((job) => job.id)).toEqual([threeFirst])
 })
 
+test('a claim hands its jobs back oldest first (by due time, then queue order), so a worker starts them in that order', async () => {
+  const ids: bigint[] = []
+  for (let n = 0; n < 12; n++) ids.push(...(await queue(await appUser(), ['CREATE'])))
+  // Retries move rows: each rescheduled job is written anew, so the table's own order is the reverse of the due order.
+  for (const [place, id] of [...ids.entries()].reverse())
+    await db.prisma.provisioningJob.update({ where: { id }, data: { runAfter: at(-100 + place) } })
+
+  const claimed = await claim('worker-a', at(1), 12)
+  expect(claimed.map((job) => job.id)).toEqual(ids)
+})
+
 test("one app's deep backlog does not keep another app's jobs out of a claim", async () => {
   for (let n = 0; n < 40; n++) await queue(await appUser('app_claim'), ['CREATE'])
   const [other] = await queue(await appUser('app_other'), ['CREATE'])
