@@ -121,13 +121,15 @@ export function isWithdrawn(job: JobType, current: { status: AppUserStatus } | n
 /**
  * A job stopped short of success. A failure puts the app user in ERROR; a retry waits (SYNCING goes
  * back to OUT_OF_SYNC); a skip (the capability was switched off meanwhile) is a success that sent
- * nothing: its status moves as a success's would, its syncState waits.
+ * nothing: its status moves as a success's would, its syncState waits. A withdrawn job (isWithdrawn)
+ * moves nothing but SYNCING: the app user may have been assigned again since it was withdrawn, and
+ * the work that assignment queued comes next.
  */
 export function onJobStopped(
   policy: ProvisioningPolicy,
   job: JobType,
   current: { status: AppUserStatus; syncState: SyncState },
-  how: 'SKIPPED' | 'RETRY_SCHEDULED' | 'FAILED',
+  how: 'SKIPPED' | 'WITHDRAWN' | 'RETRY_SCHEDULED' | 'FAILED',
 ): AppUserChange {
   if (how === 'FAILED') return { status: current.status, syncState: 'ERROR', job: null }
   const waiting: SyncState = current.syncState === 'SYNCING' ? 'OUT_OF_SYNC' : current.syncState

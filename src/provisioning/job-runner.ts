@@ -29,6 +29,8 @@ export type JobResult =
   | { kind: 'SUCCEEDED'; operation: ProvisioningOperation; httpStatus: number; externalId: string | null }
   /** Nothing to send: the capability the job needs was switched off after it was queued. */
   | { kind: 'SKIPPED'; reason: string }
+  /** Not sent: its app user lost the app (or is gone) after the job was claimed (app-user-rules.ts isWithdrawn). */
+  | { kind: 'WITHDRAWN' }
   | {
       kind: 'RETRY_SCHEDULED'
       runAfter: Date

@@ -12,10 +12,18 @@ import { decideDeactivations, type GuardInput } from './deprovisioning-guard'
 export const PROVISIONING_CHANNEL = 'provisioning_jobs'
 /**
  * The payload of a notification on PROVISIONING_CHANNEL that queues nothing but withdraws work a
- * worker may hold claimed and unsent: it re-reads those jobs' app users before sending any
- * (app-user-rules.ts isWithdrawn). Queued work notifies with an empty payload.
+ * worker may hold claimed and unsent: `withdrawn:<app user ids, comma-separated>`, or `withdrawn`
+ * alone when they would not fit a payload (8,000 bytes). A worker re-reads those app users (all
+ * of its ready jobs', for the bare form) before starting their jobs (app-user-rules.ts
+ * isWithdrawn). Queued work notifies with an empty payload.
  */
 export const WITHDRAWN = 'withdrawn'
+const WITHDRAWN_IDS_MAX_LENGTH = 7_000
+
+/** The app users a WITHDRAWN payload names; null when it names all of them (or is not WITHDRAWN). */
+export function withdrawnAppUsers(payload: string): string[] | null {
+  return payload.startsWith(`${WITHDRAWN}:`) ? payload.slice(WITHDRAWN.length + 1).split(',') : null
+}
 
 export interface QueuedJob {
   appUserId: string
@@ -108,19 +116,26 @@ export const outbox = {
   /**
    * Drops the work not yet started, queued or held: a queued create (or update) must not run for
    * an assignment that is gone, nor a held deactivation for one granted again. A job a worker has
-   * claimed is its to withdraw before sending (WITHDRAWN, after commit); one already sent finishes,
-   * and the worker re-reads the app user when it settles. The notification goes out whenever these
-   * app users had claimable or claimed work as this statement began: a job claimed while the DELETE
-   * waited for its row is no longer queued when the DELETE gets to it.
+   * claimed is its to withdraw before sending: the app users of such jobs are named in a WITHDRAWN
+   * notification (after commit), and a job already sent finishes, re-read when it settles. Claimed
+   * means running as this statement began, or queued then and not deleted by it: claimed while the
+   * DELETE waited for its row.
    */
   async cancelQueued(sql: Sql, appUserIds: string[]): Promise<void> {
     if (appUserIds.length === 0) return
     await sql.query(
       `WITH cancelled AS (
-         DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'HELD'))
-       SELECT pg_notify('${PROVISIONING_CHANNEL}', '${WITHDRAWN}')
-        WHERE EXISTS (SELECT 1 FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'RUNNING'))`,
-      [appUserIds],
+         DELETE FROM "ProvisioningJob" WHERE "appUserId" = ANY($1::text[]) AND state IN ('QUEUED', 'HELD')
+         RETURNING id),
+       claimed AS (
+         SELECT DISTINCT j."appUserId" FROM "ProvisioningJob" j
+          WHERE j."appUserId" = ANY($1::text[]) AND j.state IN ('QUEUED', 'RUNNING')
+            AND NOT EXISTS (SELECT 1 FROM cancelled c WHERE c.id = j.id)),
+       named AS (SELECT string_agg("appUserId", ',') AS ids FROM claimed)
+       SELECT pg_notify('${PROVISIONING_CHANNEL}',
+                        '${WITHDRAWN}' || CASE WHEN length(ids) <= $2 THEN ':' || ids ELSE '' END)
+         FROM named WHERE ids IS NOT NULL`,
+      [appUserIds, WITHDRAWN_IDS_MAX_LENGTH],
     )
   },
 

@@ -13,7 +13,7 @@ import { userRows } from '../users/user-rows'
 import { jobRows } from './job-rows'
 import { failedUnsent, runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
-import { PROVISIONING_CHANNEL, WITHDRAWN } from './outbox'
+import { PROVISIONING_CHANNEL, WITHDRAWN, withdrawnAppUsers } from './outbox'
 import { scimConnectionOf } from './connection'
 import { ScimClient } from './scim-client'
 import type { SecretBox } from './secrets'
@@ -56,7 +56,7 @@ type ClaimedJob = Awaited<ReturnType<typeof jobRows.claim>>[number]
 /** What a job is run with: its app user, with the user and the app. */
 type JobContext = Prisma.AppUserGetPayload<{ include: { user: true; app: true } }>
 /** `checked`: the withdrawal notices this worker had received when the job's app user was last read. */
-type ReadyJob = { job: ClaimedJob; context: JobContext | undefined; checked: number }
+type ReadyJob = { job: ClaimedJob; context: JobContext; checked: number }
 type Downstream = { client: ScimClient; capabilities: UserProvisioningCapabilities } | { error: string }
 
 /** A failed settlement is retried this many times before its jobs are left to expire and run again. */
@@ -82,8 +82,8 @@ const SETTLE_LINGER_MS = 100
  */
 const READY_FACTOR = 16
 
-/** A job withdrawn before it was sent: nothing went downstream, and the app user's state decides the rest. */
-const unsent = (): JobOutcome => ({ attempts: [], result: { kind: 'SKIPPED', reason: 'withdrawn before it was sent' } })
+/** A job withdrawn before it was sent: nothing went downstream. */
+const WITHDRAWN_OUTCOME: JobOutcome = { attempts: [], result: { kind: 'WITHDRAWN' } }
 
 /** How many of these jobs each app has. */
 function countByApp(...jobs: Iterable<{ appId: string }>[]): Map<string, number> {
@@ -116,10 +116,15 @@ export class ProvisioningWorker {
   /** Counts wakes, so that a claim that raced with one does not mark the queue drained. */
   private wakes = 0
   /**
-   * Counts WITHDRAWN notices: work was cancelled that this worker may hold claimed. A ready job read
-   * before the latest notice is not started until its app user is read again (recheck).
+   * Counts WITHDRAWN notices (work was cancelled that this worker may hold claimed), with the latest
+   * notice that named each app user, or all of them. A ready job read before a notice naming its app
+   * user is not started until that app user is read again (recheck).
    */
   private notices = 0
+  private readonly withdrawnAt = new Map<string, number>()
+  private allWithdrawnAt = 0
+  /** The `checked` of the jobs a claim is preparing, while it does. */
+  private preparing: number | null = null
   private rechecking = false
   private settling: Promise<void> | null = null
   private linger: NodeJS.Timeout | undefined
@@ -138,8 +143,9 @@ export class ProvisioningWorker {
     const { settings } = this.deps
     // No payload: the listener reconnected and may have missed either kind of notification.
     this.unlisten = await this.deps.db.listen(PROVISIONING_CHANNEL, (payload) => {
-      if (payload === WITHDRAWN || payload === undefined) this.noticeWithdrawal()
-      if (payload !== WITHDRAWN) this.wake()
+      if (payload === undefined || payload.startsWith(WITHDRAWN))
+        this.noticeWithdrawal(payload === undefined ? null : withdrawnAppUsers(payload))
+      if (!payload?.startsWith(WITHDRAWN)) this.wake()
     })
     this.timers = [
       setInterval(() => this.wake(), settings.pollMs),
@@ -156,10 +162,33 @@ export class ProvisioningWorker {
     this.refill()
   }
 
-  /** Work was withdrawn: ready jobs wait until their app users are read again. */
-  private noticeWithdrawal(): void {
+  /** Work was withdrawn from these app users (null: any): their ready jobs wait until they are read again. */
+  private noticeWithdrawal(appUserIds: string[] | null): void {
     this.notices++
+    if (appUserIds) for (const id of appUserIds) this.withdrawnAt.set(id, this.notices)
+    else this.allWithdrawnAt = this.notices
     this.dispatch()
+  }
+
+  /** Read before a withdrawal notice that named its app user. */
+  private isStale({ job, checked }: ReadyJob): boolean {
+    return checked < this.allWithdrawnAt || checked < (this.withdrawnAt.get(job.appUserId) ?? 0)
+  }
+
+  /** Forgets notices that no job held or being prepared was read before. */
+  private forgetOldNotices(): void {
+    if (this.withdrawnAt.size === 0) return
+    const oldest = Math.min(this.preparing ?? Infinity, ...this.ready.map(({ checked }) => checked))
+    for (const [id, at] of this.withdrawnAt) if (at <= oldest) this.withdrawnAt.delete(id)
+  }
+
+  /** Settles these jobs unsent: their app users lost the app (or are gone) since they were claimed. */
+  private withdraw(jobs: { job: ClaimedJob }[]): void {
+    if (jobs.length === 0) return
+    const ids = new Set(jobs.map(({ job }) => job.id))
+    this.ready = this.ready.filter(({ job }) => !ids.has(job.id))
+    for (const { job } of jobs) this.unsettled.set(job.id, { job, outcome: WITHDRAWN_OUTCOME, tries: 0 })
+    this.scheduleFlush()
   }
 
   /** Claims more jobs if the ready ones run low (after a job started or finished). */
@@ -250,7 +279,10 @@ export class ProvisioningWorker {
       if (jobs.length === 0) return
       // Read `ready` after the await: dispatch may have replaced it meanwhile.
       const prepared = await this.prepare(jobs)
-      this.ready.push(...prepared)
+      // The app user lost the app (or it, or its app, was deleted) between the claim and this read.
+      const withdrawn = ({ job, context }: (typeof prepared)[number]) => !context || isWithdrawn(job.type, context)
+      this.withdraw(prepared.filter(withdrawn))
+      this.ready.push(...prepared.filter((next): next is ReadyJob => !withdrawn(next)))
       this.dispatch()
       if (drained) return
     }
@@ -260,31 +292,33 @@ export class ProvisioningWorker {
    * Reads what the jobs need and marks their app users SYNCING, in one transaction under the
    * users' locks (store/locks.ts), hand-written: it runs for every claim.
    */
-  private async prepare(jobs: ClaimedJob[]): Promise<ReadyJob[]> {
+  private async prepare(jobs: ClaimedJob[]): Promise<(Omit<ReadyJob, 'context'> & { context?: JobContext })[]> {
     const now = this.now()
-    const checked = this.notices
-    const { contexts, syncing } = await this.deps.db.transaction(async (sql) => {
-      const users = new Map(
-        (await userRows.lock(sql, [...new Set(jobs.map((job) => job.userId))])).map((user) => [user.id, user]),
-      )
-      const apps = new Map(
-        (await appRows.byIds(sql, [...new Set(jobs.map((job) => job.appId))])).map((app) => [app.id, app]),
-      )
-      const appUsers = await appUserRows.readMarkingSyncing(
-        sql,
-        jobs.map((job) => job.appUserId),
-        now,
-      )
-      const contexts = new Map<string, JobContext>()
-      const syncing: AppUser[] = []
-      for (const { marked, ...appUser } of appUsers) {
-        if (marked) syncing.push(appUser)
-        const user = users.get(appUser.userId)
-        const app = apps.get(appUser.appId)
-        if (user && app) contexts.set(appUser.id, { ...appUser, user, app })
-      }
-      return { contexts, syncing }
-    })
+    const checked = (this.preparing = this.notices)
+    const { contexts, syncing } = await this.deps.db
+      .transaction(async (sql) => {
+        const users = new Map(
+          (await userRows.lock(sql, [...new Set(jobs.map((job) => job.userId))])).map((user) => [user.id, user]),
+        )
+        const apps = new Map(
+          (await appRows.byIds(sql, [...new Set(jobs.map((job) => job.appId))])).map((app) => [app.id, app]),
+        )
+        const appUsers = await appUserRows.readMarkingSyncing(
+          sql,
+          jobs.map((job) => job.appUserId),
+          now,
+        )
+        const contexts = new Map<string, JobContext>()
+        const syncing: AppUser[] = []
+        for (const { marked, ...appUser } of appUsers) {
+          if (marked) syncing.push(appUser)
+          const user = users.get(appUser.userId)
+          const app = apps.get(appUser.appId)
+          if (user && app) contexts.set(appUser.id, { ...appUser, user, app })
+        }
+        return { contexts, syncing }
+      })
+      .finally(() => (this.preparing = null))
     if (syncing.length) this.deps.onSyncing?.(syncing)
     return jobs.map((job) => ({ job, context: contexts.get(job.appUserId), checked }))
   }
@@ -305,7 +339,7 @@ export class ProvisioningWorker {
     const waiting: ReadyJob[] = []
     for (const next of this.ready) {
       const appId = next.job.appId
-      const stale = next.checked < this.notices
+      const stale = this.isStale(next)
       if (this.stopped || stale || this.running.size >= concurrency || (inFlight.get(appId) ?? 0) >= perApp) {
         waiting.push(next)
         continue
@@ -314,7 +348,8 @@ export class ProvisioningWorker {
       this.launch(next)
     }
     this.ready = waiting
-    if (waiting.some((next) => next.checked < this.notices)) this.recheck()
+    if (waiting.some((next) => this.isStale(next))) this.recheck()
+    else this.forgetOldNotices()
     this.refill()
   }
 
@@ -327,7 +362,7 @@ export class ProvisioningWorker {
     if (this.rechecking || this.stopped) return
     this.rechecking = true
     const notices = this.notices
-    const stale = this.ready.filter((next) => next.checked < notices)
+    const stale = this.ready.filter((next) => this.isStale(next))
     this.deps.db
       .transaction((sql) =>
         appUserRows.byIds(
@@ -340,16 +375,13 @@ export class ProvisioningWorker {
           const current = new Map(rows.map((row) => [row.id, row]))
           // Jobs started or handed back meanwhile are not this recheck's to settle.
           const still = new Set(this.ready)
-          const withdrawn = new Set<ReadyJob>()
+          const withdrawn: ReadyJob[] = []
           for (const next of stale) {
             if (!still.has(next)) continue
             next.checked = notices
-            if (isWithdrawn(next.job.type, current.get(next.job.appUserId) ?? null)) withdrawn.add(next)
+            if (isWithdrawn(next.job.type, current.get(next.job.appUserId) ?? null)) withdrawn.push(next)
           }
-          if (withdrawn.size === 0) return
-          this.ready = this.ready.filter((next) => !withdrawn.has(next))
-          for (const { job } of withdrawn) this.unsettled.set(job.id, { job, outcome: unsent(), tries: 0 })
-          this.scheduleFlush()
+          this.withdraw(withdrawn)
         },
         (error: unknown) => {
           this.deps.logger.error({ err: error }, 'provisioning: reading withdrawn jobs failed')
@@ -390,9 +422,7 @@ export class ProvisioningWorker {
     }
   }
 
-  private async run(job: ClaimedJob, context: JobContext | undefined): Promise<JobOutcome> {
-    // The app user lost the app, or it (or its app) was deleted, after the job was claimed.
-    if (!context || isWithdrawn(job.type, context)) return unsent()
+  private async run(job: ClaimedJob, context: JobContext): Promise<JobOutcome> {
     const { app, user } = context
     const unavailable = (why: string) => failedUnsent(job.type, user, app, why)
     if (app.provisioningStatus !== 'ENABLED') return unavailable('provisioning is not enabled for the app')

@@ -173,6 +173,33 @@ describe('a job stops short of success', () => {
       'OUT_OF_SYNC',
     ],
     ['a skipped update changes no status', 'UPDATE', 'PROVISIONED', 'SYNCING', 'SKIPPED', 'PROVISIONED', 'OUT_OF_SYNC'],
+    [
+      'a withdrawn create of an app user that lost the app leaves it DEPROVISIONED, waiting',
+      'CREATE',
+      'DEPROVISIONED',
+      'SYNCING',
+      'WITHDRAWN',
+      'DEPROVISIONED',
+      'OUT_OF_SYNC',
+    ],
+    [
+      'a withdrawn create of an app user assigned again since stays STAGED: nothing was sent',
+      'CREATE',
+      'STAGED',
+      'OUT_OF_SYNC',
+      'WITHDRAWN',
+      'STAGED',
+      'OUT_OF_SYNC',
+    ],
+    [
+      'a withdrawn reactivation of an app user assigned again since stays STAGED: the account is still disabled',
+      'REACTIVATE',
+      'STAGED',
+      'SYNCING',
+      'WITHDRAWN',
+      'STAGED',
+      'OUT_OF_SYNC',
+    ],
   ] as const)('%s', (_case, job, status, syncState, how, nextStatus, nextSyncState) => {
     expect(onJobStopped(DEACTIVATES, job, { status, syncState }, how)).toEqual({
       status: nextStatus,
