@@ -82,6 +82,9 @@ const SETTLE_LINGER_MS = 100
  */
 const READY_FACTOR = 16
 
+/** The longest delay setTimeout takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** A job withdrawn before it was sent: nothing went downstream. */
 const WITHDRAWN_OUTCOME: JobOutcome = { attempts: [], result: { kind: 'WITHDRAWN' } }
 
@@ -126,6 +129,11 @@ export class ProvisioningWorker {
   /** The `checked` of the jobs a claim is preparing, while it does. */
   private preparing: number | null = null
   private rechecking = false
+  /**
+   * Apps a 429 holds, until when (ms): their ready jobs wait too, as their queued ones do (the claim
+   * skips them), so that the hold pauses the app's whole queue, not only the jobs not yet claimed.
+   */
+  private readonly heldUntil = new Map<string, number>()
   private settling: Promise<void> | null = null
   private linger: NodeJS.Timeout | undefined
   private stopped = false
@@ -326,12 +334,38 @@ export class ProvisioningWorker {
   /** Ready jobs whose app is below its limit: those a freed slot could start. */
   private startable(): number {
     const inFlight = countByApp(this.running.values())
-    return this.ready.filter(({ job }) => (inFlight.get(job.appId) ?? 0) < this.deps.settings.perApp).length
+    return this.ready.filter(
+      ({ job }) => (inFlight.get(job.appId) ?? 0) < this.deps.settings.perApp && !this.isHeld(job.appId),
+    ).length
+  }
+
+  /** Whether a 429 holds the app now (a hold that has ended is forgotten). */
+  private isHeld(appId: string): boolean {
+    const until = this.heldUntil.get(appId)
+    if (until === undefined) return false
+    if (until > this.now().getTime()) return true
+    this.heldUntil.delete(appId)
+    return false
+  }
+
+  /** A job's 429 holds its app's ready jobs until the hold ends, when they are dispatched. */
+  private holdApp(appId: string, { result }: JobOutcome): void {
+    const until = (result.kind === 'RETRY_SCHEDULED' || result.kind === 'FAILED') && result.pauseAppUntil
+    if (!until || until.getTime() <= (this.heldUntil.get(appId) ?? 0)) return
+    this.heldUntil.set(appId, until.getTime())
+    // In steps a timer can take (Retry-After is the downstream's to choose).
+    const dispatchWhenOver = () => {
+      const left = until.getTime() - this.now().getTime()
+      if (left > 0) setTimeout(dispatchWhenOver, Math.min(left, MAX_TIMER_MS)).unref()
+      else this.dispatch()
+    }
+    dispatchWhenOver()
   }
 
   /**
-   * Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit and
-   * jobs read before the latest withdrawal notice (those are read again first).
+   * Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit or
+   * held by a 429, and jobs read before a withdrawal notice naming their app user (those are read
+   * again first).
    */
   private dispatch(): void {
     const { concurrency, perApp } = this.deps.settings
@@ -340,7 +374,13 @@ export class ProvisioningWorker {
     for (const next of this.ready) {
       const appId = next.job.appId
       const stale = this.isStale(next)
-      if (this.stopped || stale || this.running.size >= concurrency || (inFlight.get(appId) ?? 0) >= perApp) {
+      if (
+        this.stopped ||
+        stale ||
+        this.isHeld(appId) ||
+        this.running.size >= concurrency ||
+        (inFlight.get(appId) ?? 0) >= perApp
+      ) {
         waiting.push(next)
         continue
       }
@@ -399,6 +439,7 @@ export class ProvisioningWorker {
       for (const attempt of outcome.attempts) this.deps.onAttempt?.(job.appId, attempt)
       this.running.delete(job.id)
       this.unsettled.set(job.id, { job, outcome, tries: 0 })
+      this.holdApp(job.appId, outcome)
       this.dispatch()
       this.scheduleFlush()
     })

@@ -249,6 +249,30 @@ describe('429 rate limits', () => {
     }
   })
 
+  test('a 429 holds the jobs a worker has already claimed for the app too: none of them starts before Retry-After', async () => {
+    const limited = await app()
+    const users = []
+    for (let i = 0; i < 6; i++) users.push(await activeUser(api))
+    // One claim takes all six: four start at once (the app's limit), the last two wait in the worker.
+    await pause(api, limited.id)
+    for (const user of users) await assign(api, limited.id, user.id)
+    const clock = arrivals(proxy)
+    proxy.inject({ kind: 'status', status: 429, retryAfter: '2', detail: 'too many requests' })
+    await resume(api, limited.id)
+    const until = Date.parse(await eventually('the app to be held', () => rateLimitedUntil(limited.id)))
+    for (const user of users) await provisioned(limited.id, user.id)
+    clock.stop()
+
+    const arrivedAt = (login: string) =>
+      proxy
+        .requests()
+        .flatMap((request, i) => (request.path.includes(encodeURIComponent(login)) ? [clock.seen[0][i]] : []))
+    for (const user of users.slice(4)) {
+      const [first] = arrivedAt(user.profile.login)
+      expect(first).toBeGreaterThanOrEqual(until)
+    }
+  })
+
   test('an HTTP-date Retry-After holds the app until exactly that instant', async () => {
     const { id: appId } = await app()
     const user = await activeUser(api)
