@@ -123,13 +123,14 @@ export function isWithdrawn(job: JobType, current: { status: AppUserStatus } | n
  * back to OUT_OF_SYNC); a skip (the capability was switched off meanwhile) is a success that sent
  * nothing: its status moves as a success's would, its syncState waits. A withdrawn job (isWithdrawn)
  * moves nothing but SYNCING: the app user may have been assigned again since it was withdrawn, and
- * the work that assignment queued comes next.
+ * the work that assignment queued comes next. A job handed back to the queue unsent (its app was
+ * paused) waits the same way.
  */
 export function onJobStopped(
   policy: ProvisioningPolicy,
   job: JobType,
   current: { status: AppUserStatus; syncState: SyncState },
-  how: 'SKIPPED' | 'WITHDRAWN' | 'RETRY_SCHEDULED' | 'FAILED',
+  how: 'SKIPPED' | 'WITHDRAWN' | 'HANDED_BACK' | 'RETRY_SCHEDULED' | 'FAILED',
 ): AppUserChange {
   if (how === 'FAILED') return { status: current.status, syncState: 'ERROR', job: null }
   const waiting: SyncState = current.syncState === 'SYNCING' ? 'OUT_OF_SYNC' : current.syncState

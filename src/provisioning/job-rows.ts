@@ -127,7 +127,10 @@ export const jobRows = {
 
   /** Puts a held job back in the queue until `runAfter`, counting the attempt; false when the worker no longer holds it. */
   async reschedule(sql: Sql, jobId: bigint, workerId: string, runAfter: Date): Promise<boolean> {
-    return (await jobRows.settleMany(sql, workerId, [{ id: jobId, state: 'QUEUED', runAfter }])).length === 1
+    return (
+      (await jobRows.settleMany(sql, workerId, [{ id: jobId, state: 'QUEUED', runAfter, attempted: true }])).length ===
+      1
+    )
   },
 
   /** Marks a held job FAILED (it will not be retried); false when the worker no longer holds it. */
@@ -146,30 +149,36 @@ export const jobRows = {
 
   /**
    * Settles the jobs the worker still holds, in one statement, and returns the ids it settled (a
-   * missing id was taken over after its lease). A job back in the queue counts the attempt; a
-   * finished one drops its secret, which is kept only until it is sent.
+   * missing id was taken over after its lease). A job back in the queue counts the attempt if it
+   * made one, and keeps its due time unless given another; a finished one drops its secret, which is
+   * kept only until it is sent.
    */
   async settleMany(sql: Sql, workerId: string, settlements: Settlement[]): Promise<bigint[]> {
     if (settlements.length === 0) return []
     const rows = await sql.query<{ id: bigint }>(
       `UPDATE "ProvisioningJob" j
        SET state = s.state::"ProvisioningJobState",
-           attempts = j.attempts + CASE WHEN s.state = 'QUEUED' THEN 1 ELSE 0 END,
+           attempts = j.attempts + CASE WHEN s.attempted THEN 1 ELSE 0 END,
            "runAfter" = COALESCE(s."runAfter", j."runAfter"),
            secret = CASE WHEN s.state = 'QUEUED' THEN j.secret END,
            "leasedBy" = NULL, "leaseExpiresAt" = NULL
-       FROM unnest($2::bigint[], $3::text[], $4::timestamp[]) AS s(id, state, "runAfter")
+       FROM unnest($2::bigint[], $3::text[], $4::timestamp[], $5::boolean[]) AS s(id, state, "runAfter", attempted)
        WHERE j.id = s.id AND j."leasedBy" = $1 AND j.state = 'RUNNING'
        RETURNING j.id`,
       [
         workerId,
         settlements.map((settlement) => String(settlement.id)),
         settlements.map((settlement) => settlement.state),
-        settlements.map((settlement) => (settlement.state === 'QUEUED' ? settlement.runAfter.toISOString() : null)),
+        settlements.map((settlement) => (settlement.state === 'QUEUED' ? settlement.runAfter?.toISOString() : null)),
+        settlements.map((settlement) => settlement.state === 'QUEUED' && settlement.attempted),
       ],
     )
     return rows.map((row) => row.id)
   },
 }
 
-export type Settlement = { id: bigint; state: 'SUCCEEDED' | 'FAILED' } | { id: bigint; state: 'QUEUED'; runAfter: Date }
+/** Back in the queue (QUEUED): after an attempt, until `runAfter`; or handed back unsent (runAfter null: as it was). */
+export type Settlement =
+  | { id: bigint; state: 'SUCCEEDED' | 'FAILED' }
+  | { id: bigint; state: 'QUEUED'; runAfter: Date; attempted: true }
+  | { id: bigint; state: 'QUEUED'; runAfter: null; attempted: false }

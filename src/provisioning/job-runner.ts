@@ -31,6 +31,8 @@ export type JobResult =
   | { kind: 'SKIPPED'; reason: string }
   /** Not sent: its app user lost the app (or is gone) after the job was claimed (app-user-rules.ts isWithdrawn). */
   | { kind: 'WITHDRAWN' }
+  /** Not sent: its app was paused after the job was claimed. Back in the queue as it was, no attempt counted. */
+  | { kind: 'HANDED_BACK' }
   | {
       kind: 'RETRY_SCHEDULED'
       runAfter: Date

@@ -135,7 +135,8 @@ async function settle(unit: UnitOfWork, workerId: string, finished: FinishedJob[
 }
 
 function settlementOf(id: bigint, { result }: JobOutcome): Settlement {
-  if (result.kind === 'RETRY_SCHEDULED') return { id, state: 'QUEUED', runAfter: result.runAfter }
+  if (result.kind === 'RETRY_SCHEDULED') return { id, state: 'QUEUED', runAfter: result.runAfter, attempted: true }
+  if (result.kind === 'HANDED_BACK') return { id, state: 'QUEUED', runAfter: null, attempted: false }
   return { id, state: result.kind === 'FAILED' ? 'FAILED' : 'SUCCEEDED' }
 }
 

@@ -20,6 +20,12 @@ export const PROVISIONING_CHANNEL = 'provisioning_jobs'
 export const WITHDRAWN = 'withdrawn'
 const WITHDRAWN_IDS_MAX_LENGTH = 7_000
 
+/**
+ * The payload `paused:<app id>` of a notification that an app was paused: workers hand the jobs of
+ * that app they hold claimed and unsent back to the queue, where the claim skips them until resumed.
+ */
+export const PAUSED = 'paused'
+
 /** The app users a WITHDRAWN payload names; null when it names all of them (or is not WITHDRAWN). */
 export function withdrawnAppUsers(payload: string): string[] | null {
   return payload.startsWith(`${WITHDRAWN}:`) ? payload.slice(WITHDRAWN.length + 1).split(',') : null
@@ -137,6 +143,11 @@ export const outbox = {
          FROM named WHERE ids IS NOT NULL`,
       [appUserIds, WITHDRAWN_IDS_MAX_LENGTH],
     )
+  },
+
+  /** Tells the workers (after commit) that the app was paused: the jobs of it they hold claimed go back unsent. */
+  async notifyPaused(sql: Sql, appId: string): Promise<void> {
+    await sql.query(`SELECT pg_notify('${PROVISIONING_CHANNEL}', '${PAUSED}:' || $1::text)`, [appId])
   },
 
   /** Wakes the workers (after commit) without queuing anything: a resumed app's queue is claimable again. */

@@ -138,7 +138,10 @@ export class ProvisioningService {
     })
   }
 
-  /** No new attempt starts for the app until resumed; queued work waits. Pausing a paused app changes nothing. */
+  /**
+   * No new attempt starts for the app until resumed: queued work waits, and work a worker holds
+   * claimed goes back to the queue unsent. Pausing a paused app changes nothing.
+   */
   pause(appId: string, actor: Actor): Promise<Result<App>> {
     return this.setPaused(appId, true, actor)
   }
@@ -157,7 +160,8 @@ export class ProvisioningService {
         actor,
         targets: [appTarget(app)],
       })
-      if (!paused) await outbox.notify(unit.sql)
+      if (paused) await outbox.notifyPaused(unit.sql, appId)
+      else await outbox.notify(unit.sql)
       return app
     })
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import { isWithdrawn } from '../apps/app-user-rules'
+import { isWithdrawn, type AppUserStatus } from '../apps/app-user-rules'
 import { featureOf, type StoredFeatures, type UserProvisioningCapabilities } from '../apps/features'
 import { appRows } from '../apps/app-rows'
 import { appUserRows } from '../apps/app-user-rows'
@@ -13,7 +13,7 @@ import { userRows } from '../users/user-rows'
 import { jobRows } from './job-rows'
 import { failedUnsent, runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
-import { PROVISIONING_CHANNEL, WITHDRAWN, withdrawnAppUsers } from './outbox'
+import { PAUSED, PROVISIONING_CHANNEL, WITHDRAWN, withdrawnAppUsers } from './outbox'
 import { scimConnectionOf } from './connection'
 import { ScimClient } from './scim-client'
 import type { SecretBox } from './secrets'
@@ -87,6 +87,21 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** A job withdrawn before it was sent: nothing went downstream. */
 const WITHDRAWN_OUTCOME: JobOutcome = { attempts: [], result: { kind: 'WITHDRAWN' } }
+/** A job of an app paused before it was sent: back to the queue. */
+const HANDED_BACK_OUTCOME: JobOutcome = { attempts: [], result: { kind: 'HANDED_BACK' } }
+
+/**
+ * What a claimed, unsent job whose app user and app were just read ends as, if it must not start:
+ * withdrawn (its app user lost the app, or is gone), or handed back to the queue (its app was paused).
+ */
+function unstartable(
+  job: ClaimedJob,
+  appUser: { status: AppUserStatus } | null,
+  app: { provisioningPaused: boolean } | null,
+): JobOutcome | null {
+  if (isWithdrawn(job.type, appUser)) return WITHDRAWN_OUTCOME
+  return app?.provisioningPaused ? HANDED_BACK_OUTCOME : null
+}
 
 /** How many of these jobs each app has. */
 function countByApp(...jobs: Iterable<{ appId: string }>[]): Map<string, number> {
@@ -119,12 +134,14 @@ export class ProvisioningWorker {
   /** Counts wakes, so that a claim that raced with one does not mark the queue drained. */
   private wakes = 0
   /**
-   * Counts WITHDRAWN notices (work was cancelled that this worker may hold claimed), with the latest
-   * notice that named each app user, or all of them. A ready job read before a notice naming its app
-   * user is not started until that app user is read again (recheck).
+   * Counts WITHDRAWN and PAUSED notices (work was cancelled, or an app paused, that this worker may
+   * hold claimed), with the latest notice that named each app user or app, or all of them. A ready
+   * job read before a notice naming its app user or app is not started until it is read again
+   * (recheck).
    */
   private notices = 0
   private readonly withdrawnAt = new Map<string, number>()
+  private readonly pausedAt = new Map<string, number>()
   private allWithdrawnAt = 0
   /** The `checked` of the jobs a claim is preparing, while it does. */
   private preparing: number | null = null
@@ -151,6 +168,7 @@ export class ProvisioningWorker {
     const { settings } = this.deps
     // No payload: the listener reconnected and may have missed either kind of notification.
     this.unlisten = await this.deps.db.listen(PROVISIONING_CHANNEL, (payload) => {
+      if (payload?.startsWith(`${PAUSED}:`)) return this.noticePause(payload.slice(PAUSED.length + 1))
       if (payload === undefined || payload.startsWith(WITHDRAWN))
         this.noticeWithdrawal(payload === undefined ? null : withdrawnAppUsers(payload))
       if (!payload?.startsWith(WITHDRAWN)) this.wake()
@@ -178,24 +196,35 @@ export class ProvisioningWorker {
     this.dispatch()
   }
 
-  /** Read before a withdrawal notice that named its app user. */
+  /** The app was paused: its ready jobs wait until it is read again. */
+  private noticePause(appId: string): void {
+    this.pausedAt.set(appId, ++this.notices)
+    this.dispatch()
+  }
+
+  /** Read before a notice that named its app user or its app. */
   private isStale({ job, checked }: ReadyJob): boolean {
-    return checked < this.allWithdrawnAt || checked < (this.withdrawnAt.get(job.appUserId) ?? 0)
+    return (
+      checked < this.allWithdrawnAt ||
+      checked < (this.withdrawnAt.get(job.appUserId) ?? 0) ||
+      checked < (this.pausedAt.get(job.appId) ?? 0)
+    )
   }
 
   /** Forgets notices that no job held or being prepared was read before. */
   private forgetOldNotices(): void {
-    if (this.withdrawnAt.size === 0) return
+    if (this.withdrawnAt.size === 0 && this.pausedAt.size === 0) return
     const oldest = Math.min(this.preparing ?? Infinity, ...this.ready.map(({ checked }) => checked))
-    for (const [id, at] of this.withdrawnAt) if (at <= oldest) this.withdrawnAt.delete(id)
+    for (const notices of [this.withdrawnAt, this.pausedAt])
+      for (const [id, at] of notices) if (at <= oldest) notices.delete(id)
   }
 
-  /** Settles these jobs unsent: their app users lost the app (or are gone) since they were claimed. */
-  private withdraw(jobs: { job: ClaimedJob }[]): void {
+  /** Settles unsent, with their outcomes, the jobs that must not start (`unstartable`). */
+  private settleUnsent(jobs: { job: ClaimedJob; outcome: JobOutcome }[]): void {
     if (jobs.length === 0) return
     const ids = new Set(jobs.map(({ job }) => job.id))
     this.ready = this.ready.filter(({ job }) => !ids.has(job.id))
-    for (const { job } of jobs) this.unsettled.set(job.id, { job, outcome: WITHDRAWN_OUTCOME, tries: 0 })
+    for (const { job, outcome } of jobs) this.unsettled.set(job.id, { job, outcome, tries: 0 })
     this.scheduleFlush()
   }
 
@@ -287,10 +316,15 @@ export class ProvisioningWorker {
       if (jobs.length === 0) return
       // Read `ready` after the await: dispatch may have replaced it meanwhile.
       const prepared = await this.prepare(jobs)
-      // The app user lost the app (or it, or its app, was deleted) between the claim and this read.
-      const withdrawn = ({ job, context }: (typeof prepared)[number]) => !context || isWithdrawn(job.type, context)
-      this.withdraw(prepared.filter(withdrawn))
-      this.ready.push(...prepared.filter((next): next is ReadyJob => !withdrawn(next)))
+      // The app user lost the app (or it, or its app, was deleted), or the app was paused, between
+      // the claim and this read.
+      const unsent = prepared.flatMap(({ job, context }) => {
+        const outcome = unstartable(job, context ?? null, context?.app ?? null)
+        return outcome ? [{ job, outcome }] : []
+      })
+      this.settleUnsent(unsent)
+      const settled = new Set(unsent.map(({ job }) => job.id))
+      this.ready.push(...prepared.filter((next): next is ReadyJob => !settled.has(next.job.id)))
       this.dispatch()
       if (drained) return
     }
@@ -394,9 +428,9 @@ export class ProvisioningWorker {
   }
 
   /**
-   * Reads again the app users of ready jobs read before the latest withdrawal notice, in one
-   * statement: a job whose app user lost the app meanwhile is settled unsent (SKIPPED), the others
-   * may start. One recheck at a time; a notice that comes during it makes another.
+   * Reads again the app users and apps of ready jobs read before a notice that named them, in one
+   * transaction: a job that must not start now (`unstartable`) is settled unsent, the others may
+   * start. One recheck at a time; a notice that comes during it makes another.
    */
   private recheck(): void {
     if (this.rechecking || this.stopped) return
@@ -404,27 +438,31 @@ export class ProvisioningWorker {
     const notices = this.notices
     const stale = this.ready.filter((next) => this.isStale(next))
     this.deps.db
-      .transaction((sql) =>
-        appUserRows.byIds(
+      .transaction(async (sql) => ({
+        appUsers: await appUserRows.byIds(
           sql,
           stale.map(({ job }) => job.appUserId),
         ),
-      )
+        apps: await appRows.byIds(sql, [...new Set(stale.map(({ job }) => job.appId))]),
+      }))
       .then(
-        (rows) => {
-          const current = new Map(rows.map((row) => [row.id, row]))
+        ({ appUsers, apps }) => {
+          const appUserOf = new Map(appUsers.map((row) => [row.id, row]))
+          const appOf = new Map(apps.map((row) => [row.id, row]))
           // Jobs started or handed back meanwhile are not this recheck's to settle.
           const still = new Set(this.ready)
-          const withdrawn: ReadyJob[] = []
+          const unsent: { job: ClaimedJob; outcome: JobOutcome }[] = []
           for (const next of stale) {
             if (!still.has(next)) continue
             next.checked = notices
-            if (isWithdrawn(next.job.type, current.get(next.job.appUserId) ?? null)) withdrawn.push(next)
+            const { job } = next
+            const outcome = unstartable(job, appUserOf.get(job.appUserId) ?? null, appOf.get(job.appId) ?? null)
+            if (outcome) unsent.push({ job, outcome })
           }
-          this.withdraw(withdrawn)
+          this.settleUnsent(unsent)
         },
         (error: unknown) => {
-          this.deps.logger.error({ err: error }, 'provisioning: reading withdrawn jobs failed')
+          this.deps.logger.error({ err: error }, 'provisioning: reading claimed jobs again failed')
           return new Promise<void>((resolve) => setTimeout(resolve, SETTLE_RETRY_MS).unref())
         },
       )

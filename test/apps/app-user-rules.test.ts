@@ -192,6 +192,15 @@ describe('a job stops short of success', () => {
       'OUT_OF_SYNC',
     ],
     [
+      'a create handed back to the queue unsent (its app was paused) keeps STAGED and waits',
+      'CREATE',
+      'STAGED',
+      'SYNCING',
+      'HANDED_BACK',
+      'STAGED',
+      'OUT_OF_SYNC',
+    ],
+    [
       'a withdrawn reactivation of an app user assigned again since stays STAGED: the account is still disabled',
       'REACTIVATE',
       'STAGED',

@@ -575,6 +575,51 @@ test("an app user's jobs run one after another: a reactivation waits for the slo
   ])
 })
 
+test('pausing an app hands the jobs a worker has claimed but not yet sent back to the queue, unsent; resumed, they are claimed again', async () => {
+  // As in the withdrawal test below: four unanswered lookups keep the app's slots taken, two jobs wait claimed.
+  const patient = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0, timeoutMs: 600_000 } })
+  try {
+    const target = await provisionedApp(patient, { baseUrl: proxy.baseUrl, token: scim.token })
+    const users = []
+    for (let i = 0; i < 6; i++) users.push(await activeUser(patient))
+    await pause(patient, target.id)
+    for (const user of users) await assign(patient, target.id, user.id)
+    proxy.inject({ kind: 'hang' }, { method: 'GET', times: 4 })
+    await resume(patient, target.id)
+    const appUserIds = await Promise.all(users.map(async (user) => (await appUser(patient, target.id, user.id)).id))
+    const waiting = appUserIds.slice(4)
+    const jobsOfWaiting = () =>
+      patient.database.db.prisma.provisioningJob.findMany({
+        where: { appUserId: { in: waiting } },
+        orderBy: { id: 'asc' },
+      })
+    await eventually('every job claimed', async () => {
+      const jobs = await Promise.all(appUserIds.map((id) => jobsOf(patient, id)))
+      return jobs.every((of) => of.length === 1 && of[0] === 'CREATE:RUNNING') ? true : null
+    })
+    await eventually('four lookups in flight', () => sent('GET').length === 4)
+
+    await pause(patient, target.id)
+    for (const user of users.slice(4)) {
+      const row = await appUserWhen(patient, target.id, user.id, (row) => row.syncState !== 'SYNCING')
+      expect(row).toMatchObject({ status: 'STAGED', syncState: 'OUT_OF_SYNC', externalId: null })
+    }
+    expect((await jobsOfWaiting()).map((job) => [job.type, job.state, job.attempts, job.leasedBy])).toEqual([
+      ['CREATE', 'QUEUED', 0, null],
+      ['CREATE', 'QUEUED', 0, null],
+    ])
+    expect(sent()).toHaveLength(4)
+
+    await resume(patient, target.id)
+    await eventually('the jobs handed back claimed again', async () =>
+      (await jobsOfWaiting()).every((job) => job.state === 'RUNNING') ? true : null,
+    )
+  } finally {
+    await proxy.close()
+    await patient.close()
+  }
+})
+
 test('an unassign withdraws a create the worker has claimed but not yet sent: nothing reaches the downstream for it', async () => {
   // A server of its own whose requests never time out, so that four lookups left unanswered keep the app's
   // four slots taken for as long as the test needs: the last two jobs stay claimed and unsent, whatever the load.
