@@ -575,10 +575,13 @@ test("an app user's jobs run one after another: a reactivation waits for the slo
   ])
 })
 
-test('pausing an app hands the jobs a worker has claimed but not yet sent back to the queue, unsent; resumed, they are claimed again', async () => {
-  // As in the withdrawal test below: four unanswered lookups keep the app's slots taken, two jobs wait claimed.
-  const patient = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0, timeoutMs: 600_000 } })
-  try {
+describe('jobs a worker has claimed but not yet sent', () => {
+  /**
+   * Six users assigned to an app on a server of its own whose requests never time out: the first four
+   * lookups are left unanswered, so they keep the app's four slots taken for as long as the test needs,
+   * and the last two jobs wait claimed and unsent, whatever the load. The proxy is closed after the test.
+   */
+  async function twoJobsWaitingClaimed(patient: TestServer) {
     const target = await provisionedApp(patient, { baseUrl: proxy.baseUrl, token: scim.token })
     const users = []
     for (let i = 0; i < 6; i++) users.push(await activeUser(patient))
@@ -587,20 +590,33 @@ test('pausing an app hands the jobs a worker has claimed but not yet sent back t
     proxy.inject({ kind: 'hang' }, { method: 'GET', times: 4 })
     await resume(patient, target.id)
     const appUserIds = await Promise.all(users.map(async (user) => (await appUser(patient, target.id, user.id)).id))
-    const waiting = appUserIds.slice(4)
-    const jobsOfWaiting = () =>
-      patient.database.db.prisma.provisioningJob.findMany({
-        where: { appUserId: { in: waiting } },
-        orderBy: { id: 'asc' },
-      })
     await eventually('every job claimed', async () => {
       const jobs = await Promise.all(appUserIds.map((id) => jobsOf(patient, id)))
       return jobs.every((of) => of.length === 1 && of[0] === 'CREATE:RUNNING') ? true : null
     })
     await eventually('four lookups in flight', () => sent('GET').length === 4)
+    return { target, waiting: users.slice(4), waitingAppUserIds: appUserIds.slice(4) }
+  }
+
+  let patient: TestServer
+  beforeEach(async () => {
+    patient = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0, timeoutMs: 600_000 } })
+  })
+  afterEach(async () => {
+    await proxy.close()
+    await patient.close()
+  })
+
+  test('pausing the app hands them back to the queue, unsent; resumed, they are claimed again', async () => {
+    const { target, waiting, waitingAppUserIds } = await twoJobsWaitingClaimed(patient)
+    const jobsOfWaiting = () =>
+      patient.database.db.prisma.provisioningJob.findMany({
+        where: { appUserId: { in: waitingAppUserIds } },
+        orderBy: { id: 'asc' },
+      })
 
     await pause(patient, target.id)
-    for (const user of users.slice(4)) {
+    for (const user of waiting) {
       const row = await appUserWhen(patient, target.id, user.id, (row) => row.syncState !== 'SYNCING')
       expect(row).toMatchObject({ status: 'STAGED', syncState: 'OUT_OF_SYNC', externalId: null })
     }
@@ -614,37 +630,16 @@ test('pausing an app hands the jobs a worker has claimed but not yet sent back t
     await eventually('the jobs handed back claimed again', async () =>
       (await jobsOfWaiting()).every((job) => job.state === 'RUNNING') ? true : null,
     )
-  } finally {
-    await proxy.close()
-    await patient.close()
-  }
-})
+  })
 
-test('an unassign withdraws a create the worker has claimed but not yet sent: nothing reaches the downstream for it', async () => {
-  // A server of its own whose requests never time out, so that four lookups left unanswered keep the app's
-  // four slots taken for as long as the test needs: the last two jobs stay claimed and unsent, whatever the load.
-  const patient = await startTestServer({}, { provisioning: { pollMs: 50, random: () => 0, timeoutMs: 600_000 } })
-  try {
-    const target = await provisionedApp(patient, { baseUrl: proxy.baseUrl, token: scim.token })
-    const users = []
-    for (let i = 0; i < 6; i++) users.push(await activeUser(patient))
-    await pause(patient, target.id)
-    for (const user of users) await assign(patient, target.id, user.id)
-    proxy.inject({ kind: 'hang' }, { method: 'GET', times: 4 })
-    await resume(patient, target.id)
-    const appUserIds = await Promise.all(users.map(async (user) => (await appUser(patient, target.id, user.id)).id))
-    await eventually('every job claimed', async () => {
-      const jobs = await Promise.all(appUserIds.map((id) => jobsOf(patient, id)))
-      return jobs.every((of) => of.length === 1 && of[0] === 'CREATE:RUNNING') ? true : null
-    })
-    await eventually('four lookups in flight', () => sent('GET').length === 4)
+  test('an unassign withdraws their creates: nothing reaches the downstream for them', async () => {
+    const { target, waiting: withdrawn, waitingAppUserIds } = await twoJobsWaitingClaimed(patient)
 
-    const withdrawn = users.slice(4)
     for (const user of withdrawn) await unassign(patient, target.id, user.id)
     for (const [index, user] of withdrawn.entries()) {
       const row = await appUserWhen(patient, target.id, user.id, (row) => row.syncState !== 'SYNCING')
       expect(row).toMatchObject({ status: 'DEPROVISIONED', syncState: 'OUT_OF_SYNC', externalId: null })
-      expect(await jobsOf(patient, appUserIds[4 + index])).toEqual(['CREATE:SUCCEEDED'])
+      expect(await jobsOf(patient, waitingAppUserIds[index])).toEqual(['CREATE:SUCCEEDED'])
       const attempts = await appUser(patient, target.id, user.id, 'attempts(first: 10) { edges { node { path } } }')
       expect(attempts.attempts.edges).toEqual([])
     }
@@ -653,8 +648,5 @@ test('an unassign withdraws a create the worker has claimed but not yet sent: no
     expect(
       sent().filter(({ path }) => withdrawn.some((user) => path.includes(encodeURIComponent(user.profile.login)))),
     ).toEqual([])
-  } finally {
-    await proxy.close()
-    await patient.close()
-  }
+  })
 })
