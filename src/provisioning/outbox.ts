@@ -17,18 +17,27 @@ export const PROVISIONING_CHANNEL = 'provisioning_jobs'
  * of its ready jobs', for the bare form) before starting their jobs (app-user-rules.ts
  * isWithdrawn). Queued work notifies with an empty payload.
  */
-export const WITHDRAWN = 'withdrawn'
+const WITHDRAWN = 'withdrawn'
 const WITHDRAWN_IDS_MAX_LENGTH = 7_000
 
 /**
  * The payload `paused:<app id>` of a notification that an app was paused: workers hand the jobs of
  * that app they hold claimed and unsent back to the queue, where the claim skips them until resumed.
  */
-export const PAUSED = 'paused'
+const PAUSED = 'paused'
 
-/** The app users a WITHDRAWN payload names; null when it names all of them (or is not WITHDRAWN). */
-export function withdrawnAppUsers(payload: string): string[] | null {
-  return payload.startsWith(`${WITHDRAWN}:`) ? payload.slice(WITHDRAWN.length + 1).split(',') : null
+/** What a notification on PROVISIONING_CHANNEL says, read back from its payload (the reverse of the writers here). */
+export type ProvisioningNotice =
+  | { kind: 'queued' }
+  /** `appUserIds` null: any app user's (the bare form). */
+  | { kind: 'withdrawn'; appUserIds: string[] | null }
+  | { kind: 'paused'; appId: string }
+
+export function readNotice(payload: string): ProvisioningNotice {
+  if (payload.startsWith(`${PAUSED}:`)) return { kind: 'paused', appId: payload.slice(PAUSED.length + 1) }
+  if (payload.startsWith(`${WITHDRAWN}:`))
+    return { kind: 'withdrawn', appUserIds: payload.slice(WITHDRAWN.length + 1).split(',') }
+  return payload === WITHDRAWN ? { kind: 'withdrawn', appUserIds: null } : { kind: 'queued' }
 }
 
 export interface QueuedJob {

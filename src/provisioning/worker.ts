@@ -13,7 +13,7 @@ import { userRows } from '../users/user-rows'
 import { jobRows } from './job-rows'
 import { failedUnsent, runJob, type AttemptRecord, type JobOutcome } from './job-runner'
 import { settleJobs, type FinishedJob } from './job-settlement'
-import { PAUSED, PROVISIONING_CHANNEL, WITHDRAWN, withdrawnAppUsers } from './outbox'
+import { PROVISIONING_CHANNEL, readNotice } from './outbox'
 import { scimConnectionOf } from './connection'
 import { ScimClient } from './scim-client'
 import type { SecretBox } from './secrets'
@@ -166,12 +166,12 @@ export class ProvisioningWorker {
 
   async start(): Promise<void> {
     const { settings } = this.deps
-    // No payload: the listener reconnected and may have missed either kind of notification.
     this.unlisten = await this.deps.db.listen(PROVISIONING_CHANNEL, (payload) => {
-      if (payload?.startsWith(`${PAUSED}:`)) return this.noticePause(payload.slice(PAUSED.length + 1))
-      if (payload === undefined || payload.startsWith(WITHDRAWN))
-        this.noticeWithdrawal(payload === undefined ? null : withdrawnAppUsers(payload))
-      if (!payload?.startsWith(WITHDRAWN)) this.wake()
+      // No payload: the listener reconnected and may have missed any notification.
+      const notice = payload === undefined ? null : readNotice(payload)
+      if (notice?.kind === 'paused') return this.noticePause(notice.appId)
+      if (notice?.kind !== 'queued') this.noticeWithdrawal(notice?.appUserIds ?? null)
+      if (notice?.kind !== 'withdrawn') this.wake()
     })
     this.timers = [
       setInterval(() => this.wake(), settings.pollMs),
@@ -398,8 +398,8 @@ export class ProvisioningWorker {
 
   /**
    * Starts ready jobs while slots are free, oldest first, skipping apps at their per-app limit or
-   * held by a 429, and jobs read before a withdrawal notice naming their app user (those are read
-   * again first).
+   * held by a 429, and jobs read before a notice naming their app user or app (those are read again
+   * first).
    */
   private dispatch(): void {
     const { concurrency, perApp } = this.deps.settings
@@ -407,10 +407,9 @@ export class ProvisioningWorker {
     const waiting: ReadyJob[] = []
     for (const next of this.ready) {
       const appId = next.job.appId
-      const stale = this.isStale(next)
       if (
         this.stopped ||
-        stale ||
+        this.isStale(next) ||
         this.isHeld(appId) ||
         this.running.size >= concurrency ||
         (inFlight.get(appId) ?? 0) >= perApp
